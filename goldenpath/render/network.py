@@ -1,0 +1,72 @@
+"""Network isolation: deny everything, then allow exactly what the spec names.
+
+Every namespace selector matches ``kubernetes.io/metadata.name``, which the API server
+sets and tenants cannot change, so a tenant cannot label its way into another team's
+allow list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.meta import LABEL_NAMESPACE_NAME, k8s_object, metadata, team_labels
+from goldenpath.spec.models import Team
+from goldenpath.spec.resolve import PlatformSpec, namespace_name
+
+CONCERN = "network"
+API = "networking.k8s.io/v1"
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+
+
+def render(spec: PlatformSpec) -> Iterator[Resource]:
+    for team in spec.teams:
+        for env in team.spec.environments:
+            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+            for body in policies(spec, team, env):
+                yield Resource(coords, body, CONCERN)
+
+
+def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any]]:
+    ns = namespace_name(team.name, env)
+    net = spec.platform.spec.network
+
+    def policy(name: str, **spec_fields: Any) -> dict[str, Any]:
+        body = {"podSelector": {}, **spec_fields}
+        return k8s_object(API, "NetworkPolicy", metadata(name, ns, team_labels(team, env)),
+                          spec=body)
+
+    yield policy("default-deny", policyTypes=["Ingress", "Egress"])
+    dns_peer = {**namespaces_peer([DNS_NAMESPACE]), "podSelector": {"matchLabels": DNS_POD_LABELS}}
+    dns_ports = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
+    yield policy("allow-dns", policyTypes=["Egress"],
+                 egress=[{"to": [dns_peer], "ports": dns_ports}])
+    yield policy("allow-same-namespace", policyTypes=["Ingress", "Egress"],
+                 ingress=[{"from": [{"podSelector": {}}]}],
+                 egress=[{"to": [{"podSelector": {}}]}])
+    if net.ingress_namespaces:
+        yield policy("allow-from-ingress", policyTypes=["Ingress"],
+                     ingress=[{"from": [namespaces_peer(net.ingress_namespaces)]}])
+    if net.monitoring_namespaces:
+        yield policy("allow-from-monitoring", policyTypes=["Ingress"],
+                     ingress=[{"from": [namespaces_peer(net.monitoring_namespaces)]}])
+    peers = sorted(
+        namespace_name(other, env)
+        for other in team.spec.network.allow_from_teams
+        if env in spec.teams_by_name[other].spec.environments and other != team.name
+    )
+    if peers:
+        yield policy("allow-from-teams", policyTypes=["Ingress"],
+                     ingress=[{"from": [namespaces_peer(peers)]}])
+    cidrs = team.spec.network.egress_cidrs
+    if cidrs:
+        yield policy("allow-egress-cidrs", policyTypes=["Egress"],
+                     egress=[{"to": [{"ipBlock": {"cidr": cidr}} for cidr in sorted(cidrs)]}])
+
+
+def namespaces_peer(names: list[str]) -> dict[str, Any]:
+    """A peer selecting namespaces by their unforgeable name label."""
+    expression = {"key": LABEL_NAMESPACE_NAME, "operator": "In", "values": sorted(set(names))}
+    return {"namespaceSelector": {"matchExpressions": [expression]}}

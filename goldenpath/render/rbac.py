@@ -1,0 +1,112 @@
+"""Tenant RBAC: goldenpath's own ClusterRoles, granted only through RoleBindings.
+
+The built-in ``edit`` and ``admin`` roles let a tenant rewrite its NetworkPolicies (and
+``admin`` its RBAC), which would undo the isolation rendered elsewhere. So goldenpath
+renders two roles of its own per cluster, listing resources and verbs explicitly, and
+binds them with RoleBindings inside the team's namespaces: a ClusterRole bound by a
+RoleBinding grants nothing outside that namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.meta import MANAGED_BY, k8s_object, metadata, team_labels
+from goldenpath.spec.models import Team
+from goldenpath.spec.resolve import PlatformSpec, namespace_name
+
+CONCERN = "rbac"
+API = "rbac.authorization.k8s.io/v1"
+ROLE_EDIT = "goldenpath-tenant-edit"
+ROLE_VIEW = "goldenpath-tenant-view"
+READ = ["get", "list", "watch"]
+WRITE = [*READ, "create", "update", "patch", "delete", "deletecollection"]
+
+#: (apiGroup, resources) tenants may change in their namespaces with "edit".
+_WRITABLE = (
+    ("", ("configmaps", "persistentvolumeclaims", "pods", "secrets", "services")),
+    ("apps", ("deployments", "deployments/scale", "replicasets", "replicasets/scale",
+              "statefulsets", "statefulsets/scale", "daemonsets")),
+    ("batch", ("cronjobs", "jobs")),
+    ("autoscaling", ("horizontalpodautoscalers",)),
+    ("policy", ("poddisruptionbudgets",)),
+    ("networking.k8s.io", ("ingresses",)),
+    ("monitoring.coreos.com", ("podmonitors", "prometheusrules", "servicemonitors")),
+)
+#: (apiGroup, resources) everyone with access may read. Quota, limits, network policies
+#: and the namespace are here and only here: tenants see their guardrails, never change them.
+_READABLE = (
+    ("", ("configmaps", "endpoints", "events", "limitranges", "namespaces",
+          "persistentvolumeclaims", "pods", "pods/log", "pods/status", "resourcequotas",
+          "serviceaccounts", "services")),
+    ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
+    ("batch", ("cronjobs", "jobs")),
+    ("autoscaling", ("horizontalpodautoscalers",)),
+    ("policy", ("poddisruptionbudgets",)),
+    ("networking.k8s.io", ("ingresses", "networkpolicies")),
+    ("events.k8s.io", ("events",)),
+    ("monitoring.coreos.com", ("podmonitors", "prometheusrules", "servicemonitors")),
+)
+#: Interactive debugging on pods; part of "edit" only.
+_POD_SUBRESOURCES = ("pods/exec", "pods/attach", "pods/portforward")
+
+ROLE_FOR_ACCESS = {"edit": ROLE_EDIT, "view": ROLE_VIEW}
+
+
+def render(spec: PlatformSpec) -> Iterator[Resource]:
+    for cluster in spec.clusters:
+        coords = Coordinates(cluster)
+        yield Resource(coords, cluster_role(ROLE_VIEW, view_rules()), CONCERN)
+        yield Resource(coords, cluster_role(ROLE_EDIT, edit_rules()), CONCERN)
+    for team in spec.teams:
+        for env in team.spec.environments:
+            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+            for body in role_bindings(spec, team, env):
+                yield Resource(coords, body, CONCERN)
+
+
+def _rules(groups: tuple[tuple[str, tuple[str, ...]], ...], verbs: list[str]) -> list[dict[str, Any]]:
+    return [{"apiGroups": [g], "resources": sorted(res), "verbs": list(verbs)} for g, res in groups]
+
+
+def view_rules() -> list[dict[str, Any]]:
+    return _rules(_READABLE, READ)
+
+
+def edit_rules() -> list[dict[str, Any]]:
+    pod_debug = {"apiGroups": [""], "resources": sorted(_POD_SUBRESOURCES),
+                 "verbs": ["create", "get"]}
+    return [*_rules(_READABLE, READ), *_rules(_WRITABLE, WRITE), pod_debug]
+
+
+def cluster_role(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return k8s_object(API, "ClusterRole", metadata(name, None, MANAGED_BY), rules=rules)
+
+
+def role_bindings(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any]]:
+    access = spec.environments[env].access
+    ns = namespace_name(team.name, env)
+    groups = (("owners", access.owners, team.spec.owners),
+              ("members", access.members, team.spec.members),
+              ("viewers", access.viewers, team.spec.viewers))
+    for group, level, subjects in groups:
+        if level == "none" or not subjects:
+            continue
+        yield k8s_object(
+            API, "RoleBinding",
+            metadata(f"goldenpath-{group}", ns, team_labels(team, env)),
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                     "name": ROLE_FOR_ACCESS[level]},
+            subjects=[subject(s) for s in subjects],
+        )
+
+
+def subject(text: str) -> dict[str, str]:
+    """Turn ``user:x``, ``group:x`` or ``serviceaccount:ns/name`` into an RBAC subject."""
+    kind, _, rest = text.partition(":")
+    if kind == "serviceaccount":
+        namespace, _, name = rest.partition("/")
+        return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": kind.title(), "name": rest}

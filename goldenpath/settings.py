@@ -1,0 +1,37 @@
+"""Runtime settings (environment variables prefixed ``GOLDENPATH_``).
+
+Defaults are the embedded ones the README's main command uses: the example platform in
+``./platform``, state (local bare repositories, SQLite) under ``./.goldenpath``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOLDENPATH_", extra="ignore")
+
+    platform_dir: Path = Path("platform")
+    #: where local state lives: the embedded GitOps remote, service repos, the database
+    state_dir: Path = Path(".goldenpath")
+    #: GitOps repository URL or path; empty means the embedded bare repository
+    gitops_repo: str = ""
+    #: credentials for an HTTPS GitOps remote; never logged
+    gitops_username: str = ""
+    gitops_token: SecretStr = SecretStr("")
+    #: template root; template paths in platform.yaml are relative to it
+    templates_root: Path = Path(".")
+
+    @property
+    def embedded_gitops_repo(self) -> Path:
+        return self.state_dir / "gitops.git"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,148 @@
+"""Rules that span fields or files: every one returns SpecIssues, none raises.
+
+Single-field rules live on the models; these need the whole platform (which environments
+exist, which teams, which hosts are taken) or derived names (``<team>-<env>``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from goldenpath.errors import SpecIssue
+from goldenpath.spec.models import Platform, Team
+from goldenpath.spec.quantity import parse_quantity
+from goldenpath.spec.resolve import (
+    RESERVED_NAMESPACES,
+    RESERVED_PREFIXES,
+    PlatformSpec,
+    namespace_name,
+)
+from goldenpath.spec.types import DNS_LABEL_MAX
+
+
+def platform_issues(platform: Platform, file: str) -> Iterator[SpecIssue]:
+    spec = platform.spec
+    yield from _duplicates(file, "spec.environments", [e.name for e in spec.environments])
+    yield from _duplicates(file, "spec.clusters", [c.name for c in spec.clusters])
+    yield from _duplicates(file, "spec.templates", [t.name for t in spec.templates])
+    known = {e.name for e in spec.environments}
+    hosted: Counter[str] = Counter()
+    for i, cluster in enumerate(spec.clusters):
+        for j, env in enumerate(cluster.environments):
+            hosted[env] += 1
+            if env not in known:
+                yield _issue(file, f"spec.clusters[{i}].environments[{j}]", env,
+                             f"is not an environment of the platform (known: {_list(known)})")
+    for i, env in enumerate(spec.environments):
+        if hosted[env.name] != 1:
+            yield _issue(file, f"spec.environments[{i}].name", env.name,
+                         f"must be hosted by exactly one cluster, is listed by {hosted[env.name]}")
+
+
+def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
+    body = team.spec
+    known_envs = spec.environments
+    reserved = reserved_namespaces(spec.platform)
+    name = team.name
+    if name in reserved or name.startswith(RESERVED_PREFIXES):
+        yield _issue(file, "metadata.name", name, "is reserved for the platform; choose another")
+    yield from _duplicates(file, "spec.environments", body.environments)
+    for i, env in enumerate(body.environments):
+        path = f"spec.environments[{i}]"
+        if env not in known_envs:
+            yield _issue(file, path, env,
+                         f"is not an environment of the platform (known: {_list(known_envs)})")
+            continue
+        namespace = namespace_name(name, env)
+        if len(namespace) > DNS_LABEL_MAX:
+            yield _issue(file, path, env, f"namespace {namespace!r} is longer than 63 characters; "
+                         "shorten the team name")
+        elif namespace in reserved:
+            yield _issue(file, path, env, f"namespace {namespace!r} is reserved for the platform")
+        else:
+            yield from _quota_issues(spec, team, env, file)
+    for env in body.environment_overrides:
+        if env not in body.environments:
+            yield _issue(file, f"spec.environmentOverrides.{env}", env,
+                         f"is not one of the team's environments ({_list(body.environments)})")
+    for i, other in enumerate(body.network.allow_from_teams):
+        if other not in spec.teams_by_name:
+            yield _issue(file, f"spec.network.allowFromTeams[{i}]", other,
+                         f"is not a team (known: {_list(spec.teams_by_name)})")
+    yield from _service_issues(spec, team, file)
+
+
+def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
+    templates = {t.name for t in spec.platform.spec.templates}
+    yield from _duplicates(file, "spec.services", [s.name for s in team.spec.services])
+    for i, service in enumerate(team.spec.services):
+        path = f"spec.services[{i}]"
+        if service.template not in templates:
+            yield _issue(file, f"{path}.template", service.template,
+                         f"is not a template of the platform (known: {_list(templates)})")
+        for env in service.replicas:
+            if env not in team.spec.environments:
+                yield _issue(file, f"{path}.replicas.{env}", env,
+                             f"is not one of the team's environments ({_list(team.spec.environments)})")
+        longest = max((f"{team.name}-{service.name}-{e}" for e in team.spec.environments), key=len)
+        if len(longest) > DNS_LABEL_MAX:
+            yield _issue(file, f"{path}.name", service.name,
+                         f"makes the Argo CD application name {longest!r} longer than 63 characters")
+
+
+def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterator[SpecIssue]:
+    quota = spec.quota(team, env)
+    for limit, request in (("limits_cpu", "cpu"), ("limits_memory", "memory")):
+        if parse_quantity(getattr(quota, limit)) < parse_quantity(getattr(quota, request)):
+            yield _issue(file, f"spec.quota ({env})", getattr(quota, limit),
+                         f"{_camel(limit)} is below the {request} request "
+                         f"{getattr(quota, request)} in {env}; limits must be at least requests")
+
+
+def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
+    """Rules across teams: ingress hosts are unique on the whole platform."""
+    owners: dict[str, str] = {}
+    for team in spec.teams:
+        for i, service in enumerate(team.spec.services):
+            if service.ingress is None:
+                continue
+            host = service.ingress.host
+            if host in owners:
+                yield _issue(spec.sources.get(team.name, team.name),
+                             f"spec.services[{i}].ingress.host", host,
+                             f"is already used by {owners[host]}; ingress hosts must be unique")
+            else:
+                owners[host] = f"{team.name}/{service.name}"
+
+
+def reserved_namespaces(platform: Platform) -> set[str]:
+    spec = platform.spec
+    return {
+        *RESERVED_NAMESPACES,
+        spec.argocd.namespace,
+        spec.observability.dashboards_namespace,
+        *spec.network.ingress_namespaces,
+        *spec.network.monitoring_namespaces,
+    }
+
+
+def _duplicates(file: str, path: str, names: list[str]) -> Iterator[SpecIssue]:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            yield _issue(file, f"{path}[{i}]", name, "is listed twice; names must be unique")
+        seen.add(name)
+
+
+def _issue(file: str, path: str, value: object, message: str) -> SpecIssue:
+    return SpecIssue(file=file, path=path, value=value, has_value=True, message=message)
+
+
+def _list(names: object) -> str:
+    return ", ".join(sorted(names)) or "none"  # type: ignore[call-overload]
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,123 @@
+"""Read ``platform.yaml`` and ``teams/*.yaml`` into a validated :class:`PlatformSpec`.
+
+Every problem in every file is collected before anything is reported, so a platform
+engineer fixes a whole batch at once; each is printed as
+``file: field.path: value: what is wrong``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from goldenpath.errors import SpecError, SpecIssue
+from goldenpath.spec import crossref
+from goldenpath.spec.models import Platform, Team
+from goldenpath.spec.resolve import PlatformSpec
+from goldenpath.spec.yamlio import YamlProblem, read_yaml_mapping
+
+PLATFORM_FILE = "platform.yaml"
+TEAMS_DIR = "teams"
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field (check the spelling against the spec reference)",
+}
+
+
+def load_platform(directory: Path | str) -> PlatformSpec:
+    """Load and validate a platform directory; raise :class:`SpecError` with every issue."""
+    root = Path(directory)
+    issues: list[SpecIssue] = []
+    platform_file = root / PLATFORM_FILE
+    if not platform_file.is_file():
+        raise SpecError([SpecIssue(str(platform_file), "", "platform file not found; "
+                                   "pass --platform DIR pointing at the platform definition")])
+    platform = _load_model(platform_file, Platform, issues)
+    teams, sources = _load_teams(root / TEAMS_DIR, issues)
+    if platform is None:
+        raise SpecError(issues)
+    sources["platform"] = str(platform_file)
+    issues.extend(crossref.platform_issues(platform, str(platform_file)))
+    spec = PlatformSpec(platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)),
+                        sources=sources)
+    for team in spec.teams:
+        issues.extend(crossref.team_issues(spec, team, sources[team.name]))
+    issues.extend(crossref.global_issues(spec))
+    if issues:
+        raise SpecError(issues)
+    return spec
+
+
+def parse_team(data: dict[str, Any], file: str) -> Team:
+    """Validate one team document (as the API receives it); raise SpecError if invalid."""
+    issues: list[SpecIssue] = []
+    team = _validate(data, Team, file, issues)
+    if team is None:
+        raise SpecError(issues)
+    return team
+
+
+def _load_teams(directory: Path, issues: list[SpecIssue]) -> tuple[list[Team], dict[str, str]]:
+    teams: list[Team] = []
+    sources: dict[str, str] = {}
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    for path in files:
+        team = _load_model(path, Team, issues)
+        if team is None:
+            continue
+        if team.name != path.stem:
+            issues.append(SpecIssue(str(path), "metadata.name", f"must equal the file name "
+                                    f"{path.stem!r}", value=team.name, has_value=True))
+            continue
+        if team.name in sources:
+            issues.append(SpecIssue(str(path), "metadata.name", f"team is defined twice "
+                                    f"(also in {sources[team.name]})", value=team.name, has_value=True))
+            continue
+        sources[team.name] = str(path)
+        teams.append(team)
+    return teams, sources
+
+
+def _load_model(path: Path, model: type[_M], issues: list[SpecIssue]) -> _M | None:
+    try:
+        data = read_yaml_mapping(path)
+    except (YamlProblem, OSError) as err:
+        issues.append(SpecIssue(str(path), "", str(err)))
+        return None
+    return _validate(data, model, str(path), issues)
+
+
+def _validate(data: dict[str, Any], model: type[_M], file: str,
+              issues: list[SpecIssue]) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        issues.extend(_pydantic_issues(err.errors(include_url=False), file))
+        return None
+
+
+def _pydantic_issues(errors: Iterable[Any], file: str) -> Iterable[SpecIssue]:
+    for error in errors:
+        path = _dotted(error["loc"])
+        message = _MESSAGES.get(error["type"], error["msg"])
+        message = message.removeprefix("Value error, ")
+        if error["type"] == "missing":
+            yield SpecIssue(file, path, message)
+        else:
+            yield SpecIssue(file, path, message, value=error["input"], has_value=True)
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

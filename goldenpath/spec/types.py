@@ -1,0 +1,122 @@
+"""Constrained scalar types shared by the spec models.
+
+Each type checks one rule and says which, so a loader error reads
+``spec.quota.cpu: "lots": is not a Kubernetes quantity``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from goldenpath.spec.quantity import QuantityError, parse_quantity
+
+DNS_LABEL_MAX = 63
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_PRINCIPAL = re.compile(r"^[^\s:,]+$")
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def is_dns_label(value: str) -> bool:
+    return len(value) <= DNS_LABEL_MAX and _DNS_LABEL.match(value) is not None
+
+
+def _dns_label(value: str) -> str:
+    if not is_dns_label(value):
+        raise _fail(
+            "dns_label",
+            "is not a DNS-1123 label (lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)",
+        )
+    return value
+
+
+def _dns_subdomain(value: str) -> str:
+    if len(value) > 253 or _DNS_SUBDOMAIN.match(value) is None:
+        raise _fail("dns_subdomain", "is not a DNS-1123 subdomain (for example web.example.com)")
+    return value
+
+
+def _label_value(value: str) -> str:
+    if len(value) > DNS_LABEL_MAX or _LABEL_VALUE.match(value) is None:
+        raise _fail(
+            "label_value",
+            "is not a valid Kubernetes label value (at most 63 characters of letters, "
+            "digits, '-', '_' and '.', starting and ending with a letter or digit)",
+        )
+    return value
+
+
+def _quantity(value: Any) -> str:
+    try:
+        amount = parse_quantity(value)
+    except QuantityError:
+        raise _fail("quantity", "is not a Kubernetes quantity (for example 500m, 2, 8Gi)") from None
+    if amount <= 0:
+        raise _fail("quantity_positive", "must be greater than zero")
+    return str(value).strip()
+
+
+def _subject(value: str) -> str:
+    kind, sep, rest = value.partition(":")
+    if sep and kind in ("user", "group") and _PRINCIPAL.match(rest):
+        return value
+    if sep and kind == "serviceaccount":
+        namespace, slash, name = rest.partition("/")
+        if slash and is_dns_label(namespace) and _dns_subdomain_ok(name):
+            return value
+    raise _fail(
+        "subject",
+        "is not a subject: use user:<name>, group:<name> or serviceaccount:<namespace>/<name>",
+    )
+
+
+def _dns_subdomain_ok(value: str) -> bool:
+    return len(value) <= 253 and _DNS_SUBDOMAIN.match(value) is not None
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise _fail(
+            "cidr", "is not a CIDR with its host bits zero (for example 10.20.0.0/16)"
+        ) from None
+    if network.prefixlen == 0:
+        raise _fail(
+            "cidr_open",
+            "opens egress to every address, including other tenants and the API server; "
+            "name the networks the team needs",
+        )
+    return value
+
+
+def _percent(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _fail("percent", 'is not a percentage such as "99.9"')
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise _fail("percent", 'is not a percentage such as "99.9"') from None
+    if not number.is_finite() or not Decimal(0) < number < Decimal(100):
+        raise _fail("percent_range", "must be a percentage strictly between 0 and 100")
+    return str(value)
+
+
+DNSLabel = Annotated[str, AfterValidator(_dns_label)]
+DNSSubdomain = Annotated[str, AfterValidator(_dns_subdomain)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+Subject = Annotated[str, AfterValidator(_subject)]
+CIDR = Annotated[str, AfterValidator(_cidr)]
+Percent = Annotated[str, BeforeValidator(_percent)]
