@@ -1,0 +1,48 @@
+"""The metrics contract between golden-path templates and the observability renderer.
+
+Services made from a golden path export these series; the ServiceMonitors, SLO rules and
+dashboards goldenpath renders read them. Both sides take the names from here (the
+scaffolder passes them to cookiecutter), so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+#: counter of handled HTTP requests; labels: method, route, code (status code as text)
+HTTP_REQUESTS_TOTAL = "http_requests_total"
+#: histogram of request durations in seconds; labels: method, route
+HTTP_REQUEST_DURATION = "http_request_duration_seconds"
+#: the container port name Prometheus scrapes (the Operator needs a name, not a number)
+METRICS_PORT_NAME = "http-metrics"
+METRICS_PATH = "/metrics"
+METRICS_PORT = 9090
+#: the container port name serving traffic
+HTTP_PORT_NAME = "http"
+#: histogram buckets (seconds) every service exports; SLO thresholds are added to them
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)
+
+
+def latency_bucket(latency_ms: int) -> float:
+    """The ``le`` bucket bound (seconds) that measures a latency objective in ms."""
+    return latency_ms / 1000
+
+
+def buckets_for(latency_ms: int | None) -> tuple[float, ...]:
+    """Default buckets plus the SLO threshold, so the latency SLI is exact."""
+    if latency_ms is None:
+        return DEFAULT_BUCKETS
+    return tuple(sorted({*DEFAULT_BUCKETS, latency_bucket(latency_ms)}))
+
+
+def template_context() -> dict[str, object]:
+    """The metric names as cookiecutter context, for the scaffolder."""
+    return {
+        "requests_total": HTTP_REQUESTS_TOTAL,
+        "request_duration": HTTP_REQUEST_DURATION,
+        "metrics_port_name": METRICS_PORT_NAME,
+        "metrics_path": METRICS_PATH,
+        "metrics_port": METRICS_PORT,
+        "http_port_name": HTTP_PORT_NAME,
+        "buckets": list(DEFAULT_BUCKETS),
+    }
