@@ -8,12 +8,12 @@ The mapping is a pure function of the object, so file names are stable across re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import yaml
 
-from goldenpath.render.bundle import Resource
+from goldenpath.render.bundle import Bundle, Resource
+from goldenpath.spec.resolve import PlatformSpec
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # type: ignore[assignment]
 
@@ -33,10 +33,10 @@ def to_yaml(body: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def repository_files(resources: Iterable[Resource]) -> dict[str, bytes]:
+def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
     """Path -> content for every object; refuses two objects on one path."""
     files: dict[str, bytes] = {}
-    for resource in resources:
+    for resource in bundle:
         path = path_for(resource)
         if path in files:
             raise ValueError(f"two objects render to {path}")
