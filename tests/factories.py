@@ -28,17 +28,29 @@ def platform_doc(**spec_overrides: Any) -> dict[str, Any]:
             "gitops": {"repoURL": "https://git.example.com/platform/gitops.git"},
             "serviceRepos": {"urlTemplate": "https://git.example.com/{team}/{service}.git"},
             "clusters": [
-                {"name": "nonprod", "server": "https://nonprod.example.com",
-                 "environments": ["dev", "staging"]},
-                {"name": "prod", "server": "https://kubernetes.default.svc",
-                 "environments": ["prod"]},
+                {
+                    "name": "nonprod",
+                    "server": "https://nonprod.example.com",
+                    "environments": ["dev", "staging"],
+                },
+                {
+                    "name": "prod",
+                    "server": "https://kubernetes.default.svc",
+                    "environments": ["prod"],
+                },
             ],
             "environments": [
                 {"name": "dev", "podSecurity": "baseline"},
-                {"name": "staging", "podSecurity": "restricted",
-                 "access": {"owners": "edit", "members": "view", "viewers": "view"}},
-                {"name": "prod", "podSecurity": "restricted",
-                 "access": {"owners": "view", "members": "view", "viewers": "view"}},
+                {
+                    "name": "staging",
+                    "podSecurity": "restricted",
+                    "access": {"owners": "edit", "members": "view", "viewers": "view"},
+                },
+                {
+                    "name": "prod",
+                    "podSecurity": "restricted",
+                    "access": {"owners": "view", "members": "view", "viewers": "view"},
+                },
             ],
             "templates": [
                 {"name": "python-service", "path": "templates/python-service"},
@@ -63,9 +75,13 @@ def team_doc(name: str, **spec_overrides: Any) -> dict[str, Any]:
             "viewers": ["group:support"],
             "environments": ["dev", "staging", "prod"],
             "services": [
-                {"name": "api", "template": "python-service", "port": 8080,
-                 "replicas": {"dev": 1, "staging": 2, "prod": 3},
-                 "slo": {"availability": "99.9", "latencyP99Ms": 300}},
+                {
+                    "name": "api",
+                    "template": "python-service",
+                    "port": 8080,
+                    "replicas": {"dev": 1, "staging": 2, "prod": 3},
+                    "slo": {"availability": "99.9", "latencyP99Ms": 300},
+                },
             ],
         },
     }
@@ -89,18 +105,27 @@ def generated_platform(root: Path, teams: int, services: int = 4) -> Path:
     for i in range(teams):
         name = f"team-{i:04d}"
         svc = [
-            {"name": f"svc-{j}", "template": "python-service" if j % 2 == 0 else "python-worker",
-             "replicas": {"dev": 1, "staging": 2, "prod": 3},
-             "resources": {"cpu": "250m", "memory": "256Mi"},
-             "slo": {"availability": "99.9", "latencyP99Ms": 250}}
+            {
+                "name": f"svc-{j}",
+                "template": "python-service" if j % 2 == 0 else "python-worker",
+                "replicas": {"dev": 1, "staging": 2, "prod": 3},
+                "resources": {"cpu": "250m", "memory": "256Mi"},
+                "slo": {"availability": "99.9", "latencyP99Ms": 250},
+            }
             for j in range(services)
         ]
         peers = [f"team-{(i + 1) % teams:04d}"] if teams > 1 else []
-        docs.append(team_doc(
-            name,
-            services=svc,
-            network={"allowFromTeams": peers, "egressCIDRs": [f"10.{i % 250}.0.0/16"]},
-            alerting={"slack": {"channel": f"#{name}-alerts",
-                                "secretRef": {"name": "slack-webhook", "key": "url"}}},
-        ))
+        docs.append(
+            team_doc(
+                name,
+                services=svc,
+                network={"allowFromTeams": peers, "egressCIDRs": [f"10.{i % 250}.0.0/16"]},
+                alerting={
+                    "slack": {
+                        "channel": f"#{name}-alerts",
+                        "secretRef": {"name": "slack-webhook", "key": "url"},
+                    }
+                },
+            )
+        )
     return write_platform(root, platform_doc(), docs)

@@ -18,7 +18,7 @@ from goldenpath.errors import GoldenpathError
 
 app = typer.Typer(
     name="goldenpath",
-    help="Render a platform spec into Kubernetes tenancy, Argo CD and observability, the GitOps way.",
+    help="Render platform specs into Kubernetes tenancy, Argo CD and observability.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -32,8 +32,9 @@ EXIT_CHANGES = 2
 
 PlatformOption = Annotated[
     Path,
-    typer.Option("--platform", "-p", help="Platform directory (platform.yaml + teams/).",
-                 file_okay=False),
+    typer.Option(
+        "--platform", "-p", help="Platform directory (platform.yaml + teams/).", file_okay=False
+    ),
 ]
 DEFAULT_PLATFORM = Path("platform")
 

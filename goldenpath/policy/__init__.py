@@ -1,0 +1,73 @@
+"""Policy layer: guardrails checked on a rendered Bundle, never trusted from the renderer.
+
+``check`` runs every guardrail and returns a Report; ``enforce`` raises PolicyViolation
+when any guardrail fails, so nothing is written.
+"""
+
+from __future__ import annotations
+
+from goldenpath.errors import PolicyViolation
+from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy.report import Guardrail, GuardrailResult, Report
+from goldenpath.render.bundle import Bundle
+from goldenpath.spec.resolve import PlatformSpec
+
+GUARDRAILS: tuple[Guardrail, ...] = (
+    Guardrail("schema", "objects valid against the Kubernetes OpenAPI schema", schema.check),
+    Guardrail(
+        "pod-security",
+        "tenant namespaces carry PSA enforce/audit/warn labels",
+        tenancy.check_pod_security,
+    ),
+    Guardrail(
+        "resource-quota", "tenant namespaces have a complete ResourceQuota", tenancy.check_quota
+    ),
+    Guardrail(
+        "limit-range", "tenant namespaces have a container LimitRange", tenancy.check_limit_range
+    ),
+    Guardrail(
+        "default-deny",
+        "tenant namespaces deny by default and allow DNS",
+        network.check_default_deny,
+    ),
+    Guardrail(
+        "network-selectors",
+        "peers selected by kubernetes.io/metadata.name only",
+        network.check_selectors,
+    ),
+    Guardrail(
+        "rbac-bindings", "tenant RoleBindings only, in the team's namespaces", rbac.check_bindings
+    ),
+    Guardrail("rbac-roles", "tenant roles cannot escalate or change guardrails", rbac.check_roles),
+    Guardrail(
+        "service-accounts",
+        "service account tokens are not automounted",
+        tenancy.check_service_accounts,
+    ),
+    Guardrail(
+        "argocd-projects",
+        "team AppProjects confined to the team's namespaces",
+        argocd.check_projects,
+    ),
+    Guardrail(
+        "argocd-applications",
+        "team Applications deploy to the team's namespaces",
+        argocd.check_applications,
+    ),
+    Guardrail("no-secrets", "no secret values, only references", secrets.check),
+    Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
+)
+
+
+def check(spec: PlatformSpec, bundle: Bundle) -> Report:
+    return Report(tuple(guardrail.run(spec, bundle) for guardrail in GUARDRAILS))
+
+
+def enforce(spec: PlatformSpec, bundle: Bundle) -> Report:
+    report = check(spec, bundle)
+    if not report.passed:
+        raise PolicyViolation(report.violations)
+    return report
+
+
+__all__ = ["GUARDRAILS", "GuardrailResult", "Report", "check", "enforce"]

@@ -42,8 +42,6 @@ def metadata(
     return meta
 
 
-def k8s_object(
-    api_version: str, kind: str, meta: dict[str, Any], **fields: Any
-) -> dict[str, Any]:
+def k8s_object(api_version: str, kind: str, meta: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A manifest with ``apiVersion``, ``kind``, ``metadata`` and the given top-level fields."""
     return {"apiVersion": api_version, "kind": kind, "metadata": meta, **fields}

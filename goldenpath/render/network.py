@@ -35,35 +35,52 @@ def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any
 
     def policy(name: str, **spec_fields: Any) -> dict[str, Any]:
         body = {"podSelector": {}, **spec_fields}
-        return k8s_object(API, "NetworkPolicy", metadata(name, ns, team_labels(team, env)),
-                          spec=body)
+        return k8s_object(
+            API, "NetworkPolicy", metadata(name, ns, team_labels(team, env)), spec=body
+        )
 
     yield policy("default-deny", policyTypes=["Ingress", "Egress"])
     dns_peer = {**namespaces_peer([DNS_NAMESPACE]), "podSelector": {"matchLabels": DNS_POD_LABELS}}
     dns_ports = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
-    yield policy("allow-dns", policyTypes=["Egress"],
-                 egress=[{"to": [dns_peer], "ports": dns_ports}])
-    yield policy("allow-same-namespace", policyTypes=["Ingress", "Egress"],
-                 ingress=[{"from": [{"podSelector": {}}]}],
-                 egress=[{"to": [{"podSelector": {}}]}])
+    yield policy(
+        "allow-dns", policyTypes=["Egress"], egress=[{"to": [dns_peer], "ports": dns_ports}]
+    )
+    yield policy(
+        "allow-same-namespace",
+        policyTypes=["Ingress", "Egress"],
+        ingress=[{"from": [{"podSelector": {}}]}],
+        egress=[{"to": [{"podSelector": {}}]}],
+    )
     if net.ingress_namespaces:
-        yield policy("allow-from-ingress", policyTypes=["Ingress"],
-                     ingress=[{"from": [namespaces_peer(net.ingress_namespaces)]}])
+        yield policy(
+            "allow-from-ingress",
+            policyTypes=["Ingress"],
+            ingress=[{"from": [namespaces_peer(net.ingress_namespaces)]}],
+        )
     if net.monitoring_namespaces:
-        yield policy("allow-from-monitoring", policyTypes=["Ingress"],
-                     ingress=[{"from": [namespaces_peer(net.monitoring_namespaces)]}])
+        yield policy(
+            "allow-from-monitoring",
+            policyTypes=["Ingress"],
+            ingress=[{"from": [namespaces_peer(net.monitoring_namespaces)]}],
+        )
     peers = sorted(
         namespace_name(other, env)
         for other in team.spec.network.allow_from_teams
         if env in spec.teams_by_name[other].spec.environments and other != team.name
     )
     if peers:
-        yield policy("allow-from-teams", policyTypes=["Ingress"],
-                     ingress=[{"from": [namespaces_peer(peers)]}])
+        yield policy(
+            "allow-from-teams",
+            policyTypes=["Ingress"],
+            ingress=[{"from": [namespaces_peer(peers)]}],
+        )
     cidrs = team.spec.network.egress_cidrs
     if cidrs:
-        yield policy("allow-egress-cidrs", policyTypes=["Egress"],
-                     egress=[{"to": [{"ipBlock": {"cidr": cidr}} for cidr in sorted(cidrs)]}])
+        yield policy(
+            "allow-egress-cidrs",
+            policyTypes=["Egress"],
+            egress=[{"to": [{"ipBlock": {"cidr": cidr}} for cidr in sorted(cidrs)]}],
+        )
 
 
 def namespaces_peer(names: list[str]) -> dict[str, Any]:

@@ -27,8 +27,18 @@ WRITE = [*READ, "create", "update", "patch", "delete", "deletecollection"]
 #: (apiGroup, resources) tenants may change in their namespaces with "edit".
 _WRITABLE = (
     ("", ("configmaps", "persistentvolumeclaims", "pods", "secrets", "services")),
-    ("apps", ("deployments", "deployments/scale", "replicasets", "replicasets/scale",
-              "statefulsets", "statefulsets/scale", "daemonsets")),
+    (
+        "apps",
+        (
+            "deployments",
+            "deployments/scale",
+            "replicasets",
+            "replicasets/scale",
+            "statefulsets",
+            "statefulsets/scale",
+            "daemonsets",
+        ),
+    ),
     ("batch", ("cronjobs", "jobs")),
     ("autoscaling", ("horizontalpodautoscalers",)),
     ("policy", ("poddisruptionbudgets",)),
@@ -38,9 +48,23 @@ _WRITABLE = (
 #: (apiGroup, resources) everyone with access may read. Quota, limits, network policies
 #: and the namespace are here and only here: tenants see their guardrails, never change them.
 _READABLE = (
-    ("", ("configmaps", "endpoints", "events", "limitranges", "namespaces",
-          "persistentvolumeclaims", "pods", "pods/log", "pods/status", "resourcequotas",
-          "serviceaccounts", "services")),
+    (
+        "",
+        (
+            "configmaps",
+            "endpoints",
+            "events",
+            "limitranges",
+            "namespaces",
+            "persistentvolumeclaims",
+            "pods",
+            "pods/log",
+            "pods/status",
+            "resourcequotas",
+            "serviceaccounts",
+            "services",
+        ),
+    ),
     ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
     ("batch", ("cronjobs", "jobs")),
     ("autoscaling", ("horizontalpodautoscalers",)),
@@ -67,7 +91,9 @@ def render(spec: PlatformSpec) -> Iterator[Resource]:
                 yield Resource(coords, body, CONCERN)
 
 
-def _rules(groups: tuple[tuple[str, tuple[str, ...]], ...], verbs: list[str]) -> list[dict[str, Any]]:
+def _rules(
+    groups: tuple[tuple[str, tuple[str, ...]], ...], verbs: list[str]
+) -> list[dict[str, Any]]:
     return [{"apiGroups": [g], "resources": sorted(res), "verbs": list(verbs)} for g, res in groups]
 
 
@@ -76,8 +102,11 @@ def view_rules() -> list[dict[str, Any]]:
 
 
 def edit_rules() -> list[dict[str, Any]]:
-    pod_debug = {"apiGroups": [""], "resources": sorted(_POD_SUBRESOURCES),
-                 "verbs": ["create", "get"]}
+    pod_debug = {
+        "apiGroups": [""],
+        "resources": sorted(_POD_SUBRESOURCES),
+        "verbs": ["create", "get"],
+    }
     return [*_rules(_READABLE, READ), *_rules(_WRITABLE, WRITE), pod_debug]
 
 
@@ -88,17 +117,23 @@ def cluster_role(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
 def role_bindings(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any]]:
     access = spec.environments[env].access
     ns = namespace_name(team.name, env)
-    groups = (("owners", access.owners, team.spec.owners),
-              ("members", access.members, team.spec.members),
-              ("viewers", access.viewers, team.spec.viewers))
+    groups = (
+        ("owners", access.owners, team.spec.owners),
+        ("members", access.members, team.spec.members),
+        ("viewers", access.viewers, team.spec.viewers),
+    )
     for group, level, subjects in groups:
         if level == "none" or not subjects:
             continue
         yield k8s_object(
-            API, "RoleBinding",
+            API,
+            "RoleBinding",
             metadata(f"goldenpath-{group}", ns, team_labels(team, env)),
-            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                     "name": ROLE_FOR_ACCESS[level]},
+            roleRef={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": ROLE_FOR_ACCESS[level],
+            },
             subjects=[subject(s) for s in subjects],
         )
 

@@ -1,12 +1,22 @@
-"""Use cases over a platform directory: load, render, check. Shared by CLI and API."""
+"""Use cases over a platform directory: load, render, check, write. Shared by CLI and API."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from goldenpath import policy
+from goldenpath.errors import Conflict
+from goldenpath.gitops.layout import repository_files
+from goldenpath.policy.report import Report
 from goldenpath.render import Bundle, render
 from goldenpath.spec import PlatformSpec, load_platform
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -15,6 +25,7 @@ class Checked:
 
     spec: PlatformSpec
     bundle: Bundle
+    report: Report
 
 
 def load_and_check(platform_dir: Path | str) -> Checked:
@@ -24,4 +35,54 @@ def load_and_check(platform_dir: Path | str) -> Checked:
     """
     spec = load_platform(platform_dir)
     bundle = render(spec)
-    return Checked(spec=spec, bundle=bundle)
+    return Checked(spec=spec, bundle=bundle, report=policy.enforce(spec, bundle))
+
+
+def validate(platform_dir: Path | str) -> tuple[PlatformSpec, Report]:
+    """Load and render, then run every guardrail without raising on violations."""
+    spec = load_platform(platform_dir)
+    return spec, policy.check(spec, render(spec))
+
+
+def write_tree(checked: Checked, out: Path, progress: Progress | None = None) -> int:
+    """Write the repository tree to ``out`` atomically; return the number of files.
+
+    The tree is built in a sibling temporary directory and moved into place, so an
+    interrupted run never leaves a half-written directory. ``out`` must be absent, empty,
+    or a tree goldenpath wrote before (it is replaced as a whole).
+    """
+    files = repository_files(checked.spec, checked.bundle)
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise Conflict(
+            f"{out} exists and was not written by goldenpath; "
+            "choose an empty or new directory for --out"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for count, (path, content) in enumerate(files.items(), 1):
+            target = staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if progress is not None:
+                progress(count)
+        (staging / MARKER).write_text("written by goldenpath render; replaced on every run\n")
+        _swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(files)
+
+
+MARKER = ".goldenpath-render"
+
+
+def _swap(staging: Path, out: Path) -> None:
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, out)

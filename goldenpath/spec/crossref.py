@@ -32,12 +32,21 @@ def platform_issues(platform: Platform, file: str) -> Iterator[SpecIssue]:
         for j, env in enumerate(cluster.environments):
             hosted[env] += 1
             if env not in known:
-                yield _issue(file, f"spec.clusters[{i}].environments[{j}]", env,
-                             f"is not an environment of the platform (known: {_list(known)})")
-    for i, env in enumerate(spec.environments):
-        if hosted[env.name] != 1:
-            yield _issue(file, f"spec.environments[{i}].name", env.name,
-                         f"must be hosted by exactly one cluster, is listed by {hosted[env.name]}")
+                yield _issue(
+                    file,
+                    f"spec.clusters[{i}].environments[{j}]",
+                    env,
+                    f"is not an environment of the platform (known: {_list(known)})",
+                )
+    for i, environment in enumerate(spec.environments):
+        count = hosted[environment.name]
+        if count != 1:
+            yield _issue(
+                file,
+                f"spec.environments[{i}].name",
+                environment.name,
+                f"must be hosted by exactly one cluster, is listed by {count}",
+            )
 
 
 def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
@@ -51,25 +60,41 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
     for i, env in enumerate(body.environments):
         path = f"spec.environments[{i}]"
         if env not in known_envs:
-            yield _issue(file, path, env,
-                         f"is not an environment of the platform (known: {_list(known_envs)})")
+            yield _issue(
+                file,
+                path,
+                env,
+                f"is not an environment of the platform (known: {_list(known_envs)})",
+            )
             continue
         namespace = namespace_name(name, env)
         if len(namespace) > DNS_LABEL_MAX:
-            yield _issue(file, path, env, f"namespace {namespace!r} is longer than 63 characters; "
-                         "shorten the team name")
+            yield _issue(
+                file,
+                path,
+                env,
+                f"namespace {namespace!r} is longer than 63 characters; shorten the team name",
+            )
         elif namespace in reserved:
             yield _issue(file, path, env, f"namespace {namespace!r} is reserved for the platform")
         else:
             yield from _quota_issues(spec, team, env, file)
     for env in body.environment_overrides:
         if env not in body.environments:
-            yield _issue(file, f"spec.environmentOverrides.{env}", env,
-                         f"is not one of the team's environments ({_list(body.environments)})")
+            yield _issue(
+                file,
+                f"spec.environmentOverrides.{env}",
+                env,
+                f"is not one of the team's environments ({_list(body.environments)})",
+            )
     for i, other in enumerate(body.network.allow_from_teams):
         if other not in spec.teams_by_name:
-            yield _issue(file, f"spec.network.allowFromTeams[{i}]", other,
-                         f"is not a team (known: {_list(spec.teams_by_name)})")
+            yield _issue(
+                file,
+                f"spec.network.allowFromTeams[{i}]",
+                other,
+                f"is not a team (known: {_list(spec.teams_by_name)})",
+            )
     yield from _service_issues(spec, team, file)
 
 
@@ -79,25 +104,41 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
     for i, service in enumerate(team.spec.services):
         path = f"spec.services[{i}]"
         if service.template not in templates:
-            yield _issue(file, f"{path}.template", service.template,
-                         f"is not a template of the platform (known: {_list(templates)})")
+            yield _issue(
+                file,
+                f"{path}.template",
+                service.template,
+                f"is not a template of the platform (known: {_list(templates)})",
+            )
         for env in service.replicas:
             if env not in team.spec.environments:
-                yield _issue(file, f"{path}.replicas.{env}", env,
-                             f"is not one of the team's environments ({_list(team.spec.environments)})")
+                yield _issue(
+                    file,
+                    f"{path}.replicas.{env}",
+                    env,
+                    f"is not one of the team's environments ({_list(team.spec.environments)})",
+                )
         longest = max((f"{team.name}-{service.name}-{e}" for e in team.spec.environments), key=len)
         if len(longest) > DNS_LABEL_MAX:
-            yield _issue(file, f"{path}.name", service.name,
-                         f"makes the Argo CD application name {longest!r} longer than 63 characters")
+            yield _issue(
+                file,
+                f"{path}.name",
+                service.name,
+                f"makes the Argo CD application name {longest!r} longer than 63 characters",
+            )
 
 
 def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterator[SpecIssue]:
     quota = spec.quota(team, env)
     for limit, request in (("limits_cpu", "cpu"), ("limits_memory", "memory")):
         if parse_quantity(getattr(quota, limit)) < parse_quantity(getattr(quota, request)):
-            yield _issue(file, f"spec.quota ({env})", getattr(quota, limit),
-                         f"{_camel(limit)} is below the {request} request "
-                         f"{getattr(quota, request)} in {env}; limits must be at least requests")
+            yield _issue(
+                file,
+                f"spec.quota ({env})",
+                getattr(quota, limit),
+                f"{_camel(limit)} is below the {request} request "
+                f"{getattr(quota, request)} in {env}; limits must be at least requests",
+            )
 
 
 def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
@@ -109,9 +150,12 @@ def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
                 continue
             host = service.ingress.host
             if host in owners:
-                yield _issue(spec.sources.get(team.name, team.name),
-                             f"spec.services[{i}].ingress.host", host,
-                             f"is already used by {owners[host]}; ingress hosts must be unique")
+                yield _issue(
+                    spec.sources.get(team.name, team.name),
+                    f"spec.services[{i}].ingress.host",
+                    host,
+                    f"is already used by {owners[host]}; ingress hosts must be unique",
+                )
             else:
                 owners[host] = f"{team.name}/{service.name}"
 

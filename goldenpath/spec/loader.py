@@ -36,16 +36,25 @@ def load_platform(directory: Path | str) -> PlatformSpec:
     issues: list[SpecIssue] = []
     platform_file = root / PLATFORM_FILE
     if not platform_file.is_file():
-        raise SpecError([SpecIssue(str(platform_file), "", "platform file not found; "
-                                   "pass --platform DIR pointing at the platform definition")])
+        raise SpecError(
+            [
+                SpecIssue(
+                    str(platform_file),
+                    "",
+                    "platform file not found; "
+                    "pass --platform DIR pointing at the platform definition",
+                )
+            ]
+        )
     platform = _load_model(platform_file, Platform, issues)
     teams, sources = _load_teams(root / TEAMS_DIR, issues)
     if platform is None:
         raise SpecError(issues)
     sources["platform"] = str(platform_file)
     issues.extend(crossref.platform_issues(platform, str(platform_file)))
-    spec = PlatformSpec(platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)),
-                        sources=sources)
+    spec = PlatformSpec(
+        platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)), sources=sources
+    )
     for team in spec.teams:
         issues.extend(crossref.team_issues(spec, team, sources[team.name]))
     issues.extend(crossref.global_issues(spec))
@@ -66,18 +75,34 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
 def _load_teams(directory: Path, issues: list[SpecIssue]) -> tuple[list[Team], dict[str, str]]:
     teams: list[Team] = []
     sources: dict[str, str] = {}
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    files = (
+        sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    )
     for path in files:
         team = _load_model(path, Team, issues)
         if team is None:
             continue
         if team.name != path.stem:
-            issues.append(SpecIssue(str(path), "metadata.name", f"must equal the file name "
-                                    f"{path.stem!r}", value=team.name, has_value=True))
+            issues.append(
+                SpecIssue(
+                    str(path),
+                    "metadata.name",
+                    f"must equal the file name {path.stem!r}",
+                    value=team.name,
+                    has_value=True,
+                )
+            )
             continue
         if team.name in sources:
-            issues.append(SpecIssue(str(path), "metadata.name", f"team is defined twice "
-                                    f"(also in {sources[team.name]})", value=team.name, has_value=True))
+            issues.append(
+                SpecIssue(
+                    str(path),
+                    "metadata.name",
+                    f"team is defined twice (also in {sources[team.name]})",
+                    value=team.name,
+                    has_value=True,
+                )
+            )
             continue
         sources[team.name] = str(path)
         teams.append(team)
@@ -93,8 +118,9 @@ def _load_model(path: Path, model: type[_M], issues: list[SpecIssue]) -> _M | No
     return _validate(data, model, str(path), issues)
 
 
-def _validate(data: dict[str, Any], model: type[_M], file: str,
-              issues: list[SpecIssue]) -> _M | None:
+def _validate(
+    data: dict[str, Any], model: type[_M], file: str, issues: list[SpecIssue]
+) -> _M | None:
     try:
         return model.model_validate(data)
     except ValidationError as err:

@@ -25,6 +25,7 @@ from goldenpath.spec.types import (
 
 API_VERSION = "goldenpath.dev/v1alpha1"
 
+
 class SpecModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -110,9 +111,7 @@ class QuotaSpec(SpecModel):
     services: int | None = Field(default=None, ge=0)
     secrets: int | None = Field(default=None, ge=0)
     configmaps: int | None = Field(default=None, ge=0, alias="configmaps")
-    persistentvolumeclaims: int | None = Field(
-        default=None, ge=0, alias="persistentvolumeclaims"
-    )
+    persistentvolumeclaims: int | None = Field(default=None, ge=0, alias="persistentvolumeclaims")
 
 
 class ContainerDefaults(SpecModel):
@@ -137,7 +136,14 @@ class PlatformNetworkSpec(SpecModel):
 class ObservabilitySpec(SpecModel):
     service_monitor_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     rule_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
+    alertmanager_config_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     dashboards_namespace: DNSLabel = "monitoring"
+    #: every alert's runbook_url is ``<runbookBaseURL>/<alertname>``
+    runbook_base_url: str = Field(
+        default="https://runbooks.example.com/goldenpath",
+        alias="runbookBaseURL",
+        pattern=r"^https?://\S+[^/]$",
+    )
 
 
 class TemplateRef(SpecModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from goldenpath.spec.quantity import format_bytes, format_cpu, parse_quantity
 from goldenpath.spec.models import (
     ClusterSpec,
     EnvironmentSpec,
@@ -20,6 +19,7 @@ from goldenpath.spec.models import (
     ServiceSpec,
     Team,
 )
+from goldenpath.spec.quantity import format_bytes, format_cpu, parse_quantity
 
 #: Quota values used when neither the platform defaults nor the team name a field.
 BUILTIN_QUOTA = QuotaSpec(

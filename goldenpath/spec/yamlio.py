@@ -14,7 +14,7 @@ import yaml
 
 MAX_SPEC_BYTES = 1024 * 1024
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(ValueError):
@@ -52,7 +52,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as err:
         raise YamlProblem(f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
-        documents = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - safe loader
+        documents = list(yaml.load_all(text, Loader=_StrictLoader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -1,0 +1,40 @@
+"""goldenpath: specs in, Kubernetes tenancy, Argo CD and observability out, the GitOps way.
+
+The public entry points are the use cases a caller needs without knowing the layers:
+load a platform, render it, check its guardrails.
+"""
+
+from goldenpath.errors import (
+    Conflict,
+    GitError,
+    GoldenpathError,
+    NotFound,
+    PolicyViolation,
+    SpecError,
+    StoreError,
+    TemplateError,
+)
+from goldenpath.policy import check, enforce
+from goldenpath.render import Bundle, Resource, render
+from goldenpath.spec import PlatformSpec, load_platform
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bundle",
+    "Conflict",
+    "GitError",
+    "GoldenpathError",
+    "NotFound",
+    "PlatformSpec",
+    "PolicyViolation",
+    "Resource",
+    "SpecError",
+    "StoreError",
+    "TemplateError",
+    "__version__",
+    "check",
+    "enforce",
+    "load_platform",
+    "render",
+]

@@ -1,0 +1,95 @@
+"""``goldenpath validate`` and ``goldenpath render``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from goldenpath.cli.app import (
+    DEFAULT_PLATFORM,
+    EXIT_ERROR,
+    PlatformOption,
+    app,
+    err,
+    out,
+    reported_errors,
+)
+from goldenpath.policy.report import Report
+from goldenpath.render import Bundle
+from goldenpath.services import platform as service
+
+
+@app.command()
+def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
+    """Load the specs, render them and run every guardrail; exit 1 on any error."""
+    with reported_errors():
+        spec, report = service.validate(platform)
+    out.print(report_table(report))
+    if not report.passed:
+        for violation in report.violations:
+            err.print(f"[red]violation:[/] {violation}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {len(report.violations)} guardrail violation(s)")
+        raise typer.Exit(EXIT_ERROR)
+    out.print(f"[green]ok[/]: {len(spec.teams)} teams, all guardrails pass")
+
+
+@app.command()
+def render(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory to write the tree to.", file_okay=False)
+    ],
+    platform: PlatformOption = DEFAULT_PLATFORM,
+) -> None:
+    """Render the platform into a directory: the tree `apply` commits, for review."""
+    with reported_errors():
+        with err.status("Loading specs, rendering and checking guardrails..."):
+            checked = service.load_and_check(platform)
+        with _progress() as progress:
+            task = progress.add_task("Writing files", total=None)
+            count = service.write_tree(
+                checked, out_dir, lambda done: progress.update(task, completed=done)
+            )
+    out.print(summary_table(checked.bundle))
+    out.print(f"wrote {count} files for {len(checked.spec.teams)} teams to {out_dir}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def report_table(report: Report) -> Table:
+    table = Table(title="Guardrails")
+    table.add_column("guardrail")
+    table.add_column("checks")
+    table.add_column("objects", justify="right")
+    table.add_column("result")
+    for result in report.results:
+        verdict = "[green]pass[/]" if result.passed else f"[red]FAIL ({len(result.violations)})[/]"
+        table.add_row(result.name, result.description, str(result.covered), verdict)
+    return table
+
+
+def summary_table(bundle: Bundle) -> Table:
+    """Objects per team and environment (platform-owned objects under ``(platform)``)."""
+    counts = Counter((r.coords.team or "(platform)", r.coords.environment or "-") for r in bundle)
+    envs = sorted({env for _, env in counts})
+    table = Table(title=f"Rendered {len(bundle)} objects")
+    table.add_column("team")
+    for env in envs:
+        table.add_column(env, justify="right")
+    table.add_column("total", justify="right")
+    for team in sorted({team for team, _ in counts}):
+        row = [counts.get((team, env), 0) for env in envs]
+        table.add_row(team, *(str(n) if n else "" for n in row), str(sum(row)))
+    return table

@@ -1,0 +1,33 @@
+"""Lookups over a Bundle that several guardrails share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from goldenpath.render.bundle import Bundle, Resource
+from goldenpath.spec.resolve import PlatformSpec, namespace_name
+
+
+def tenant_namespaces(spec: PlatformSpec) -> dict[str, tuple[str, str, str]]:
+    """Every namespace the spec says a team owns -> (cluster, team, environment).
+
+    Derived from the spec, not from the Bundle, so a renderer that forgets a namespace's
+    guardrails is caught rather than trusted.
+    """
+    return {
+        namespace_name(team.name, env): (spec.cluster_of[env].name, team.name, env)
+        for team in spec.teams
+        for env in team.spec.environments
+    }
+
+
+def by_namespace(bundle: Bundle, kind: str) -> dict[str, list[Resource]]:
+    out: dict[str, list[Resource]] = defaultdict(list)
+    for resource in bundle.of_kind(kind):
+        out[resource.namespace or ""].append(resource)
+    return out
+
+
+def team_resources(bundle: Bundle) -> Iterator[Resource]:
+    return (r for r in bundle if r.coords.team is not None)
