@@ -60,10 +60,13 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    made: set[Path] = set()
     try:
         for count, (path, content) in enumerate(files.items(), 1):
             target = staging / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:  # one mkdir per directory, not per file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             target.write_bytes(content)
             if progress is not None:
                 progress(count)
