@@ -24,11 +24,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from goldenpath import policy  # noqa: E402
-from goldenpath.render import render  # noqa: E402
-from goldenpath.services.platform import Checked, write_tree  # noqa: E402
-from goldenpath.spec import load_platform  # noqa: E402
-from tests.factories import generated_platform  # noqa: E402
+from goldenpath import policy
+from goldenpath.render import render
+from goldenpath.services.platform import Checked, write_tree
+from goldenpath.spec import load_platform
+from tests.factories import generated_platform
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
