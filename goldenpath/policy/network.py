@@ -79,10 +79,19 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
         if team is None or env is None:
             continue
         findings.cover()
-        peers = spec.teams_by_name[team].spec.network.allow_from_teams
-        allowed = platform | {namespace_name(t, env) for t in (team, *peers)}
+        network = spec.teams_by_name[team].spec.network
+        allowed = platform | {namespace_name(t, env) for t in (team, *network.allow_from_teams)}
+        cidrs = [ipaddress.ip_network(cidr) for cidr in network.egress_cidrs]
+        for direction, side in (("ingress", "from"), ("egress", "to")):
+            for rule in resource.body["spec"].get(direction, []):
+                # a rule without peers matches every address, in the cluster and outside
+                if not rule.get(side):
+                    findings.fail(resource, f"an {direction} rule without '{side}' allows "
+                                  "every peer; name the peers")
         for peer in _peers(resource.body["spec"]):
             _check_peer(resource, peer, allowed, findings)
+            if "ipBlock" in peer:
+                _check_ip_block(resource, peer["ipBlock"], cidrs, findings)
 
 
 def _peers(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -108,7 +117,14 @@ def _check_peer(
                 resource,
                 f"allows namespaces the spec does not name: {', '.join(sorted(names - allowed))}",
             )
-    if "ipBlock" in peer:
-        cidr = ipaddress.ip_network(peer["ipBlock"]["cidr"], strict=False)
-        if cidr.prefixlen == 0:
-            findings.fail(resource, f"ipBlock {cidr} opens every address")
+
+
+def _check_ip_block(resource: Resource, block: dict[str, Any],
+                    named: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+                    findings: Findings) -> None:
+    cidr = ipaddress.ip_network(block["cidr"], strict=False)
+    if cidr.prefixlen == 0:
+        findings.fail(resource, f"ipBlock {cidr} opens every address")
+    elif not any(cidr.version == net.version and cidr.subnet_of(net)  # type: ignore[arg-type]
+                 for net in named):
+        findings.fail(resource, f"ipBlock {cidr} is not within the team's egressCIDRs")

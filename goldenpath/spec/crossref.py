@@ -54,7 +54,8 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
     known_envs = spec.environments
     reserved = reserved_namespaces(spec.platform)
     name = team.name
-    if name in reserved or name.startswith(RESERVED_PREFIXES):
+    name_reserved = name in reserved or name.startswith(RESERVED_PREFIXES)
+    if name_reserved:
         yield _issue(file, "metadata.name", name, "is reserved for the platform; choose another")
     yield from _duplicates(file, "spec.environments", body.environments)
     for i, env in enumerate(body.environments):
@@ -75,7 +76,8 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
                 env,
                 f"namespace {namespace!r} is longer than 63 characters; shorten the team name",
             )
-        elif namespace in reserved:
+        elif namespace in reserved or (namespace.startswith(RESERVED_PREFIXES)
+                                       and not name_reserved):
             yield _issue(file, path, env, f"namespace {namespace!r} is reserved for the platform")
         else:
             yield from _quota_issues(spec, team, env, file)
@@ -142,7 +144,15 @@ def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterat
 
 
 def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
-    """Rules across teams: ingress hosts are unique on the whole platform."""
+    """Rules across teams: namespaces and ingress hosts are unique on the whole platform."""
+    namespaces: dict[str, str] = {}
+    for team in spec.teams:
+        for i, env in enumerate(team.spec.environments):
+            namespace = namespace_name(team.name, env)
+            if namespaces.setdefault(namespace, team.name) != team.name:
+                yield _issue(spec.sources.get(team.name, team.name), f"spec.environments[{i}]",
+                             env, f"namespace {namespace!r} is already team "
+                             f"{namespaces[namespace]}'s; choose another team name")
     owners: dict[str, str] = {}
     for team in spec.teams:
         for i, service in enumerate(team.spec.services):

@@ -142,6 +142,8 @@ def _pydantic_issues(errors: Iterable[Any], file: str) -> Iterable[SpecIssue]:
 def _dotted(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for a bad mapping key, named by the path
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:

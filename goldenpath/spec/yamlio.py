@@ -7,6 +7,7 @@ where libyaml is present), and files are size-limited before parsing.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                continue  # the base constructor reports "found unhashable key"
             if key in seen:
                 raise YamlProblem(
                     f"line {line}: duplicate key {key!r} (first at line {seen[key]}); "
