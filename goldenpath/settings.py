@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     gitops_token: SecretStr = SecretStr("")
     #: template root; template paths in platform.yaml are relative to it
     templates_root: Path = Path(".")
+    #: where new-service pushes: "embedded" (a local bare repository under
+    #: state_dir/repos/<team>/<service>.git) or "platform" (serviceRepos.urlTemplate)
+    service_repos: Literal["embedded", "platform"] = "embedded"
 
     @property
     def embedded_gitops_repo(self) -> Path:

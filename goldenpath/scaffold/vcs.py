@@ -1,0 +1,163 @@
+"""The git adapter of the scaffolder (gitpython): new repositories, pushes, snapshots.
+
+Every git failure becomes a GitError (``raise ... from``) whose message names the
+operation, never a credential. Commits are made as "goldenpath" so scaffolding works on
+machines without a git identity.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import git
+
+from goldenpath.errors import GitError
+
+BRANCH = "main"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "goldenpath", "GIT_AUTHOR_EMAIL": "goldenpath@localhost",
+    "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost",
+}
+_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+
+
+@contextmanager
+def wrapped(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (git.GitError, OSError, ValueError) as err:
+        message = _CREDENTIALS.sub(r"\1***@", f"{err}".strip())
+        raise GitError(f"git: cannot {action}: {message}") from err
+
+
+def open_repo(path: Path) -> git.Repo:
+    with wrapped(f"open repository {path}"):
+        repo = git.Repo(path)
+    repo.git.update_environment(**IDENTITY)
+    return repo
+
+
+# --- templates ------------------------------------------------------------------------
+
+
+def template_commit(template: Path) -> tuple[str | None, bool]:
+    """(last commit touching ``template``, whether it has uncommitted changes).
+
+    The last commit of the directory, not HEAD, so commits elsewhere in the templates
+    repository do not make every service look behind. (None, False) outside git.
+    """
+    try:
+        repo = git.Repo(template, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None, False
+    with wrapped(f"read the version of {template}"):
+        commit = repo.git.log("-1", "--format=%H", "--", str(template)) or None
+        dirty = bool(repo.git.status("--porcelain", "--", str(template)))
+    return commit, dirty
+
+
+def export_template(template: Path, commit: str, dest: Path) -> Path:
+    """Write the template directory as it was at ``commit`` under ``dest``; return its path."""
+    with wrapped(f"read template {template.name} at {commit[:12]}"):
+        repo = git.Repo(template, search_parent_directories=True)
+        rel = template.resolve().relative_to(Path(repo.working_tree_dir or "").resolve())
+        buffer = io.BytesIO()
+        repo.archive(buffer, commit, path=rel.as_posix() or ".", format="tar")
+    buffer.seek(0)
+    with tarfile.open(fileobj=buffer) as archive:
+        archive.extractall(dest, filter="data")
+    return dest / rel
+
+
+# --- service repositories -------------------------------------------------------------
+
+
+def create_bare(path: Path) -> None:
+    with wrapped(f"create bare repository {path}"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(path, bare=True, initial_branch=BRANCH)
+
+
+def remote_has_refs(url: str) -> bool:
+    """Whether something was pushed to ``url`` already. Unreachable counts as empty: hosts
+    that create repositories on first push have nothing to list yet."""
+    try:
+        return bool(str(git.Git().ls_remote(url)).strip())
+    except git.GitCommandError:
+        return False
+
+
+def init_and_commit(project: Path, message: str) -> git.Repo:
+    with wrapped(f"create repository in {project}"):
+        repo = git.Repo.init(project, initial_branch=BRANCH)
+        repo.git.update_environment(**IDENTITY)
+        repo.git.add("--all")
+        repo.git.commit("--quiet", "--no-verify", "-m", message)
+    return repo
+
+
+def push(repo: git.Repo, url: str, branch: str = BRANCH, force: bool = False) -> None:
+    flags = ["--force"] if force else []
+    with wrapped(f"push {branch}"):
+        repo.git.push("--quiet", *flags, url, f"HEAD:refs/heads/{branch}")
+
+
+def delete_remote_branch(url: str, branch: str = BRANCH) -> None:
+    with wrapped(f"delete {branch} from the service repository"):
+        git.Git().push("--quiet", url, f":refs/heads/{branch}")
+
+
+def clone(url: str, dest: Path) -> git.Repo:
+    with wrapped("clone the service repository"):
+        repo = git.Repo.clone_from(url, dest, branch=BRANCH)
+    repo.git.update_environment(**IDENTITY)
+    return repo
+
+
+# --- snapshots for the 3-way update ---------------------------------------------------
+
+
+def snapshot(repo: git.Repo, tree_dir: Path, message: str, parent: str | None = None) -> str:
+    """Commit the files of ``tree_dir`` into ``repo``'s object store (not onto a branch),
+    through a private index so the clone's work tree and real index are left alone."""
+    index = Path(repo.git_dir) / f"goldenpath-{os.getpid()}.index"
+    runner = git.Git(str(tree_dir))
+    runner.update_environment(GIT_DIR=str(repo.git_dir), GIT_WORK_TREE=str(tree_dir),
+                              GIT_INDEX_FILE=str(index), **IDENTITY)
+    with wrapped("record a template snapshot"):
+        try:
+            runner.add("--all", ".")
+            tree = runner.write_tree()
+        finally:
+            index.unlink(missing_ok=True)
+        args = ["-p", parent] if parent else []
+        sha: str = runner.commit_tree(tree, *args, "-m", message)
+    return sha
+
+
+def cherry_pick(repo: git.Repo, commit: str) -> list[str]:
+    """Apply ``commit`` (relative to its parent) with git's 3-way merge, without committing.
+
+    Returns the paths left in conflict, with conflict markers in the work tree.
+    """
+    try:
+        repo.git.cherry_pick("--no-commit", "--allow-empty", commit)
+    except git.GitCommandError as err:
+        conflicts = repo.git.diff("--name-only", "--diff-filter=U").split()
+        if not conflicts:
+            raise GitError(f"git: cannot merge the template change: {err}") from err
+        return sorted(conflicts)
+    return []
+
+
+def commit_all(repo: git.Repo, message: str) -> str:
+    with wrapped("commit the template update"):
+        repo.git.add("--all")
+        repo.git.commit("--quiet", "--no-verify", "--allow-empty", "-m", message)
+        return repo.head.commit.hexsha

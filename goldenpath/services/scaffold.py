@@ -1,0 +1,187 @@
+"""Use cases of the golden paths: ``new_service`` and ``update_service``.
+
+``new_service`` checks everything it can before touching anything, then renders the
+template, commits, pushes and adds the service to the team's spec file. Each step that
+changes the world registers its undo; a failure at any later step runs them in reverse,
+so there is never an orphan repository or a half-edited spec.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any, Literal
+
+from goldenpath.errors import Conflict, NotFound, SpecError, SpecIssue, TemplateError
+from goldenpath.scaffold import cookie, teamfile, update, vcs
+from goldenpath.scaffold.catalog import TemplateInfo, check_parameters, find_template
+from goldenpath.scaffold.context import service_context
+from goldenpath.scaffold.record import Record, read_record, write_record
+from goldenpath.settings import Settings
+from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.models import Team
+from goldenpath.spec.types import DNS_LABEL_MAX, is_dns_label
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a service repository lives; ``bare`` is set for the embedded local default."""
+
+    url: str
+    bare: Path | None = None
+
+
+@dataclass(frozen=True)
+class Scaffolded:
+    team: str
+    service: str
+    template: str
+    version: str
+    repository: str
+    commit: str
+    spec_file: Path
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    status: Literal["current", "behind", "updated", "conflicts"]
+    recorded: str
+    latest: str
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    branch: str | None = None
+
+
+def new_service(settings: Settings, team_name: str, name: str, template_name: str,
+                params: dict[str, str]) -> Scaffolded:
+    spec = load_platform(settings.platform_dir)
+    team = find_team(spec, team_name)
+    _check_name(spec, team, name)
+    info = find_template(spec, template_name, settings.templates_root)
+    check_parameters(info, params)
+    target = repository_target(settings, spec, team.name, name)
+    _check_free(target)
+    record = _record(info, service_context(spec, team, name, params))
+    spec_file = Path(spec.sources[team.name])
+    with TemporaryDirectory(prefix="goldenpath-new-") as tmp, ExitStack() as undo:
+        project = cookie.render(info.path, record.answers, Path(tmp))
+        write_record(project, record)
+        repo = vcs.init_and_commit(project, f"New {info.kind} {name} from template "
+                                            f"{info.name} {record.version[:12]}")
+        publish(repo, target, undo)
+        register(settings, spec_file, _entry(name, info, params), undo)
+        undo.pop_all()  # every step succeeded: keep them all
+        commit = repo.head.commit.hexsha
+    return Scaffolded(team.name, name, info.name, record.version, target.url, commit, spec_file)
+
+
+def find_team(spec: PlatformSpec, name: str) -> Team:
+    team = spec.teams_by_name.get(name)
+    if team is None:
+        known = ", ".join(sorted(spec.teams_by_name)) or "none"
+        raise NotFound(f"team {name!r} does not exist (known: {known})", kind="team", name=name)
+    return team
+
+
+def _check_name(spec: PlatformSpec, team: Team, name: str) -> None:
+    file = spec.sources.get(team.name, team.name)
+    if not is_dns_label(name):
+        raise SpecError([SpecIssue(file, "spec.services", "is not a DNS-1123 label (lower-case "
+                                   "letters, digits and '-')", value=name, has_value=True)])
+    if any(s.name == name for s in team.spec.services):
+        raise Conflict(f"team {team.name!r} already has a service {name!r} ({file})")
+    longest = max((f"{team.name}-{name}-{e}" for e in team.spec.environments), key=len)
+    if len(longest) > DNS_LABEL_MAX:
+        raise SpecError([SpecIssue(file, "spec.services", f"makes the Argo CD application name "
+                                   f"{longest!r} longer than 63 characters",
+                                   value=name, has_value=True)])
+
+
+def repository_target(settings: Settings, spec: PlatformSpec, team: str, service: str) -> Target:
+    if settings.service_repos == "platform":
+        template = spec.platform.spec.service_repos.url_template
+        return Target(template.format(team=team, service=service))
+    bare = (settings.state_dir / "repos" / team / f"{service}.git").resolve()
+    return Target(str(bare), bare)
+
+
+def _check_free(target: Target) -> None:
+    taken = target.bare.exists() if target.bare else vcs.remote_has_refs(target.url)
+    if taken:
+        raise Conflict(f"service repository {target.url} exists already")
+
+
+def _record(info: TemplateInfo, answers: dict[str, Any]) -> Record:
+    commit, dirty = vcs.template_commit(info.path)
+    # A dirty template cannot be rendered again from git, so only its declared version counts.
+    return Record(info.name, None if dirty else commit, info.declared_version, answers)
+
+
+def _entry(name: str, info: TemplateInfo, params: dict[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "template": info.name}
+    if params:
+        entry["parameters"] = dict(sorted(params.items()))
+    return entry
+
+
+def publish(repo: Any, target: Target, undo: ExitStack) -> None:
+    """Push ``main`` to the target, registering how to take it back."""
+    if target.bare is not None:
+        vcs.create_bare(target.bare)
+        undo.callback(shutil.rmtree, target.bare, ignore_errors=True)
+        vcs.push(repo, target.url)
+    else:
+        vcs.push(repo, target.url)
+        undo.callback(vcs.delete_remote_branch, target.url)
+
+
+def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: ExitStack) -> None:
+    """Add the service to the team file, then prove the platform still loads with it."""
+    original = spec_file.read_text(encoding="utf-8")
+    undo.callback(spec_file.write_text, original, encoding="utf-8")
+    teamfile.add_service(spec_file, entry)
+    load_platform(settings.platform_dir)
+
+
+# --- update ---------------------------------------------------------------------------
+
+
+def update_service(settings: Settings, team_name: str, name: str,
+                   check: bool = False) -> UpdateResult:
+    spec = load_platform(settings.platform_dir)
+    team = find_team(spec, team_name)
+    if not any(s.name == name for s in team.spec.services):
+        raise NotFound(f"team {team.name!r} has no service {name!r}", kind="service", name=name)
+    target = repository_target(settings, spec, team.name, name)
+    with TemporaryDirectory(prefix="goldenpath-update-") as tmp:
+        work = Path(tmp)
+        repo = vcs.clone(target.url, work / "repo")
+        recorded = read_record(work / "repo")
+        info = find_template(spec, recorded.template, settings.templates_root)
+        latest = _record(info, recorded.answers)
+        old = _render_recorded(recorded, info, work / "old")
+        new = cookie.render(info.path, recorded.answers, work / "new")
+        changed = update.changed_files(old, new)
+        if not changed or check:
+            status: Literal["current", "behind"] = "behind" if changed else "current"
+            return UpdateResult(status, recorded.version, latest.version, changed)
+        conflicts = update.apply(repo, old, new, latest)
+        branch = update.branch_name(latest)
+        vcs.push(repo, target.url, branch, force=True)
+    return UpdateResult("conflicts" if conflicts else "updated", recorded.version,
+                        latest.version, changed, conflicts, branch)
+
+
+def _render_recorded(recorded: Record, info: TemplateInfo, out: Path) -> Path:
+    """The service as the recorded template version rendered it."""
+    if recorded.commit is not None:
+        source = vcs.export_template(info.path, recorded.commit, out / "template")
+        return cookie.render(source, recorded.answers, out / "render")
+    if recorded.declared_version == info.declared_version:
+        return cookie.render(info.path, recorded.answers, out / "render")
+    raise TemplateError(f"template {info.name!r} {recorded.declared_version} was recorded "
+                        "without a git commit and the template is now "
+                        f"{info.declared_version}; the old version cannot be rendered again")

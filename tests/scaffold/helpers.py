@@ -1,0 +1,54 @@
+"""A scaffolding workspace in tmp_path: templates in their own git repository, a platform
+directory, and Settings pointing at both, so tests never touch the real tree or state."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from goldenpath.settings import Settings
+from tests.factories import ROOT, platform_doc, team_doc, write_platform
+
+TEMPLATES = ROOT / "templates"
+
+
+@dataclass
+class Workspace:
+    root: Path
+    templates: git.Repo
+    settings: Settings
+
+    @property
+    def team_file(self) -> Path:
+        return self.settings.platform_dir / "teams" / "payments.yaml"
+
+    def template_path(self, name: str) -> Path:
+        return self.settings.templates_root / "templates" / name
+
+    def commit_templates(self, message: str) -> str:
+        self.templates.git.add("--all")
+        self.templates.git.commit("--quiet", "-m", message)
+        return self.templates.head.commit.hexsha
+
+
+def make_workspace(root: Path, **settings: object) -> Workspace:
+    tpl_root = root / "tpl"
+    for name in ("python-service", "python-worker"):
+        shutil.copytree(TEMPLATES / name, tpl_root / "templates" / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    repo = git.Repo.init(tpl_root, initial_branch="main")
+    repo.git.add("--all")
+    repo.git.commit("--quiet", "-m", "templates")
+    team = team_doc("payments", services=[
+        {"name": "ledger", "template": "python-service", "port": 8080},
+    ])
+    platform_dir = write_platform(root / "platform", platform_doc(), [team])
+    # A comment the round-trip edit must keep.
+    text = (platform_dir / "teams" / "payments.yaml").read_text()
+    (platform_dir / "teams" / "payments.yaml").write_text("# owned by payments\n" + text)
+    values = {"platform_dir": platform_dir, "state_dir": root / "state",
+              "templates_root": tpl_root, **settings}
+    return Workspace(root, repo, Settings(**values))  # type: ignore[arg-type]
