@@ -7,6 +7,8 @@ scaffolder passes them to cookiecutter), so they cannot drift apart.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 #: counter of handled HTTP requests; labels: method, route, code (status code as text)
 HTTP_REQUESTS_TOTAL = "http_requests_total"
 #: histogram of request durations in seconds; labels: method, route
@@ -21,6 +23,48 @@ HTTP_PORT_NAME = "http"
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )
+
+
+#: label names the template's series carry (Prometheus client conventions)
+LABEL_CODE = "code"
+LABEL_LE = "le"
+#: server-error status codes, as a regular expression over ``code``
+SERVER_ERROR_CODES = "5.."
+
+# Series goldenpath's rules and dashboards read that the platform, not the service,
+# exports: Prometheus itself and kube-state-metrics (shipped by kube-prometheus-stack).
+#: 1 when the last scrape of a target succeeded
+UP = "up"
+#: the alerts Prometheus holds, one series per alert and state
+ALERTS = "ALERTS"
+KUBE_POD_WAITING_REASON = "kube_pod_container_status_waiting_reason"
+KUBE_POD_LABELS = "kube_pod_labels"
+KUBE_DEPLOYMENT_UNAVAILABLE = "kube_deployment_status_replicas_unavailable"
+KUBE_DEPLOYMENT_LABELS = "kube_deployment_labels"
+
+
+def bucket_series() -> str:
+    """The histogram's cumulative bucket counter."""
+    return f"{HTTP_REQUEST_DURATION}_bucket"
+
+
+def count_series() -> str:
+    """The histogram's observation counter."""
+    return f"{HTTP_REQUEST_DURATION}_count"
+
+
+def kube_label(label: str) -> str:
+    """The name kube-state-metrics gives an allow-listed Kubernetes label
+    (``app.kubernetes.io/name`` -> ``label_app_kubernetes_io_name``)."""
+    return "label_" + "".join(c if c.isalnum() else "_" for c in label)
+
+
+def le_value(latency_ms: int) -> str:
+    """The ``le`` label value of the bucket at ``latency_ms``, as the client library and
+    Prometheus 3 write it (a float with at least one decimal: ``0.3``, ``1.0``)."""
+    seconds = (Decimal(latency_ms) / 1000).normalize()
+    text = format(seconds, "f")
+    return text if "." in text else f"{text}.0"
 
 
 def latency_bucket(latency_ms: int) -> float:
