@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goldenpath.cli import platform_cmds, scaffold_cmds  # noqa: F401  (registers commands)
+from goldenpath.cli import gitops_cmds, platform_cmds, scaffold_cmds  # noqa: F401  (registers commands)
 from goldenpath.cli.app import app
 
 

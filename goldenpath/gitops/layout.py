@@ -1,29 +1,67 @@
-"""Where each rendered object lives in the platform control repository.
+"""Where each rendered object lives in the platform control repository, and the files
+goldenpath adds around them. The flow is Bundle -> units -> files::
 
-    clusters/<cluster>/platform/<kind>-<name>.yaml   cluster-scoped platform objects
-    tenants/<team>/<env>/<kind>-<name>.yaml          a team's objects in one environment
+    README.md                                   generated: explains this layout
+    .goldenpath/owned/<unit>.txt                ownership manifests (see ownership.py)
+    clusters/<cluster>/kustomization.yaml       what the cluster's root Application syncs
+    clusters/<cluster>/bootstrap.yaml           the root Application (app of apps)
+    clusters/<cluster>/projects/<name>.yaml     AppProjects: platform + one per team
+    clusters/<cluster>/applications/<name>.yaml tenancy and per-team services Applications
+    clusters/<cluster>/platform/<kind>-<name>.yaml   other platform-owned objects
+    tenants/<team>/<env>/<kind>-<name>.yaml     a team's objects in one environment
+    tenants/<team>/apps/<service>-<env>.yaml    Application of one service in one env
 
-The mapping is a pure function of the object, so file names are stable across renders.
+Every directory holding manifests has a kustomization.yaml listing exactly goldenpath's
+files, so ``kubectl kustomize`` on it shows what Argo CD applies. Objects are grouped in
+*units* (one per team, one per cluster's platform objects, one for the layout files): the
+unit is what apply reuses, rewrites or removes as a whole.
 """
 
 from __future__ import annotations
 
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
 
+from goldenpath.errors import Conflict
+from goldenpath.gitops import ownership
+from goldenpath.gitops.ownership import UnitState
+from goldenpath.render import argocd
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.spec.resolve import PlatformSpec
 
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # type: ignore[assignment]
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+LAYOUT_UNIT = "layout"
+README = "README.md"
+KUSTOMIZATION = "kustomization.yaml"
+_ARGO_HOME = {"AppProject": "projects", "Application": "applications"}
+
+Entries = list[tuple[str, Resource]]
 
 
 def path_for(resource: Resource) -> str:
     c = resource.coords
+    if resource.kind == "Application" and c.service is not None and c.team is not None:
+        return f"{argocd.apps_dir(c.team)}/{argocd.service_app_file(c.service, str(c.environment))}"
+    if resource.kind == "Application" and c.team is None and resource.name == argocd.ROOT_APP:
+        return f"{argocd.cluster_dir(c.cluster)}/bootstrap.yaml"
+    if resource.kind in _ARGO_HOME and resource.api_version.startswith("argoproj.io/"):
+        return f"{argocd.cluster_dir(c.cluster)}/{_ARGO_HOME[resource.kind]}/{resource.name}.yaml"
     stem = f"{resource.kind.lower()}-{resource.name}.yaml"
     if c.team is None:
-        return f"clusters/{c.cluster}/platform/{stem}"
-    return f"tenants/{c.team}/{c.environment}/{stem}"
+        return f"{argocd.cluster_dir(c.cluster)}/platform/{stem}"
+    if c.environment is None:
+        return f"{argocd.cluster_dir(c.cluster)}/teams/{c.team}/{stem}"
+    return f"{argocd.tenant_dir(c.team, c.environment)}/{stem}"
+
+
+def unit_of(resource: Resource) -> str:
+    """A team's objects are one unit wherever they live; platform objects one per cluster."""
+    c = resource.coords
+    return f"team-{c.team}" if c.team is not None else f"cluster-{c.cluster}"
 
 
 def to_yaml(body: dict[str, Any]) -> bytes:
@@ -33,12 +71,110 @@ def to_yaml(body: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
-    """Path -> content for every object; refuses two objects on one path."""
-    files: dict[str, bytes] = {}
+def units(bundle: Bundle) -> dict[str, Entries]:
+    """Group the Bundle into units of (path, resource), sorted by path."""
+    grouped: dict[str, Entries] = defaultdict(list)
+    seen: dict[str, str] = {}
     for resource in bundle:
         path = path_for(resource)
-        if path in files:
-            raise ValueError(f"two objects render to {path}")
-        files[path] = to_yaml(resource.body)
+        if path in seen:
+            raise Conflict(f"{resource.ref} and {seen[path]} both render to {path}")
+        seen[path] = resource.ref
+        grouped[unit_of(resource)].append((path, resource))
+    return {unit: sorted(entries, key=lambda e: e[0]) for unit, entries in sorted(grouped.items())}
+
+
+def unit_state(entries: Entries, fp: str | None = None) -> UnitState:
+    """Serialise a unit's objects (the expensive step apply skips for unchanged units)."""
+    files = {path: to_yaml(resource.body) for path, resource in entries}
+    return UnitState.of(fp if fp is not None else ownership.fingerprint(entries), files)
+
+
+def layout_state(spec: PlatformSpec, paths: Iterable[str]) -> UnitState:
+    """README and the kustomizations for a set of object paths."""
+    files = {path: kustomization(children) for path, children in _kustomized(paths).items()}
+    files[README] = readme(spec)
+    return UnitState.of(ownership.FORMAT_VERSION, files)
+
+
+def _kustomized(paths: Iterable[str]) -> dict[str, list[str]]:
+    """kustomization path -> its resources. Directories under clusters/<cluster> chain up
+    to the cluster directory, which the root Application syncs."""
+    children: dict[str, set[str]] = defaultdict(set)
+    for path in paths:
+        directory, name = posixpath.split(path)
+        children[directory].add(name)
+        parts = directory.split("/")
+        while parts[0] == "clusters" and len(parts) > 2:
+            children["/".join(parts[:-1])].add(parts[-1])
+            parts = parts[:-1]
+    return {f"{d}/{KUSTOMIZATION}": sorted(names) for d, names in sorted(children.items())}
+
+
+def kustomization(resources: list[str]) -> bytes:
+    lines = ["# Generated by goldenpath; lists only goldenpath's files. Do not edit.\n",
+             "apiVersion: kustomize.config.k8s.io/v1beta1\n", "kind: Kustomization\n",
+             "resources:\n", *(f"- {name}\n" for name in resources)]
+    return "".join(lines).encode()
+
+
+def manifest_files(states: dict[str, UnitState]) -> dict[str, bytes]:
+    return {ownership.manifest_path(u): ownership.format_manifest(u, s) for u, s in states.items()}
+
+
+def all_states(spec: PlatformSpec, bundle: Bundle) -> dict[str, UnitState]:
+    """Every unit serialised from scratch, the layout unit included."""
+    states = {unit: unit_state(entries) for unit, entries in units(bundle).items()}
+    paths = [p for state in states.values() for p in state.blobs]
+    states[LAYOUT_UNIT] = layout_state(spec, paths)
+    return states
+
+
+def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
+    """Path -> bytes of every file goldenpath owns: what ``render --out`` writes and what
+    ``apply`` commits to an empty repository."""
+    states = all_states(spec, bundle)
+    files = {path: content for state in states.values() for path, content in state.contents.items()}
+    files.update(manifest_files(states))
     return dict(sorted(files.items()))
+
+
+def readme(spec: PlatformSpec) -> bytes:
+    clusters = "\n".join(
+        f"- `{c.name}` ({', '.join(c.environments)}): "
+        f"`kubectl apply -k clusters/{c.name}` once, then Argo CD syncs the rest"
+        for c in spec.platform.spec.clusters
+    )
+    return _README.format(platform=spec.name, clusters=clusters,
+                          argocd=spec.platform.spec.argocd.namespace).encode()
+
+
+_README = """\
+# {platform}: platform control repository
+
+Generated by goldenpath from the platform specs; every change comes from `goldenpath apply`.
+Edits to goldenpath's files are reported as drift by `goldenpath plan` and overwritten by
+the next apply; files goldenpath does not own (see `.goldenpath/owned/`) are never touched.
+
+## Clusters
+
+Argo CD runs on each cluster (namespace `{argocd}`) and manages only that cluster.
+
+{clusters}
+
+## Layout
+
+- `clusters/<cluster>/bootstrap.yaml`: the root Application; syncs `clusters/<cluster>/`
+  (app of apps)
+- `clusters/<cluster>/projects/`: AppProject `platform` (admins only), one per team
+- `clusters/<cluster>/applications/`: per team and environment the tenancy Application;
+  per team the Application of its service Applications
+- `clusters/<cluster>/platform/`: platform-owned objects of the cluster
+- `tenants/<team>/<env>/`: namespace, quota, limit range, network policies, RBAC,
+  service accounts, observability
+- `tenants/<team>/apps/<service>-<env>.yaml`: Application syncing
+  `deploy/overlays/<env>` of the service repository
+- `.goldenpath/owned/`: which files goldenpath owns, with their git blob ids
+
+Every directory of manifests has a `kustomization.yaml` listing goldenpath's files.
+"""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from goldenpath.render import network, observability, rbac, tenancy
+from goldenpath.render import argocd, network, observability, rbac, tenancy
 from goldenpath.render.bundle import Bundle, Coordinates, Resource
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -20,6 +20,7 @@ RENDERERS: tuple[Renderer, ...] = (
     network.render,
     rbac.render,
     observability.render,
+    argocd.render,
 )
 
 

@@ -34,8 +34,9 @@ BUILTIN_QUOTA = QuotaSpec(
     persistentvolumeclaims=10,
 )
 
-#: Namespaces no team may own, whatever the platform says.
-RESERVED_NAMESPACES = frozenset({"default", "goldenpath"})
+#: Namespaces no team may own, whatever the platform says. "platform" is also the name of
+#: the admin-only Argo CD project, which a team's project (named after the team) must not take.
+RESERVED_NAMESPACES = frozenset({"default", "goldenpath", "platform"})
 RESERVED_PREFIXES = ("kube-",)
 
 

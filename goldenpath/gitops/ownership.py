@@ -1,0 +1,93 @@
+"""The ownership manifest: which files of the control repository goldenpath wrote.
+
+The repository is shared with people: they may add files goldenpath knows nothing about,
+and they may edit goldenpath's files by hand. So goldenpath records, in the repository
+itself, every path it owns with the git blob id of the content it wrote. That record
+answers three questions without reading a single file:
+
+- may goldenpath delete or overwrite a path? only if the path is owned;
+- was an owned file edited by hand (drift)? its blob id in the tree differs from the record;
+- can a unit (one team, one cluster's platform objects) be reused unchanged? yes when its
+  fingerprint matches the record and none of its files drifted.
+
+One manifest file per unit (``.goldenpath/owned/<unit>.txt``), so a change to one team
+rewrites only that team's record, not a list of every file in the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from goldenpath.render.bundle import Resource
+
+OWNED_DIR = ".goldenpath/owned"
+#: Bump when the serialisation or the layout changes, so every unit is written afresh.
+FORMAT_VERSION = "1"
+_HEADER = "# goldenpath ownership manifest: the files goldenpath wrote for unit {unit},\n" \
+          "# with the git blob id of their content. Generated; do not edit.\n"
+
+
+def blob_id(content: bytes) -> str:
+    """The id git gives ``content`` as a blob (``git hash-object``); the content hash
+    recorded for each file, so comparing with a tree needs no file reads."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def fingerprint(entries: Iterable[tuple[str, Resource]]) -> str:
+    """A digest of what a unit renders to, cheaper than serialising it.
+
+    ``repr`` of the bodies is deterministic for deterministic renderers; a different key
+    order only costs a cache miss (the unit is re-serialised), never a wrong file.
+    """
+    digest = hashlib.sha256(FORMAT_VERSION.encode())
+    for path, resource in entries:
+        digest.update(path.encode())
+        digest.update(repr(resource.body).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class UnitState:
+    """The files of one unit: path -> blob id, and the bytes of those not yet in git."""
+
+    fingerprint: str
+    blobs: dict[str, str]
+    contents: dict[str, bytes] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, fp: str, files: dict[str, bytes]) -> UnitState:
+        return cls(fp, {p: blob_id(c) for p, c in files.items()}, dict(files))
+
+
+def manifest_path(unit: str) -> str:
+    return f"{OWNED_DIR}/{unit}.txt"
+
+
+def unit_of_manifest(path: str) -> str | None:
+    prefix = OWNED_DIR + "/"
+    if path.startswith(prefix) and path.endswith(".txt") and "/" not in path[len(prefix):]:
+        return path[len(prefix):-len(".txt")]
+    return None
+
+
+def format_manifest(unit: str, state: UnitState) -> bytes:
+    lines = [_HEADER.format(unit=unit), f"fingerprint {state.fingerprint}\n"]
+    lines += [f"{blob} {path}\n" for path, blob in sorted(state.blobs.items())]
+    return "".join(lines).encode()
+
+
+def parse_manifest(content: bytes) -> UnitState:
+    """Read a manifest; a damaged one yields an empty fingerprint, so the unit is rewritten."""
+    fp = ""
+    blobs: dict[str, str] = {}
+    for line in content.decode("utf-8", "replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, rest = line.partition(" ")
+        if key == "fingerprint":
+            fp = rest
+        elif len(key) == 40 and rest:
+            blobs[rest] = key
+    return UnitState(fp, blobs)

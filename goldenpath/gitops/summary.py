@@ -1,0 +1,114 @@
+"""What a ChangeSet means to a reviewer: objects added, changed and removed (by team,
+kind and name), a unified diff per file, and the drift apply would overwrite.
+
+Only changed files are read and parsed, so a summary costs what the change costs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from goldenpath.gitops import ownership
+from goldenpath.gitops.tree import BaseTree, ChangeSet, Drift
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Reader = Callable[[str], bytes]
+PLATFORM = "(platform)"
+
+
+@dataclass(frozen=True, order=True)
+class ObjectChange:
+    team: str
+    kind: str
+    name: str
+    action: str  # added | changed | removed
+    path: str
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    diff: str
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """A hand edit to an owned file, and the diff apply would make to it."""
+
+    path: str
+    deleted: bool
+    diff: str
+
+
+def team_of(unit: str) -> str:
+    return unit.removeprefix("team-") if unit.startswith("team-") else PLATFORM
+
+
+def _object(content: bytes) -> dict[str, Any] | None:
+    try:
+        body = yaml.load(content, Loader=_Loader)  # a C or pure-Python *safe* loader
+    except yaml.YAMLError:
+        return None
+    return body if isinstance(body, dict) and "kind" in body else None
+
+
+def _name(body: dict[str, Any]) -> str:
+    meta = body.get("metadata") or {}
+    ns = meta.get("namespace")
+    return f"{ns}/{meta.get('name')}" if ns else str(meta.get("name"))
+
+
+def _old(base: BaseTree, path: str, read: Reader) -> bytes | None:
+    blob = base.blobs.get(path)
+    return None if blob is None else read(blob)
+
+
+def objects(change: ChangeSet, base: BaseTree, read: Reader) -> list[ObjectChange]:
+    out: list[ObjectChange] = []
+    for path in sorted({*change.writes, *change.deletes}):
+        if path.startswith(ownership.OWNED_DIR):
+            continue
+        old = _old(base, path, read)
+        new = change.writes.get(path)
+        body = _object(new if new is not None else old or b"")
+        if body is None or body.get("kind") == "Kustomization":
+            continue
+        action = "removed" if new is None else "added" if old is None else "changed"
+        team = team_of(change.unit_of_path.get(path, ""))
+        # The same project or application exists once per cluster: say which.
+        where = f" @{path.split('/')[1]}" if path.startswith("clusters/") else ""
+        out.append(ObjectChange(team, str(body["kind"]), _name(body) + where, action, path))
+    return sorted(out)
+
+
+def unified(path: str, old: bytes | None, new: bytes | None) -> str:
+    before = (old or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    after = (new or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    a = f"a/{path}" if old is not None else "/dev/null"
+    b = f"b/{path}" if new is not None else "/dev/null"
+    return "".join(difflib.unified_diff(before, after, a, b))
+
+
+def diffs(change: ChangeSet, base: BaseTree, read: Reader) -> list[FileDiff]:
+    """A unified diff per changed file; the ownership manifests are left out."""
+    paths = sorted({*change.writes, *change.deletes})
+    return [FileDiff(p, unified(p, _old(base, p, read), change.writes.get(p)))
+            for p in paths if not p.startswith(ownership.OWNED_DIR)]
+
+
+def drift_reports(found: list[Drift], change: ChangeSet, base: BaseTree,
+                  read: Reader) -> list[DriftReport]:
+    """Hand edits apply would overwrite or delete, with what would be lost."""
+    reports = []
+    for item in found:
+        if item.path not in change.writes and item.path not in change.deletes:
+            continue  # the edit matches what goldenpath renders now
+        current = _old(base, item.path, read)
+        reports.append(DriftReport(item.path, item.current is None,
+                                   unified(item.path, current, change.writes.get(item.path))))
+    return reports

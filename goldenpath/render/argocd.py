@@ -1,0 +1,262 @@
+"""Argo CD objects: how each cluster's Argo CD finds and syncs what goldenpath renders.
+
+Argo CD runs on every cluster and manages only that cluster, so every destination is the
+in-cluster API server (:data:`IN_CLUSTER`); a cluster's ``server`` in the spec is for
+Pulumi and humans, never for Argo CD. Per cluster this module renders an app of apps:
+
+    root (bootstrap)            syncs clusters/<cluster>/ -- itself, the projects below,
+     │                          the platform's cluster objects and the applications below
+     ├─ AppProject platform     admin-only; syncs platform-owned objects from the control repo
+     ├─ AppProject <team>       a team's service repos -> only its namespaces on this cluster
+     ├─ <team>-<env>-tenancy    project platform: tenants/<team>/<env> (namespace first)
+     └─ <team>-services         project platform: the team's service Applications of this
+         └─ <team>-<svc>-<env>  cluster; each in the team's project, synced from the
+                                service repo's deploy/overlays/<env>
+
+The repository paths Argo CD reads are defined here (the writer in goldenpath.gitops
+imports them), so a source path and the file it points at cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.meta import LABEL_SERVICE, MANAGED_BY, k8s_object, metadata, team_labels
+from goldenpath.spec.models import ClusterSpec, Team
+from goldenpath.spec.resolve import PlatformSpec, namespace_name
+
+CONCERN = "argocd"
+API = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+PLATFORM_PROJECT = "platform"
+ROOT_APP = "root"
+#: On an Application: deleting it deletes what it synced (offboarding cleans up).
+#: On an AppProject: Argo CD keeps it until no Application uses it.
+FINALIZER = "resources-finalizer.argocd.argoproj.io"
+WAVE = "argocd.argoproj.io/sync-wave"
+#: Projects exist before applications that name them; tenancy (namespaces, quota,
+#: policies) is in place before any service Application syncs into the namespace.
+WAVE_PROJECTS, WAVE_TENANCY, WAVE_SERVICES = "-1", "1", "2"
+#: Guardrails a team must never sync from its own repositories. RBAC is here too: a
+#: RoleBinding to the built-in ``admin`` role would let a tenant rewrite its
+#: NetworkPolicies, since Argo CD's controller applies whatever the project allows.
+TENANT_BLACKLIST = (
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+)
+#: Project role -> the Argo CD (resource, action) pairs an access level grants.
+ACCESS_ACTIONS = {
+    "view": (("applications", "get"), ("logs", "get")),
+    "edit": (("applications", "get"), ("logs", "get"), ("applications", "sync"),
+             ("applications", "action/*")),
+}
+
+
+# --- repository paths (shared with goldenpath.gitops.layout) ---------------------------
+
+
+def cluster_dir(cluster: str) -> str:
+    return f"clusters/{cluster}"
+
+
+def tenant_dir(team: str, env: str) -> str:
+    return f"tenants/{team}/{env}"
+
+
+def apps_dir(team: str) -> str:
+    return f"tenants/{team}/apps"
+
+
+def service_app_file(service: str, env: str) -> str:
+    return f"{service}-{env}.yaml"
+
+
+# --- names -----------------------------------------------------------------------------
+
+
+def tenancy_app_name(team: str, env: str) -> str:
+    return f"{team}-{env}-tenancy"
+
+
+def service_app_name(team: str, service: str, env: str) -> str:
+    return f"{team}-{service}-{env}"
+
+
+# --- render ----------------------------------------------------------------------------
+
+
+def render(spec: PlatformSpec) -> Iterator[Resource]:
+    for cluster in spec.clusters.values():
+        yield Resource(Coordinates(cluster.name), root_application(spec, cluster), CONCERN)
+        yield Resource(Coordinates(cluster.name), platform_project(spec, cluster), CONCERN)
+        yield from _team_objects(spec, cluster)
+
+
+def _team_objects(spec: PlatformSpec, cluster: ClusterSpec) -> Iterator[Resource]:
+    for team in spec.teams:
+        envs = [env for env in team.spec.environments if env in cluster.environments]
+        if not envs:
+            continue
+        yield Resource(Coordinates(cluster.name, team.name), team_project(spec, team, envs),
+                       CONCERN)
+        for env in envs:
+            coords = Coordinates(cluster.name, team.name, env)
+            yield Resource(coords, tenancy_application(spec, team, env), CONCERN)
+            for service in team.spec.services:
+                body = service_application(spec, team, service.name, env)
+                yield Resource(Coordinates(cluster.name, team.name, env, service.name), body,
+                               CONCERN)
+        if team.spec.services:
+            yield Resource(Coordinates(cluster.name, team.name),
+                           services_application(spec, team, envs), CONCERN)
+
+
+def _meta(spec: PlatformSpec, name: str, labels: dict[str, str], wave: str | None,
+          finalizer: bool = True) -> dict[str, Any]:
+    meta = metadata(name, spec.platform.spec.argocd.namespace, labels,
+                    {WAVE: wave} if wave is not None else None)
+    if finalizer:
+        meta["finalizers"] = [FINALIZER]
+    return meta
+
+
+def _source(spec: PlatformSpec, path: str) -> dict[str, Any]:
+    gitops = spec.platform.spec.gitops
+    return {"repoURL": gitops.repo_url, "targetRevision": gitops.target_revision, "path": path}
+
+
+def _automated(*options: str) -> dict[str, Any]:
+    policy: dict[str, Any] = {"automated": {"prune": True, "selfHeal": True}}
+    if options:
+        policy["syncOptions"] = list(options)
+    return policy
+
+
+def application(meta: dict[str, Any], project: str, source: dict[str, Any],
+                namespace: str, sync_policy: dict[str, Any]) -> dict[str, Any]:
+    destination = {"server": IN_CLUSTER, "namespace": namespace}
+    return k8s_object(API, "Application", meta, spec={
+        "project": project, "source": source, "destination": destination,
+        "syncPolicy": sync_policy,
+    })
+
+
+def root_application(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]:
+    """The app of apps a cluster's Argo CD starts from. No finalizer: deleting the root
+    by mistake must not cascade into deleting every tenant namespace."""
+    meta = _meta(spec, ROOT_APP, dict(MANAGED_BY), None, finalizer=False)
+    return application(meta, PLATFORM_PROJECT, _source(spec, cluster_dir(cluster.name)),
+                       spec.platform.spec.argocd.namespace, _automated())
+
+
+def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]:
+    """Admin-only: only the control repository, only platform and tenant namespaces."""
+    p = spec.platform.spec
+    namespaces = {
+        p.argocd.namespace, p.observability.dashboards_namespace, *p.network.monitoring_namespaces,
+        *(namespace_name(team.name, env) for team, env in spec.teams_on(cluster.name)),
+    }
+    # Only groups: the policy layer checks each role group against the platform's admins.
+    admins = sorted({s.partition(":")[2] for s in p.admins if s.startswith("group:")})
+    role = {"name": "admin", "description": "Platform administrators", "groups": admins,
+            "policies": _policies(PLATFORM_PROJECT, "admin", [("applications", "*")],
+                                  f"{PLATFORM_PROJECT}/*")}
+    body = {
+        "description": f"Platform-owned objects of cluster {cluster.name} (admins only)",
+        "sourceRepos": [p.gitops.repo_url],
+        "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(namespaces)],
+        # The root syncs Namespaces, ClusterRoles and Argo CD objects; admins review them.
+        "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+    }
+    if admins:
+        body["roles"] = [role]
+    meta = _meta(spec, PLATFORM_PROJECT, dict(MANAGED_BY), WAVE_PROJECTS)
+    return k8s_object(API, "AppProject", meta, spec=body)
+
+
+def team_project(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, Any]:
+    """A team's project on one cluster: its repositories, its namespaces, nothing else.
+
+    Keys are omitted rather than emptied: an empty ``namespaceResourceWhitelist`` or
+    ``sourceRepos`` denies everything in Argo CD.
+    """
+    template = spec.platform.spec.service_repos.url_template
+    repos = sorted({template.format(team=team.name, service=s.name) for s in team.spec.services})
+    body: dict[str, Any] = {
+        "description": f"{team.spec.display_name}: service repositories into "
+                       f"{', '.join(namespace_name(team.name, e) for e in envs)}",
+        "destinations": [{"server": IN_CLUSTER, "namespace": namespace_name(team.name, env)}
+                         for env in sorted(envs)],
+        # No whitelist means no cluster-scoped kind; the blacklist says so explicitly too.
+        "clusterResourceBlacklist": [{"group": "*", "kind": "*"}],
+        "namespaceResourceBlacklist": [{"group": g, "kind": k} for g, k in TENANT_BLACKLIST],
+    }
+    if repos:
+        body["sourceRepos"] = repos
+    roles = list(project_roles(spec, team, envs))
+    if roles:
+        body["roles"] = roles
+    meta = _meta(spec, team.name, team_labels(team), WAVE_PROJECTS)
+    return k8s_object(API, "AppProject", meta, spec=body)
+
+
+def project_roles(spec: PlatformSpec, team: Team, envs: list[str]) -> Iterator[dict[str, Any]]:
+    """owners/members/viewers, each granted per environment what the platform's access
+    level for that environment allows, on the team's applications of that environment."""
+    groups_of = {"owners": team.spec.owners, "members": team.spec.members,
+                 "viewers": team.spec.viewers}
+    for role, subjects in groups_of.items():
+        groups = sorted({_principal(s) for s in subjects} - {""})
+        policies: list[str] = []
+        for env in sorted(envs):
+            level = getattr(spec.environments[env].access, role)
+            if level != "none":
+                obj = f"{team.name}/{service_app_name(team.name, '*', env)}"
+                policies += _policies(team.name, role, list(ACCESS_ACTIONS[level]), obj)
+        if groups and policies:
+            yield {"name": role, "description": f"{team.spec.display_name} {role}",
+                   "groups": groups, "policies": policies}
+
+
+def _policies(project: str, role: str, grants: list[tuple[str, str]], obj: str) -> list[str]:
+    return [f"p, proj:{project}:{role}, {res}, {act}, {obj}, allow" for res, act in grants]
+
+
+def _principal(subject: str) -> str:
+    """The name Argo CD matches in a role's groups (an SSO group, or a user's subject).
+    Kubernetes service accounts have no Argo CD identity, so they map to nothing."""
+    kind, _, name = subject.partition(":")
+    return name if kind in ("user", "group") else ""
+
+
+def tenancy_application(spec: PlatformSpec, team: Team, env: str) -> dict[str, Any]:
+    meta = _meta(spec, tenancy_app_name(team.name, env), team_labels(team, env), WAVE_TENANCY)
+    # The namespace is one of the synced objects, so Argo CD must not create it bare.
+    policy = _automated("CreateNamespace=false", "ServerSideApply=true")
+    return application(meta, PLATFORM_PROJECT, _source(spec, tenant_dir(team.name, env)),
+                       namespace_name(team.name, env), policy)
+
+
+def services_application(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, Any]:
+    """Syncs the team's service Applications of this cluster's environments only: the
+    apps directory holds every environment's, so the files are listed explicitly."""
+    files = sorted(service_app_file(s.name, env) for s in team.spec.services for env in envs)
+    include = files[0] if len(files) == 1 else "{" + ",".join(files) + "}"
+    source = {**_source(spec, apps_dir(team.name)), "directory": {"include": include}}
+    meta = _meta(spec, f"{team.name}-services", team_labels(team), WAVE_SERVICES)
+    return application(meta, PLATFORM_PROJECT, source, spec.platform.spec.argocd.namespace,
+                       _automated())
+
+
+def service_application(spec: PlatformSpec, team: Team, service: str, env: str) -> dict[str, Any]:
+    url = spec.platform.spec.service_repos.url_template.format(team=team.name, service=service)
+    labels = {**team_labels(team, env), LABEL_SERVICE: service}
+    meta = _meta(spec, service_app_name(team.name, service, env), labels, None)
+    source = {"repoURL": url, "targetRevision": "HEAD", "path": f"deploy/overlays/{env}"}
+    return application(meta, team.name, source, namespace_name(team.name, env),
+                       _automated("CreateNamespace=false"))
