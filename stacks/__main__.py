@@ -7,4 +7,4 @@ from pathlib import Path
 from goldenpath_stack.config import from_pulumi
 from goldenpath_stack.program import build
 
-build(from_pulumi(Path(__file__).resolve().parent))
+stack = build(from_pulumi(Path(__file__).resolve().parent))

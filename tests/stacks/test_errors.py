@@ -1,0 +1,62 @@
+"""A broken platform ends the program with the message the CLI prints, and nothing is
+declared: Pulumi must never act on a spec the GitOps path would refuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pytest
+from typer.testing import CliRunner
+
+from goldenpath.cli import app
+from goldenpath_stack.config import StackConfig
+from goldenpath_stack.program import build
+from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
+from tests.stacks.conftest import RecordingMonitor
+
+
+def _cli_error(platform: Path, out: Path) -> str:
+    """What ``goldenpath render`` prints for this platform, without the ``error: `` prefix."""
+    result = CliRunner().invoke(app, ["render", "--platform", str(platform), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    first, *rest = result.stderr.rstrip("\n").split("\n")
+    assert first.startswith("error: ")
+    return "\n".join([first.removeprefix("error: "), *rest])
+
+
+def _program_error(platform: Path, cluster: str = "prod") -> str:
+    with pytest.raises(pulumi.RunError) as caught:
+        build(StackConfig(platform_dir=platform, cluster=cluster))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "team",
+    [
+        team_doc("payments", quota={"cpu": "lots"}),
+        team_doc("payments", environments=["dev", "qa"]),
+        team_doc("Not A Name"),
+    ],
+    ids=["bad-quantity", "unknown-environment", "bad-name"],
+)
+def test_bad_spec_fails_with_the_cli_message(monitor: RecordingMonitor, tmp_path: Path,
+                                             team: dict[str, object]) -> None:
+    platform = write_platform(tmp_path / "platform", platform_doc(), [team])
+    message = _program_error(platform)
+    assert message == _cli_error(platform, tmp_path / "out")
+    assert "spec error" in message
+    assert monitor.registrations == {}
+
+
+def test_missing_platform_fails_with_the_cli_message(monitor: RecordingMonitor,
+                                                     tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    assert _program_error(missing) == _cli_error(missing, tmp_path / "out")
+
+
+def test_unknown_cluster_names_the_known_ones(monitor: RecordingMonitor) -> None:
+    message = _program_error(EXAMPLE_PLATFORM, cluster="staging")
+    assert message == ("cluster 'staging' has no objects in this platform "
+                       "(goldenpath:cluster must be one of: nonprod, prod)")
+    assert monitor.registrations == {}
