@@ -1,0 +1,70 @@
+"""Golden-path projects generated once per test session (per xdist worker), through the
+real scaffolder context builder and a real cookiecutter run, for several parameter sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldenpath.scaffold import cookie
+from goldenpath.scaffold.context import service_context
+from goldenpath.spec import load_platform
+from tests.factories import ROOT, platform_doc, team_doc, write_platform
+from tests.templates.kustomize import build
+
+
+@dataclass(frozen=True)
+class Case:
+    template: str
+    team: str
+    service: str
+    environments: tuple[str, ...]
+    params: dict[str, str]
+    latency_ms: int | None = None
+
+
+CASES = {
+    "service-three-envs": Case("python-service", "payments", "ledger",
+                               ("dev", "staging", "prod"), {}),
+    "service-custom-envs": Case("python-service", "storefront", "web-frontend", ("qa", "live"),
+                                {"description": "Serves the shop's pages."}, latency_ms=250),
+    "worker-three-envs": Case("python-worker", "payments", "settlement-worker",
+                              ("dev", "staging", "prod"), {"queue": "settlements"}),
+    "worker-one-env": Case("python-worker", "data", "ingest", ("live",),
+                           {"queue": "raw.events-v2", "description": "Ingests raw events."}),
+}
+
+
+@dataclass(frozen=True)
+class Generated:
+    case: Case
+    path: Path
+    context: dict[str, Any]
+
+    def overlay(self, env: str) -> list[dict[str, Any]]:
+        return build(self.path / "deploy" / "overlays" / env)
+
+
+def _platform(root: Path, case: Case) -> Path:
+    envs = [{"name": env, "podSecurity": "restricted"} for env in case.environments]
+    doc = platform_doc(environments=envs, clusters=[
+        {"name": "main", "server": "https://k8s.example.com",
+         "environments": list(case.environments)}])
+    team = team_doc(case.team, environments=list(case.environments), services=[])
+    return write_platform(root, doc, [team])
+
+
+def generate(root: Path, case: Case) -> Generated:
+    spec = load_platform(_platform(root / "platform", case))
+    team = spec.teams_by_name[case.team]
+    context = service_context(spec, team, case.service, case.params, case.latency_ms)
+    project = cookie.render(ROOT / "templates" / case.template, context, root / "out")
+    return Generated(case, project, context)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Generated]:
+    return {name: generate(tmp_path_factory.mktemp(name), case) for name, case in CASES.items()}
