@@ -27,7 +27,8 @@ import git
 
 from goldenpath.errors import Conflict, GitError
 
-_REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to update ref",
+#: How git says the branch moved (or is being moved) underneath a push.
+_REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref",
              "cannot lock ref", "stale info")
 _MISSING_REF = ("couldn't find remote ref", "could not find remote ref")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")

@@ -1,0 +1,158 @@
+"""Argo CD objects: upstream CRD schemas, and the rules the CRD cannot express (project
+role policies as Argo CD's own project validation checks them)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from goldenpath.render import argocd, render
+from goldenpath.spec import load_platform
+from goldenpath.spec.resolve import PlatformSpec
+from tests.crds import assert_valid_custom_resource
+from tests.factories import EXAMPLE_PLATFORM
+
+# --- a validator mirroring Argo CD's AppProject validation (validatePolicy et al.) -------
+
+_ROLE_NAME = re.compile(r"^[a-zA-Z0-9]([-_a-zA-Z0-9]*[a-zA-Z0-9])?$")
+_PROJECT_RESOURCES = {"applications", "applicationsets", "logs", "exec", "clusters",
+                      "repositories"}
+_ACTIONS = {"get", "create", "update", "delete", "sync", "override", "*"}
+
+
+def policy_errors(project: str, role: str, policy: str) -> list[str]:
+    parts = [part.strip(" ") for part in policy.split(",")]
+    if len(parts) != 6 or parts[0] != "p":
+        return ["must be of the form 'p, sub, res, act, obj, eft'"]
+    _, subject, resource, action, obj, effect = parts
+    errors = []
+    if subject != f"proj:{project}:{role}":
+        errors.append(f"subject must be proj:{project}:{role}")
+    if resource not in _PROJECT_RESOURCES:
+        errors.append(f"resource {resource!r} is not project-scoped")
+    if action not in _ACTIONS and not action.startswith("action/"):
+        errors.append(f"invalid action {action!r}")
+    # Go's \w is ASCII only, hence the explicit class.
+    if not re.fullmatch(re.escape(project) + r"/[*A-Za-z0-9_.-]+", obj):
+        errors.append(f"object must be {project}/<app pattern>")
+    if effect not in ("allow", "deny"):
+        errors.append("effect must be allow or deny")
+    return errors
+
+
+def project_errors(body: dict[str, Any]) -> list[str]:
+    project = body["metadata"]["name"]
+    errors: list[str] = []
+    names: set[str] = set()
+    for role in body["spec"].get("roles", []):
+        name = role["name"]
+        if not _ROLE_NAME.match(name) or name in names:
+            errors.append(f"bad or duplicate role name {name!r}")
+        names.add(name)
+        policies, groups = role.get("policies", []), role.get("groups", [])
+        if len(set(policies)) != len(policies) or len(set(groups)) != len(groups):
+            errors.append(f"role {name}: duplicate policy or group")
+        for group in groups:
+            if not group.strip() or ("," in group and not group.startswith('"')):
+                errors.append(f"role {name}: group {group!r} must be quoted or non-empty")
+        errors += [f"{policy}: {e}" for policy in policies
+                   for e in policy_errors(project, name, policy)]
+    return errors
+
+
+@pytest.mark.parametrize("policy", [
+    "p, proj:team:owners, *, get, team/*, allow",
+    "p, proj:team:owners, applications, get, other/*, allow",
+    "p, proj:other:owners, applications, get, team/*, allow",
+    "p, proj:team:owners, applications, fly, team/*, allow",
+    "p, proj:team:owners, applications, get, team/*, maybe",
+    "p, proj:team:owners, applications, get, team/*",
+])
+def test_the_validator_rejects_what_argo_cd_rejects(policy: str) -> None:
+    assert policy_errors("team", "owners", policy)
+
+
+# --- the rendered objects --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spec() -> PlatformSpec:
+    return load_platform(EXAMPLE_PLATFORM)
+
+
+def _objects(spec: PlatformSpec, kind: str) -> list[Any]:
+    return [r for r in render(spec) if r.concern == argocd.CONCERN and r.kind == kind]
+
+
+def test_every_argocd_object_passes_the_upstream_crd_schema(spec: PlatformSpec) -> None:
+    objects = [r for r in render(spec) if r.concern == argocd.CONCERN]
+    assert {r.kind for r in objects} == {"AppProject", "Application"}
+    for resource in objects:
+        assert_valid_custom_resource(resource.body)
+        assert resource.namespace == spec.platform.spec.argocd.namespace
+
+
+def test_project_role_policies_are_valid_casbin_lines(spec: PlatformSpec) -> None:
+    projects = _objects(spec, "AppProject")
+    assert any(p.body["spec"].get("roles") for p in projects)
+    for project in projects:
+        assert project_errors(project.body) == [], project.ref
+
+
+def test_team_project_is_confined_to_the_team(spec: PlatformSpec) -> None:
+    project = next(p for p in _objects(spec, "AppProject")
+                   if p.name == "payments" and p.coords.cluster == "nonprod")
+    body = project.body["spec"]
+    assert body["destinations"] == [
+        {"server": argocd.IN_CLUSTER, "namespace": "payments-dev"},
+        {"server": argocd.IN_CLUSTER, "namespace": "payments-staging"},
+    ]
+    assert body["sourceRepos"] == ["https://git.example.com/payments/ledger.git",
+                                   "https://git.example.com/payments/settlement-worker.git"]
+    assert "clusterResourceWhitelist" not in body
+    assert "namespaceResourceWhitelist" not in body  # an empty list would deny everything
+    kinds = {(k["group"], k["kind"]) for k in body["namespaceResourceBlacklist"]}
+    assert {("", "ResourceQuota"), ("", "LimitRange"),
+            ("networking.k8s.io", "NetworkPolicy")} <= kinds
+    assert project.body["metadata"]["finalizers"] == [argocd.FINALIZER]
+    owners = next(r for r in body["roles"] if r["name"] == "owners")
+    assert owners["groups"] == ["alice@example.com"]
+
+
+def test_prod_access_is_view_only_for_owners(spec: PlatformSpec) -> None:
+    project = next(p for p in _objects(spec, "AppProject")
+                   if p.name == "payments" and p.coords.cluster == "prod")
+    owners = next(r for r in project.body["spec"]["roles"] if r["name"] == "owners")
+    assert all(", get, " in policy for policy in owners["policies"])
+
+
+def test_tenancy_application_syncs_the_tenant_directory(spec: PlatformSpec) -> None:
+    app = next(a for a in _objects(spec, "Application") if a.name == "payments-dev-tenancy")
+    body = app.body["spec"]
+    assert body["project"] == argocd.PLATFORM_PROJECT
+    assert body["source"]["path"] == "tenants/payments/dev"
+    assert body["destination"] == {"server": argocd.IN_CLUSTER, "namespace": "payments-dev"}
+    assert body["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert set(body["syncPolicy"]["syncOptions"]) == {"CreateNamespace=false",
+                                                      "ServerSideApply=true"}
+    waves = app.body["metadata"]["annotations"][argocd.WAVE]
+    assert int(waves) > int(argocd.WAVE_PROJECTS)
+
+
+def test_service_application_points_at_the_service_repository(spec: PlatformSpec) -> None:
+    app = next(a for a in _objects(spec, "Application") if a.name == "payments-ledger-prod")
+    body = app.body["spec"]
+    assert body["project"] == "payments"
+    assert body["source"]["repoURL"] == "https://git.example.com/payments/ledger.git"
+    assert body["source"]["path"] == "deploy/overlays/prod"
+    assert body["destination"]["namespace"] == "payments-prod"
+    assert app.coords.cluster == "prod"
+
+
+def test_services_application_includes_only_its_clusters_files(spec: PlatformSpec) -> None:
+    app = next(a for a in _objects(spec, "Application")
+               if a.name == "payments-services" and a.coords.cluster == "prod")
+    include = app.body["spec"]["source"]["directory"]["include"]
+    assert include == "{ledger-prod.yaml,settlement-worker-prod.yaml}"
