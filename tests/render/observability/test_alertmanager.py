@@ -1,0 +1,53 @@
+"""Alert routing per team namespace: pages to PagerDuty, tickets to Slack, secrets by reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldenpath.render import Bundle, render
+from goldenpath.spec import PlatformSpec
+
+
+def _configs(bundle: Bundle) -> dict[str, dict[str, Any]]:
+    return {r.namespace or "": r.body["spec"] for r in bundle.of_kind("AlertmanagerConfig")}
+
+
+def test_one_config_per_namespace_of_teams_with_receivers(
+    bundle: Bundle, spec: PlatformSpec
+) -> None:
+    expected = {f"{t.name}-{env}" for t in spec.teams for env in t.spec.environments
+                if t.spec.alerting.slack or t.spec.alerting.pagerduty}
+    assert set(_configs(bundle)) == expected
+
+
+def test_pages_go_to_pagerduty_and_tickets_to_slack(example_spec: PlatformSpec) -> None:
+    route = _configs(render(example_spec))["payments-prod"]["route"]
+    assert route["receiver"] == "slack"
+    (pages,) = route["routes"]
+    assert pages["receiver"] == "pagerduty"
+    assert pages["matchers"] == [{"name": "severity", "value": "page", "matchType": "="}]
+
+
+def test_a_single_receiver_gets_everything(example_spec: PlatformSpec) -> None:
+    configs = _configs(render(example_spec))
+    assert configs["checkout-prod"]["route"]["receiver"] == "slack"
+    assert configs["data-platform-dev"]["route"]["receiver"] == "pagerduty"
+    assert "routes" not in configs["checkout-prod"]["route"]
+
+
+def test_receivers_hold_only_secret_references(example_spec: PlatformSpec) -> None:
+    spec = _configs(render(example_spec))["payments-prod"]
+    receivers = {r["name"]: r for r in spec["receivers"]}
+    (slack,) = receivers["slack"]["slackConfigs"]
+    assert slack["apiURL"] == {"name": "slack-webhook", "key": "url"}
+    assert slack["channel"] == "#payments-alerts"
+    (pager,) = receivers["pagerduty"]["pagerdutyConfigs"]
+    assert pager["routingKey"] == {"name": "pagerduty", "key": "routing-key"}
+    assert "serviceKey" not in pager and "url" not in pager
+
+
+def test_tickets_are_inhibited_while_the_page_fires(example_spec: PlatformSpec) -> None:
+    (rule,) = _configs(render(example_spec))["payments-prod"]["inhibitRules"]
+    assert rule["sourceMatch"][0]["value"] == "page"
+    assert rule["targetMatch"][0]["value"] == "ticket"
+    assert "alertname" in rule["equal"] and "namespace" in rule["equal"]
