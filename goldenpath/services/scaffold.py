@@ -9,13 +9,21 @@ so there is never an orphan repository or a half-edited spec.
 from __future__ import annotations
 
 import shutil
-from contextlib import ExitStack
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from types import TracebackType
 from typing import Any, Literal
 
-from goldenpath.errors import Conflict, NotFound, SpecError, SpecIssue, TemplateError
+from goldenpath.errors import (
+    Conflict,
+    GitError,
+    NotFound,
+    SpecError,
+    SpecIssue,
+    TemplateError,
+)
 from goldenpath.scaffold import cookie, teamfile, update, vcs
 from goldenpath.scaffold.catalog import TemplateInfo, check_parameters, find_template
 from goldenpath.scaffold.context import service_context
@@ -24,6 +32,31 @@ from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.models import Team
 from goldenpath.spec.types import DNS_LABEL_MAX, is_dns_label
+
+
+class Undo:
+    """Undo steps run in reverse when the block fails. A step that fails itself (a host
+    may refuse to delete a default branch) becomes a note on the original error, which is
+    never hidden, saying what to clean up by hand."""
+
+    def __init__(self) -> None:
+        self._steps: list[Callable[[], object]] = []
+
+    def add(self, step: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        self._steps.append(lambda: step(*args, **kwargs))
+
+    def __enter__(self) -> Undo:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if error is None:
+            return
+        for step in reversed(self._steps):
+            try:
+                step()
+            except (GitError, OSError) as failed:
+                error.add_note(f"undo failed, clean up by hand: {failed}")
 
 
 @dataclass(frozen=True)
@@ -66,14 +99,13 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
     _check_free(target)
     record = _record(info, service_context(spec, team, name, params))
     spec_file = Path(spec.sources[team.name])
-    with TemporaryDirectory(prefix="goldenpath-new-") as tmp, ExitStack() as undo:
+    with TemporaryDirectory(prefix="goldenpath-new-") as tmp, Undo() as undo:
         project = cookie.render(info.path, record.answers, Path(tmp))
         write_record(project, record)
         repo = vcs.init_and_commit(project, f"New {info.kind} {name} from template "
                                             f"{info.name} {record.version[:12]}")
         publish(repo, target, undo)
         register(settings, spec_file, _entry(name, info, params), undo)
-        undo.pop_all()  # every step succeeded: keep them all
         commit = repo.head.commit.hexsha
     return Scaffolded(team.name, name, info.name, record.version, target.url, commit, spec_file)
 
@@ -127,21 +159,21 @@ def _entry(name: str, info: TemplateInfo, params: dict[str, str]) -> dict[str, A
     return entry
 
 
-def publish(repo: Any, target: Target, undo: ExitStack) -> None:
+def publish(repo: Any, target: Target, undo: Undo) -> None:
     """Push ``main`` to the target, registering how to take it back."""
     if target.bare is not None:
         vcs.create_bare(target.bare)
-        undo.callback(shutil.rmtree, target.bare, ignore_errors=True)
+        undo.add(shutil.rmtree, target.bare, ignore_errors=True)
         vcs.push(repo, target.url)
     else:
         vcs.push(repo, target.url)
-        undo.callback(vcs.delete_remote_branch, target.url)
+        undo.add(vcs.delete_remote_branch, target.url)
 
 
-def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: ExitStack) -> None:
+def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
     """Add the service to the team file, then prove the platform still loads with it."""
     original = spec_file.read_text(encoding="utf-8")
-    undo.callback(spec_file.write_text, original, encoding="utf-8")
+    undo.add(spec_file.write_text, original, encoding="utf-8")
     teamfile.add_service(spec_file, entry)
     load_platform(settings.platform_dir)
 

@@ -52,3 +52,25 @@ def make_workspace(root: Path, **settings: object) -> Workspace:
     values = {"platform_dir": platform_dir, "state_dir": root / "state",
               "templates_root": tpl_root, **settings}
     return Workspace(root, repo, Settings(**values))  # type: ignore[arg-type]
+
+
+def clone(url: str, dest: Path, branch: str = "main") -> git.Repo:
+    return git.Repo.clone_from(url, dest, branch=branch)
+
+
+def push_local_edit(url: str, work: Path, path: str, edit: str, *, append: bool = True) -> None:
+    """What a service team does: change a file on main and push."""
+    repo = clone(url, work)
+    target = work / path
+    target.write_text((target.read_text() if append else "") + edit)
+    repo.git.commit("--quiet", "-am", f"local edit of {path}")
+    repo.git.push("--quiet", "origin", "main")
+
+
+def edit_template(workspace: Workspace, template: str, path: str, old: str, new: str) -> str:
+    """Change a template file and commit it; return the new template commit."""
+    target = workspace.template_path(template) / "{{cookiecutter.service_name}}" / path
+    text = target.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    target.write_text(text.replace(old, new, 1))
+    return workspace.commit_templates(f"template: edit {path}")
