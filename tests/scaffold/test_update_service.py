@@ -1,0 +1,98 @@
+"""update_service and the CLI: 3-way merges of template changes into a service's repository,
+through real git, and ``--check`` exit codes for CI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from goldenpath.cli import app
+from goldenpath.scaffold import RECORD_PATH
+from goldenpath.services import scaffold
+from goldenpath.settings import get_settings
+from tests.scaffold.helpers import Workspace, clone, edit_template, push_local_edit
+
+
+@pytest.fixture
+def made(workspace: Workspace) -> scaffold.Scaffolded:
+    return scaffold.new_service(workspace.settings, "payments", "web", "python-service",
+                                {"description": "Serves the web."})
+
+
+def test_a_fresh_service_is_current(workspace: Workspace, made: scaffold.Scaffolded) -> None:
+    result = scaffold.update_service(workspace.settings, "payments", "web", check=True)
+    assert result.status == "current"
+
+
+def test_template_change_and_unrelated_local_edit_are_both_kept(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    push_local_edit(made.repository, tmp_path / "team", "README.md", "\nOur runbook.\n")
+    latest = edit_template(workspace, "python-service", "deploy/base/hpa.yaml",
+                           "averageUtilization: 70", "averageUtilization: 65")
+    assert scaffold.update_service(workspace.settings, "payments", "web",
+                                   check=True).status == "behind"
+    result = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (result.status, result.conflicts) == ("updated", [])
+    assert result.changed == ["deploy/base/hpa.yaml"]
+    work = clone(made.repository, tmp_path / "check", branch=result.branch or "")
+    assert "averageUtilization: 65" in (work.working_dir / Path("deploy/base/hpa.yaml")).read_text()
+    assert (tmp_path / "check" / "README.md").read_text().endswith("\nOur runbook.\n")
+    assert json.loads((tmp_path / "check" / RECORD_PATH).read_text())["commit"] == latest
+    main = clone(made.repository, tmp_path / "main")
+    assert "averageUtilization: 70" in (Path(main.working_dir) / "deploy/base/hpa.yaml").read_text()
+
+
+def test_a_conflicting_edit_is_reported_not_overwritten(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    hpa = "deploy/base/hpa.yaml"
+    team_copy = clone(made.repository, tmp_path / "team")
+    path = tmp_path / "team" / hpa
+    path.write_text(path.read_text().replace("averageUtilization: 70", "averageUtilization: 50"))
+    team_copy.git.commit("--quiet", "-am", "we scale earlier")
+    team_copy.git.push("--quiet", "origin", "main")
+    edit_template(workspace, "python-service", hpa,
+                  "averageUtilization: 70", "averageUtilization: 65")
+    result = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (result.status, result.conflicts) == ("conflicts", [hpa])
+    clone(made.repository, tmp_path / "branch", branch=result.branch or "")
+    merged = (tmp_path / "branch" / hpa).read_text()
+    assert "<<<<<<<" in merged and "averageUtilization: 50" in merged
+    assert "averageUtilization: 65" in merged
+    clone(made.repository, tmp_path / "main")
+    assert "averageUtilization: 50" in (tmp_path / "main" / hpa).read_text()
+
+
+def _cli(workspace: Workspace, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.setenv("GOLDENPATH_STATE_DIR", str(workspace.settings.state_dir))
+    monkeypatch.setenv("GOLDENPATH_TEMPLATES_ROOT", str(workspace.settings.templates_root))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, [*args, "--platform", str(workspace.settings.platform_dir)])
+    finally:
+        get_settings.cache_clear()
+    return result.exit_code, result.output
+
+
+def test_cli_new_service_then_check_exits_0_current_and_2_behind(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, output = _cli(workspace, monkeypatch, "new-service", "--team", "payments", "--name",
+                        "jobs", "--template", "python-worker", "--param", "queue=jobs")
+    assert code == 0, output
+    assert "created payments/jobs" in output
+    check = ("update-service", "--team", "payments", "--name", "jobs", "--check")
+    assert _cli(workspace, monkeypatch, *check)[0] == 0
+    edit_template(workspace, "python-worker", "README.md", "## Develop", "## Develop locally")
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert (code, "README.md" in output) == (2, True)
+
+
+def test_cli_reports_errors_with_exit_1(workspace: Workspace,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, output = _cli(workspace, monkeypatch, "new-service", "--team", "payments", "--name",
+                        "jobs", "--template", "python-worker", "--param", "queue")
+    assert code == 1
+    assert "expected key=value" in output
