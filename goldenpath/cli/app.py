@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from goldenpath.errors import GoldenpathError
 
@@ -47,5 +48,6 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except GoldenpathError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+        # escape: messages hold "[guardrail]" and values that rich would read as markup
+        err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None

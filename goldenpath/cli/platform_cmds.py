@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -32,7 +33,7 @@ def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
     out.print(report_table(report))
     if not report.passed:
         for violation in report.violations:
-            err.print(f"[red]violation:[/] {violation}", soft_wrap=True)
+            err.print(f"[red]violation:[/] {escape(str(violation))}", soft_wrap=True)
         err.print(f"[bold red]error:[/] {len(report.violations)} guardrail violation(s)")
         raise typer.Exit(EXIT_ERROR)
     out.print(f"[green]ok[/]: {len(spec.teams)} teams, all guardrails pass")
