@@ -39,7 +39,7 @@ def plan(platform: PlatformOption = DEFAULT_PLATFORM, repo: RepoOption = None,
          diff: DiffOption = True) -> None:
     """Show what apply would change: objects, file diffs and drift. Exit 2 if any."""
     with reported_errors():
-        result = service.plan(platform, repo)
+        result = service.plan(platform, repo, diffs=diff)
     show(result, diff)
     raise typer.Exit(EXIT_CHANGES if result.has_changes else EXIT_OK)
 
@@ -56,7 +56,7 @@ def apply(
 ) -> None:
     """Commit the rendered tree and push it (retrying if someone pushed first; never forced)."""
     with reported_errors():
-        result = service.apply(platform, repo, branch=branch, message=message)
+        result = service.apply(platform, repo, branch=branch, message=message, diffs=diff)
     show(result.plan, diff)
     if result.commit is None:
         out.print("nothing to apply: the repository is up to date")

@@ -87,7 +87,9 @@ def units(bundle: Bundle) -> dict[str, Entries]:
 def unit_state(entries: Entries, fp: str | None = None) -> UnitState:
     """Serialise a unit's objects (the expensive step apply skips for unchanged units)."""
     files = {path: to_yaml(resource.body) for path, resource in entries}
-    return UnitState.of(fp if fp is not None else ownership.fingerprint(entries), files)
+    names = {path: (r.kind, f"{r.namespace}/{r.name}" if r.namespace else r.name)
+             for path, r in entries}
+    return UnitState.of(fp if fp is not None else ownership.fingerprint(entries), files, names)
 
 
 def layout_state(spec: PlatformSpec, paths: Iterable[str]) -> UnitState:

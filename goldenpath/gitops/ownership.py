@@ -55,10 +55,13 @@ class UnitState:
     fingerprint: str
     blobs: dict[str, str]
     contents: dict[str, bytes] = field(default_factory=dict, compare=False)
+    #: path -> (kind, namespace/name) of the object in it, for summaries without parsing
+    names: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, fp: str, files: dict[str, bytes]) -> UnitState:
-        return cls(fp, {p: blob_id(c) for p, c in files.items()}, dict(files))
+    def of(cls, fp: str, files: dict[str, bytes],
+           names: dict[str, tuple[str, str]] | None = None) -> UnitState:
+        return cls(fp, {p: blob_id(c) for p, c in files.items()}, dict(files), names or {})
 
 
 def manifest_path(unit: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import git
 
 from goldenpath.errors import Conflict, GitError
+from goldenpath.gitops import ownership
 
 #: How git says the branch moved (or is being moved) underneath a push.
 _REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref",
@@ -162,20 +163,19 @@ class Workspace:
             return self._git("commit-tree", tree, *parents, "-F", str(message_file)).strip()
 
     def _store(self, tmp: Path, files: dict[str, bytes]) -> dict[str, str]:
-        """Write blobs with one ``git hash-object`` for all files."""
+        """Write every blob into one pack with a single ``git fast-import``: one file and
+        one process however many files changed. Blob ids are git's own hash of the bytes."""
         if not files:
             return {}
-        staged = tmp / "blobs"
-        staged.mkdir()
-        names = []
-        for n, content in enumerate(files.values()):
-            (staged / str(n)).write_bytes(content)
-            names.append(str(staged / str(n)))
-        listing = tmp / "blob-paths"
-        listing.write_text("".join(f"{name}\n" for name in names))
-        with listing.open("rb") as stdin:
-            out = self._git("hash-object", "-w", "--no-filters", "--stdin-paths", istream=stdin)
-        return dict(zip(files, out.split(), strict=True))
+        stream = tmp / "blobs.fi"
+        with stream.open("wb") as out:
+            for content in files.values():
+                out.write(b"blob\ndata %d\n" % len(content))
+                out.write(content)
+                out.write(b"\n")
+        with stream.open("rb") as stdin:
+            self._git("fast-import", "--quiet", istream=stdin)
+        return {path: ownership.blob_id(content) for path, content in files.items()}
 
     def push(self, commit: str, branch: str) -> None:
         """Fast-forward ``branch`` on the remote to ``commit``; never forced."""

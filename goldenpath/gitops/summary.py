@@ -73,17 +73,31 @@ def objects(change: ChangeSet, base: BaseTree, read: Reader) -> list[ObjectChang
     for path in sorted({*change.writes, *change.deletes}):
         if path.startswith(ownership.OWNED_DIR):
             continue
-        old = _old(base, path, read)
-        new = change.writes.get(path)
-        body = _object(new if new is not None else old or b"")
-        if body is None or body.get("kind") == "Kustomization":
+        named = _named(change, base, path, read)
+        if named is None:
             continue
-        action = "removed" if new is None else "added" if old is None else "changed"
+        kind, name = named
+        new = change.writes.get(path)
+        action = "removed" if new is None else "changed" if path in base.blobs else "added"
         team = team_of(change.unit_of_path.get(path, ""))
         # The same project or application exists once per cluster: say which.
         where = f" @{path.split('/')[1]}" if path.startswith("clusters/") else ""
-        out.append(ObjectChange(team, str(body["kind"]), _name(body) + where, action, path))
+        out.append(ObjectChange(team, kind, name + where, action, path))
     return sorted(out)
+
+
+def _named(change: ChangeSet, base: BaseTree, path: str,
+           read: Reader) -> tuple[str, str] | None:
+    """Kind and name of the object in a changed file: known for what goldenpath writes,
+    parsed from the old content for what it removes."""
+    if path in change.names:
+        return change.names[path]
+    if path in change.writes:
+        return None  # a layout file
+    body = _object(_old(base, path, read) or b"")
+    if body is None or body.get("kind") == "Kustomization":
+        return None
+    return str(body["kind"]), _name(body)
 
 
 def unified(path: str, old: bytes | None, new: bytes | None) -> str:

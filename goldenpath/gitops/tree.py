@@ -53,6 +53,8 @@ class ChangeSet:
     deletes: set[str] = field(default_factory=set)
     units: set[str] = field(default_factory=set)
     unit_of_path: dict[str, str] = field(default_factory=dict)
+    #: path -> (kind, namespace/name) of each written object
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.writes or self.deletes)
@@ -125,6 +127,8 @@ def _unit_changes(unit: str, state: UnitState, base: BaseTree, owned: set[str],
                            "move or delete it, then apply again")
         result.writes[path] = state.contents[path]
         result.unit_of_path[path] = unit
+        if path in state.names:
+            result.names[path] = state.names[path]
         result.units.add(unit)
     record = base.records.get(unit)
     for path in set(record.blobs if record else ()) - set(state.blobs):

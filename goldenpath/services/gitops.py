@@ -95,27 +95,28 @@ def _compute(checked: Checked, base: BaseTree, only: set[str] | None) -> ChangeS
 
 
 def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
-          change: ChangeSet) -> Plan:
+          change: ChangeSet, *, with_diffs: bool) -> Plan:
     found = summary.drift_reports(tree.drift(base), change, base, ws.read)
     return Plan(ws.remote.display, branch, head, summary.objects(change, base, ws.read),
-                summary.diffs(change, base, ws.read), found,
+                summary.diffs(change, base, ws.read) if with_diffs else [], found,
                 len(change.writes) + len(change.deletes))
 
 
 def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None = None,
-         settings: Settings | None = None) -> Plan:
+         settings: Settings | None = None, *, diffs: bool = True) -> Plan:
     """Render and compare with the repository; nothing is written anywhere."""
     settings = settings or get_settings()
     checked = load_and_check(platform_dir)
     target = checked.spec.platform.spec.gitops.target_revision
     with _workspace(checked, repo, settings) as ws:
         head, base = _base(ws, target, branch or target)
-        return _plan(ws, branch or target, head, base, _compute(checked, base, None))
+        change = _compute(checked, base, None)
+        return _plan(ws, branch or target, head, base, change, with_diffs=diffs)
 
 
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,
-          max_attempts: int = MAX_ATTEMPTS) -> ApplyResult:
+          max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
     """Commit and push the rendered tree; no commit when nothing changed."""
     settings = settings or get_settings()
     checked = load_and_check(platform_dir)
@@ -126,7 +127,7 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
         first, change = base, _compute(checked, base, None)
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
-            result = _plan(ws, push_to, head, base, change)
+            result = _plan(ws, push_to, head, base, change, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)
             text = commit_message(checked.spec, result, message)

@@ -1,0 +1,94 @@
+"""Apply benchmark (issue 3): a one-team change applied to a repository of 1,000 teams
+versus the same change in a repository of 10 teams, plus the first full apply.
+
+For each size, in one process, with real git (a bare remote in a temporary directory):
+  first    the first apply of the whole platform to an empty remote;
+  change   one team's quota changed, then apply (the cache repository is warm, as it is
+           for any applier after its first run); reported as the median of --repeat runs,
+           each run alternating between two quota values so every run makes a commit.
+The change time is split into the spec phase (load, render, guardrails: ``load_and_check``)
+and the gitops phase (everything after: fetch, diff, commit, push). Also checks that the
+change commit touches only that team's files.
+
+    .venv/bin/python benchmarks/bench_apply.py [--large 1000] [--small 10] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from goldenpath.services import gitops, platform
+from goldenpath.settings import Settings
+from tests.factories import generated_platform
+
+
+def _quota(root: Path, team: str, cpu: str) -> None:
+    path = root / "teams" / f"{team}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["spec"].setdefault("quota", {})["cpu"] = cpu
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def _changed_paths(remote: Path) -> list[str]:
+    out = subprocess.run(["git", "diff", "--name-only", "main~1", "main"], cwd=remote,
+                         check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+def measure(teams: int, repeat: int, work: Path) -> dict[str, float]:
+    root = generated_platform(work / f"platform-{teams}", teams)
+    remote = work / f"remote-{teams}.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    settings = Settings(state_dir=work / f"state-{teams}")
+    started = time.perf_counter()
+    gitops.apply(root, str(remote), settings=settings)
+    first = time.perf_counter() - started
+    team = "team-0003"
+    totals, specs = [], []
+    for run in range(repeat):
+        _quota(root, team, str(5 + run % 2))
+        started = time.perf_counter()
+        result = gitops.apply(root, str(remote), settings=settings)
+        totals.append(time.perf_counter() - started)
+        assert result.commit is not None, "the change made no commit"
+        paths = _changed_paths(remote)
+        assert all(team in p for p in paths), f"touched other teams' files: {paths}"
+        started = time.perf_counter()
+        platform.load_and_check(root)  # the spec phase alone, measured the same way
+        specs.append(time.perf_counter() - started)
+    total, spec = statistics.median(totals), statistics.median(specs)
+    return {"first": first, "change": total, "spec": spec, "gitops": max(total - spec, 0.0),
+            "files": float(len(paths))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="goldenpath-bench-apply-") as tmp:
+        small = measure(args.small, args.repeat, Path(tmp))
+        large = measure(args.large, args.repeat, Path(tmp))
+    for name, m in ((f"{args.small} teams", small), (f"{args.large} teams", large)):
+        print(f"{name:>11}: first apply {m['first']:7.2f}s | one-team change "
+              f"{m['change']:6.2f}s (spec {m['spec']:5.2f}s + gitops {m['gitops']:5.2f}s), "
+              f"{int(m['files'])} files in the commit")
+    print(f"ratio (one-team change, {args.large} vs {args.small} teams): "
+          f"total {large['change'] / small['change']:.2f}x, "
+          f"gitops phase {large['gitops'] / max(small['gitops'], 1e-9):.2f}x")
+    print(f"first full apply of {args.large} teams: {large['first']:.2f}s")
+
+
+if __name__ == "__main__":
+    main()
