@@ -56,7 +56,8 @@ def render(
                 checked, out_dir, lambda done: progress.update(task, completed=done)
             )
     out.print(summary_table(checked.bundle))
-    out.print(f"wrote {count} files for {len(checked.spec.teams)} teams to {out_dir}")
+    teams = len(checked.spec.teams)
+    out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}")
 
 
 def _progress() -> Progress:
