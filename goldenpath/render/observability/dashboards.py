@@ -74,14 +74,23 @@ def budget_panel(scope: Scope, slo: SLO) -> dict[str, Any]:
 
 
 def team_dashboard(scope: Scope) -> dict[str, Any]:
-    ns = scope.namespace
-    requests = promql.selector(metrics.HTTP_REQUESTS_TOTAL, ("namespace", "=", ns))
-    errors = promql.selector(metrics.HTTP_REQUESTS_TOTAL, ("namespace", "=", ns),
+    links = [grafana.link(s.name, service_uid(scope.with_service(s)))
+             for s in scope.team.spec.services]
+    title = f"{scope.team.spec.display_name} overview ({scope.env})"
+    return grafana.dashboard(team_uid(scope), title, _tags(scope), team_panels(scope.namespace),
+                             links)
+
+
+def team_panels(namespace: str) -> list[dict[str, Any]]:
+    """Every service of the namespace side by side: one series per ``job``."""
+    in_ns = ("namespace", "=", namespace)
+    requests = promql.selector(metrics.HTTP_REQUESTS_TOTAL, in_ns)
+    errors = promql.selector(metrics.HTTP_REQUESTS_TOTAL, in_ns,
                              (metrics.LABEL_CODE, "=~", metrics.SERVER_ERROR_CODES))
-    buckets = promql.selector(metrics.bucket_series(), ("namespace", "=", ns))
-    alerts = promql.selector(metrics.ALERTS, ("namespace", "=", ns), ("alertstate", "=", "firing"))
+    buckets = promql.selector(metrics.bucket_series(), in_ns)
+    alerts = promql.selector(metrics.ALERTS, in_ns, ("alertstate", "=", "firing"))
     by_job = ("job",)
-    panels = [
+    return [
         grafana.panel("timeseries", "Requests per second by service",
                       [(promql.summed_rate(requests, RATE, by_job), "{{job}}")], "reqps"),
         grafana.panel("timeseries", "Error ratio (5xx) by service",
@@ -92,10 +101,6 @@ def team_dashboard(scope: Scope) -> dict[str, Any]:
         grafana.panel("timeseries", "Firing alerts by severity",
                       [(f"count by (severity) ({alerts})", "{{severity}}")], "short"),
     ]
-    links = [grafana.link(s.name, service_uid(scope.with_service(s)))
-             for s in scope.team.spec.services]
-    title = f"{scope.team.spec.display_name} overview ({scope.env})"
-    return grafana.dashboard(team_uid(scope), title, _tags(scope), panels, links)
 
 
 def _tags(scope: Scope) -> list[str]:
