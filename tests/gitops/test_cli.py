@@ -1,0 +1,53 @@
+"""plan and apply from the command line: exit codes like terraform plan -detailed-exitcode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from goldenpath.cli import app
+from tests.gitops.conftest import commits, teams
+
+Invoke = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    monkeypatch.setenv("GOLDENPATH_STATE_DIR", str(tmp_path / "state"))
+    from goldenpath.settings import get_settings
+    get_settings.cache_clear()
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, list(args))
+        return result.exit_code, result.output
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_plan_exits_2_with_changes_then_0_after_apply(
+    run: Callable[..., tuple[int, str]], remote: Path, make_platform: Callable[..., Path]
+) -> None:
+    platform = str(make_platform("p", teams("alpha")))
+    code, output = run("plan", "--platform", platform, "--repo", str(remote))
+    assert code == 2, output
+    assert "alpha" in output and "+++ b/tenants/alpha/dev/namespace-alpha-dev.yaml" in output
+    code, output = run("apply", "--platform", platform, "--repo", str(remote), "-m", "onboard")
+    assert code == 0, output
+    assert len(commits(remote)) == 1
+    code, output = run("plan", "--platform", platform, "--repo", str(remote))
+    assert code == 0, output
+    code, output = run("apply", "--platform", platform, "--repo", str(remote))
+    assert code == 0 and "up to date" in output
+    assert len(commits(remote)) == 1
+
+
+def test_plan_exits_1_on_a_bad_spec(
+    run: Callable[..., tuple[int, str]], remote: Path, make_platform: Callable[..., Path]
+) -> None:
+    platform = make_platform("p", teams("alpha", alpha={"owners": ["nobody"]}))
+    code, output = run("plan", "--platform", str(platform), "--repo", str(remote))
+    assert code == 1, output
+    assert commits(remote) == []
