@@ -102,11 +102,9 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
     with TemporaryDirectory(prefix="goldenpath-new-") as tmp, Undo() as undo:
         project = cookie.render(info.path, record.answers, Path(tmp))
         write_record(project, record)
-        repo = vcs.init_and_commit(project, f"New {info.kind} {name} from template "
-                                            f"{info.name} {record.version[:12]}")
-        publish(repo, target, undo)
+        message = f"New {info.kind} {name} from template {info.name} {record.version[:12]}"
+        commit = publish(project, target, message, undo)
         register(settings, spec_file, _entry(name, info, params), undo)
-        commit = repo.head.commit.hexsha
     return Scaffolded(team.name, name, info.name, record.version, target.url, commit, spec_file)
 
 
@@ -159,15 +157,18 @@ def _entry(name: str, info: TemplateInfo, params: dict[str, str]) -> dict[str, A
     return entry
 
 
-def publish(repo: Any, target: Target, undo: Undo) -> None:
-    """Push ``main`` to the target, registering how to take it back."""
+def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
+    """Commit ``project`` as ``main`` of the target, registering how to take it back;
+    return the commit. The embedded bare repository is written directly (one pack, no
+    scratch clone); a remote gets a real init, commit and push."""
     if target.bare is not None:
         vcs.create_bare(target.bare)
         undo.add(shutil.rmtree, target.bare, ignore_errors=True)
-        vcs.push(repo, target.url)
-    else:
-        vcs.push(repo, target.url)
-        undo.add(vcs.delete_remote_branch, target.url)
+        return vcs.import_tree(target.bare, project, message)
+    repo = vcs.init_and_commit(project, message)
+    vcs.push(repo, target.url)
+    undo.add(vcs.delete_remote_branch, target.url)
+    return str(repo.head.commit.hexsha)
 
 
 def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:

@@ -57,9 +57,9 @@ def test_failure_after_push_removes_the_repository_and_restores_the_spec(
         workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     before = workspace.team_file.read_bytes()
     pushed: list[str] = []
-    real_push = scaffold.vcs.push
-    monkeypatch.setattr(scaffold.vcs, "push", lambda repo, url, *a, **k: (
-        real_push(repo, url, *a, **k), pushed.append(url)))
+    real_import = scaffold.vcs.import_tree
+    monkeypatch.setattr(scaffold.vcs, "import_tree", lambda bare, *a: (
+        pushed.append(str(bare)), real_import(bare, *a))[1])
     monkeypatch.setattr(scaffold.teamfile, "add_service",
                         _failing_after_write(scaffold.teamfile.add_service))
     with pytest.raises(SpecError):
