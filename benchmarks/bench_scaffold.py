@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from goldenpath.scaffold import cookie  # noqa: E402
-from goldenpath.scaffold.context import service_context  # noqa: E402
-from goldenpath.services.scaffold import new_service  # noqa: E402
-from goldenpath.spec import load_platform  # noqa: E402
-from tests.scaffold.helpers import make_workspace  # noqa: E402
+from goldenpath.scaffold import cookie
+from goldenpath.scaffold.context import service_context
+from goldenpath.services.scaffold import new_service
+from goldenpath.spec import load_platform
+from tests.scaffold.helpers import make_workspace
 
 TARGET = 1.5
 PARAMS = {"python-service": {}, "python-worker": {"queue": "jobs"}}
