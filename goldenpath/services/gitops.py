@@ -118,8 +118,15 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
           message: str | None = None, settings: Settings | None = None,
           max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
     """Commit and push the rendered tree; no commit when nothing changed."""
+    return apply_checked(load_and_check(platform_dir), repo, branch=branch, message=message,
+                         settings=settings, max_attempts=max_attempts, diffs=diffs)
+
+
+def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | None = None,
+                  message: str | None = None, settings: Settings | None = None,
+                  max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
+    """Apply a spec that already passed ``load_and_check`` (the git part of apply)."""
     settings = settings or get_settings()
-    checked = load_and_check(platform_dir)
     target = checked.spec.platform.spec.gitops.target_revision
     push_to = branch or target
     with _workspace(checked, repo, settings) as ws:
