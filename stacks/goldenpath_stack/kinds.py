@@ -70,11 +70,16 @@ def _typed_kwargs(cls: type[pulumi.CustomResource], body: dict[str, Any]) -> dic
     return kwargs
 
 
-@cache
+_PARAMETERS: dict[type[pulumi.CustomResource], frozenset[str]] = {}
+
+
 def _parameters(cls: type[pulumi.CustomResource]) -> frozenset[str]:
-    # The generated classes dispatch their overloaded __init__ to _internal_init.
-    init = getattr(cls, "_internal_init", cls.__init__)
-    return frozenset(inspect.signature(init).parameters) - {"opts", "resource_name", "__props__"}
+    if cls not in _PARAMETERS:
+        # The generated classes dispatch their overloaded __init__ to _internal_init.
+        init = getattr(cls, "_internal_init", cls.__init__)
+        names = frozenset(inspect.signature(init).parameters)
+        _PARAMETERS[cls] = names - {"opts", "resource_name", "__props__"}
+    return _PARAMETERS[cls]
 
 
 def _snake(name: str) -> str:

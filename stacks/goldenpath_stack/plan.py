@@ -78,10 +78,26 @@ def ordered(plans: list[ComponentPlan]) -> list[ComponentPlan]:
     A namespaced object depends on its Namespace resource, which must therefore exist
     (as a Python object) before the object is declared, whichever component holds it.
     """
-    return sorted(
+    result = sorted(
         plans,
         key=lambda p: (not p.namespaces, PARTS.index(p.part), p.team or ""),
     )
+    _check_namespaces_come_first(result)
+    return result
+
+
+def _check_namespaces_come_first(plans: list[ComponentPlan]) -> None:
+    """Fail loudly if some object would be declared before its Namespace (possible only
+    when two components both create namespaces and use each other's)."""
+    pending = {ns for p in plans for ns in p.namespaces}
+    for p in plans:
+        pending -= set(p.namespaces)
+        for r in p.objects:
+            if r.namespace in pending:
+                raise GoldenpathError(
+                    f"{r.ref}: its namespace is created by a later component; "
+                    f"the stack cannot order it (see plan.ordered)"
+                )
 
 
 def _owner(resource: Resource) -> tuple[str, str | None]:

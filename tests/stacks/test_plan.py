@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from goldenpath.errors import GoldenpathError
 from goldenpath.render import Bundle, Coordinates, Resource
 from goldenpath_stack.config import StackConfig
 from goldenpath_stack.plan import UnmappedConcern, plan
@@ -53,6 +54,15 @@ def test_a_concern_without_a_component_is_an_error_not_a_silent_drop() -> None:
                      "secrets")
     with pytest.raises(UnmappedConcern, match="concern 'secrets' has no Pulumi component"):
         plan([stray])
+
+
+def test_an_order_that_would_break_a_namespace_dependency_is_refused() -> None:
+    # Two components creating namespaces, the first using the second's: no valid order.
+    platform_ns = Resource(Coordinates("c1"), _obj("v1", "Namespace", "aaa-shared"), "tenancy")
+    uses_team_ns = Resource(Coordinates("c1"), _obj("v1", "ConfigMap", "x", "ada-prod"),
+                            "observability")
+    with pytest.raises(GoldenpathError, match="created by a later component"):
+        plan([*_bundle(), platform_ns, uses_team_ns])
 
 
 @pulumi.runtime.test
