@@ -123,8 +123,6 @@ class UnmappedConcern(GoldenpathError):
         )
 
 
-
-
 def team_summaries(plans: Iterable[ComponentPlan]) -> dict[str, dict[str, object]]:
     """Per team: its namespaces on this cluster and its object counts (a stack output)."""
     by_team: dict[str, list[Resource]] = {}
