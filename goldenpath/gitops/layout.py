@@ -74,12 +74,12 @@ def to_yaml(body: dict[str, Any]) -> bytes:
 def units(bundle: Bundle) -> dict[str, Entries]:
     """Group the Bundle into units of (path, resource), sorted by path."""
     grouped: dict[str, Entries] = defaultdict(list)
-    seen: dict[str, str] = {}
+    seen: dict[str, Resource] = {}
     for resource in bundle:
         path = path_for(resource)
         if path in seen:
-            raise Conflict(f"{resource.ref} and {seen[path]} both render to {path}")
-        seen[path] = resource.ref
+            raise Conflict(f"{resource.ref} and {seen[path].ref} both render to {path}")
+        seen[path] = resource
         grouped[unit_of(resource)].append((path, resource))
     return {unit: sorted(entries, key=lambda e: e[0]) for unit, entries in sorted(grouped.items())}
 
