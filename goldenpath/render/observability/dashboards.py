@@ -10,8 +10,9 @@ re-render is byte-identical.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from goldenpath.render import metrics
 from goldenpath.render.meta import k8s_object, metadata
@@ -23,6 +24,8 @@ DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
 FOLDER_ANNOTATION = "grafana_folder"
 RATE = "$__rate_interval"
+#: indented, sorted keys: stable, reviewable diffs; orjson is ~50x faster than json with indent
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 QUANTILES = (("0.5", "p50"), ("0.9", "p90"), ("0.99", "p99"))
 
 
@@ -42,7 +45,7 @@ def dashboard_configmap(scope: Scope, dashboard: dict[str, Any]) -> dict[str, An
     annotations = {FOLDER_ANNOTATION: scope.team.name}
     meta = metadata(".".join(["dashboard", *parts]), scope.observability.dashboards_namespace,
                     labels, annotations)
-    text = json.dumps(dashboard, sort_keys=True, indent=2) + "\n"
+    text = orjson.dumps(dashboard, option=_JSON_OPTIONS).decode() + "\n"
     return k8s_object("v1", "ConfigMap", meta, data={f"{dashboard['uid']}.json": text})
 
 

@@ -7,6 +7,8 @@ same expressions the alerts fire on. Series names come from :mod:`goldenpath.ren
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from goldenpath.render import metrics
 
 #: Labels every service series carries: ``namespace`` from the Prometheus Operator, and
@@ -20,6 +22,7 @@ def quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+@lru_cache(maxsize=4096)  # every window of a service's rules repeats the same selectors
 def selector(metric: str, *matchers: tuple[str, str, str]) -> str:
     """``metric{name op "value", ...}`` from (name, op, value) triples."""
     inner = ",".join(f"{name}{op}{quote(value)}" for name, op, value in matchers)
