@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,pulumi]'
 	touch $(STAMP)
 
+# The main job on embedded defaults: the example platform, applied to a local bare
+# repository at .goldenpath/gitops.git (created on first use). A second run is a no-op.
 run: $(STAMP)
 	$(BIN)/goldenpath validate --platform platform
-	$(BIN)/goldenpath render --platform platform --out out
+	$(BIN)/goldenpath apply --platform platform
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
