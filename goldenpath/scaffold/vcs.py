@@ -130,19 +130,17 @@ def import_tree(bare: Path, project: Path, message: str, branch: str = BRANCH) -
         return (bare / "refs" / "heads" / branch).read_text(encoding="ascii").strip()
 
 
-def init_and_commit(project: Path, message: str) -> git.Repo:
-    with wrapped(f"create repository in {project}"):
-        repo = git.Repo.init(project, initial_branch=BRANCH)
-        repo.git.update_environment(**IDENTITY)
-        repo.git.add("--all")
-        repo.git.commit("--quiet", "--no-verify", "-m", message)
-    return repo
-
-
 def push(repo: git.Repo, url: str, branch: str = BRANCH, force: bool = False) -> None:
     flags = ["--force"] if force else []
     with wrapped(f"push {branch}"):
         repo.git.push("--quiet", *flags, url, f"HEAD:refs/heads/{branch}")
+
+
+def push_bare(bare: Path, url: str, branch: str = BRANCH) -> None:
+    """Push ``branch`` of a local bare repository to ``url`` (the first push of a new
+    service; refused, not forced, if the remote already has the branch)."""
+    with wrapped(f"push {branch}"):
+        git.Git(str(bare)).push("--quiet", url, f"refs/heads/{branch}:refs/heads/{branch}")
 
 
 def delete_remote_branch(url: str, branch: str = BRANCH) -> None:

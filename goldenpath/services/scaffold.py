@@ -159,16 +159,19 @@ def _entry(name: str, info: TemplateInfo, params: dict[str, str]) -> dict[str, A
 
 def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
     """Commit ``project`` as ``main`` of the target, registering how to take it back;
-    return the commit. The embedded bare repository is written directly (one pack, no
-    scratch clone); a remote gets a real init, commit and push."""
+    return the commit. The commit is written with one ``git fast-import`` into a bare
+    repository: the embedded one directly, or a scratch one beside the project that is
+    then pushed to the remote (never forced)."""
     if target.bare is not None:
         vcs.create_bare(target.bare)
         undo.add(shutil.rmtree, target.bare, ignore_errors=True)
         return vcs.import_tree(target.bare, project, message)
-    repo = vcs.init_and_commit(project, message)
-    vcs.push(repo, target.url)
+    scratch = project.parent / f"{project.name}.git"
+    vcs.create_bare(scratch)
+    commit = vcs.import_tree(scratch, project, message)
+    vcs.push_bare(scratch, target.url)
     undo.add(vcs.delete_remote_branch, target.url)
-    return str(repo.head.commit.hexsha)
+    return commit
 
 
 def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
