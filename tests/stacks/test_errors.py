@@ -60,3 +60,17 @@ def test_unknown_cluster_names_the_known_ones(monitor: RecordingMonitor) -> None
     assert message == ("cluster 'staging' has no objects in this platform "
                        "(goldenpath:cluster must be one of: nonprod, prod)")
     assert monitor.registrations == {}
+
+
+def test_guardrail_violation_fails_with_the_cli_message(monitor: RecordingMonitor,
+                                                        tmp_path: Path) -> None:
+    """A spec that loads but breaks a guardrail (team quotas beyond the prod cluster's
+    declared capacity) stops the program exactly as it stops the CLI."""
+    doc = platform_doc()
+    doc["spec"]["clusters"][1]["capacity"] = {"cpu": "1", "memory": "1Gi"}
+    platform = write_platform(tmp_path / "platform", doc, [team_doc("payments")])
+    message = _program_error(platform)
+    assert message == _cli_error(platform, tmp_path / "out")
+    assert "guardrail violation" in message
+    assert "[capacity] cluster prod" in message
+    assert monitor.registrations == {}
