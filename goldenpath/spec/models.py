@@ -17,9 +17,13 @@ from goldenpath.spec.types import (
     CIDR,
     DNSLabel,
     DNSSubdomain,
+    HttpsURL,
+    KubernetesVersion,
     LabelValue,
     Percent,
     Quantity,
+    SecretKey,
+    SlackChannel,
     Subject,
 )
 
@@ -74,7 +78,7 @@ class Capacity(SpecModel):
 
 class ClusterSpec(SpecModel):
     name: DNSLabel
-    server: str = Field(pattern=r"^https://\S+$")
+    server: HttpsURL
     environments: list[DNSLabel] = Field(min_length=1)
     capacity: Capacity | None = None
 
@@ -152,7 +156,7 @@ class TemplateRef(SpecModel):
 
 
 class PlatformBody(SpecModel):
-    kubernetes_version: str = Field(pattern=r"^1\.\d{1,2}$")
+    kubernetes_version: KubernetesVersion
     admins: list[Subject] = Field(min_length=1)
     gitops: GitopsSpec
     argocd: ArgoCDSpec = ArgoCDSpec()
@@ -182,11 +186,11 @@ class TeamNetworkSpec(SpecModel):
 
 class SecretRef(SpecModel):
     name: DNSSubdomain
-    key: str = Field(min_length=1, pattern=r"^[-._a-zA-Z0-9]+$")
+    key: SecretKey
 
 
 class SlackSpec(SpecModel):
-    channel: str = Field(pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$")
+    channel: SlackChannel
     secret_ref: SecretRef
 
 

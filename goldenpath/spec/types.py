@@ -113,6 +113,21 @@ def _percent(value: Any) -> str:
     return str(value)
 
 
+def _matching(pattern: str, kind: str, what: str) -> Any:
+    """A string type that must match ``pattern``; the error says what was expected, not
+    the regular expression."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _fail(kind, f"must be a quoted string: {what}")
+        if compiled.match(value) is None:
+            raise _fail(kind, f"is not {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
 DNSLabel = Annotated[str, AfterValidator(_dns_label)]
 DNSSubdomain = Annotated[str, AfterValidator(_dns_subdomain)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
@@ -120,3 +135,22 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 Subject = Annotated[str, AfterValidator(_subject)]
 CIDR = Annotated[str, AfterValidator(_cidr)]
 Percent = Annotated[str, BeforeValidator(_percent)]
+KubernetesVersion = Annotated[
+    str,
+    _matching(r"^1\.\d{1,2}$", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),
+]
+HttpsURL = Annotated[str, _matching(r"^https://\S+$", "https_url", "an https:// URL")]
+SlackChannel = Annotated[
+    str,
+    _matching(
+        r"^#[a-z0-9][a-z0-9._-]{0,79}$",
+        "slack_channel",
+        'a Slack channel such as "#team-alerts" (lower-case, starting with #)',
+    ),
+]
+SecretKey = Annotated[
+    str,
+    _matching(
+        r"^[-._a-zA-Z0-9]+$", "secret_key", "a Secret data key (letters, digits, '-', '_' and '.')"
+    ),
+]
