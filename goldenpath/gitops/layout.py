@@ -29,7 +29,7 @@ import yaml
 from goldenpath.errors import Conflict
 from goldenpath.gitops import ownership
 from goldenpath.gitops.ownership import UnitState
-from goldenpath.render import argocd
+from goldenpath.render import argocd, digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -37,6 +37,7 @@ _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LAYOUT_UNIT = "layout"
 README = "README.md"
 KUSTOMIZATION = "kustomization.yaml"
+_TEAM_PREFIX = "team-"
 _ARGO_HOME = {"AppProject": "projects", "Application": "applications"}
 
 Entries = list[tuple[str, Resource]]
@@ -61,7 +62,15 @@ def path_for(resource: Resource) -> str:
 def unit_of(resource: Resource) -> str:
     """A team's objects are one unit wherever they live; platform objects one per cluster."""
     c = resource.coords
-    return f"team-{c.team}" if c.team is not None else f"cluster-{c.cluster}"
+    return team_unit(c.team) if c.team is not None else f"cluster-{c.cluster}"
+
+
+def team_unit(team: str) -> str:
+    return f"{_TEAM_PREFIX}{team}"
+
+
+def team_of_unit(unit: str) -> str | None:
+    return unit.removeprefix(_TEAM_PREFIX) if unit.startswith(_TEAM_PREFIX) else None
 
 
 def to_yaml(body: dict[str, Any]) -> bytes:
@@ -84,12 +93,13 @@ def units(bundle: Bundle) -> dict[str, Entries]:
     return {unit: sorted(entries, key=lambda e: e[0]) for unit, entries in sorted(grouped.items())}
 
 
-def unit_state(entries: Entries, fp: str | None = None) -> UnitState:
+def unit_state(entries: Entries, fp: str | None = None, inputs: str = "") -> UnitState:
     """Serialise a unit's objects (the expensive step apply skips for unchanged units)."""
     files = {path: to_yaml(resource.body) for path, resource in entries}
     names = {path: (r.kind, f"{r.namespace}/{r.name}" if r.namespace else r.name)
              for path, r in entries}
-    return UnitState.of(fp if fp is not None else ownership.fingerprint(entries), files, names)
+    fp = fp if fp is not None else ownership.fingerprint(entries)
+    return UnitState.of(fp, files, names, inputs)
 
 
 def layout_state(spec: PlatformSpec, paths: Iterable[str]) -> UnitState:
@@ -124,9 +134,16 @@ def manifest_files(states: dict[str, UnitState]) -> dict[str, bytes]:
     return {ownership.manifest_path(u): ownership.format_manifest(u, s) for u, s in states.items()}
 
 
+def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
+    """Team unit -> the team's input digest, recorded in its ownership manifest."""
+    return {team_unit(team): d for team, d in digest.team_digests(spec).items()}
+
+
 def all_states(spec: PlatformSpec, bundle: Bundle) -> dict[str, UnitState]:
     """Every unit serialised from scratch, the layout unit included."""
-    states = {unit: unit_state(entries) for unit, entries in units(bundle).items()}
+    inputs = unit_inputs(spec)
+    states = {unit: unit_state(entries, inputs=inputs.get(unit, ""))
+              for unit, entries in units(bundle).items()}
     paths = [p for state in states.values() for p in state.blobs]
     states[LAYOUT_UNIT] = layout_state(spec, paths)
     return states

@@ -8,7 +8,11 @@ answers three questions without reading a single file:
 - may goldenpath delete or overwrite a path? only if the path is owned;
 - was an owned file edited by hand (drift)? its blob id in the tree differs from the record;
 - can a unit (one team, one cluster's platform objects) be reused unchanged? yes when its
-  fingerprint matches the record and none of its files drifted.
+  fingerprint matches the record and none of its files drifted;
+- need a team be rendered at all? not when the input digest recorded with its files
+  (:mod:`goldenpath.render.digest`) equals the current one and none of its files drifted:
+  the files are what the current code renders from the current inputs, and they passed
+  the guardrails when goldenpath wrote them.
 
 One manifest file per unit (``.goldenpath/owned/<unit>.txt``), so a change to one team
 rewrites only that team's record, not a list of every file in the repository.
@@ -59,11 +63,19 @@ class UnitState:
     contents: dict[str, bytes] = field(default_factory=dict, compare=False)
     #: path -> (kind, namespace/name) of the object in it, for summaries without parsing
     names: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+    #: a team unit's input digest when it was written ("" for other units)
+    inputs: str = ""
 
     @classmethod
     def of(cls, fp: str, files: dict[str, bytes],
-           names: dict[str, tuple[str, str]] | None = None) -> UnitState:
-        return cls(fp, {p: blob_id(c) for p, c in files.items()}, dict(files), names or {})
+           names: dict[str, tuple[str, str]] | None = None, inputs: str = "") -> UnitState:
+        return cls(fp, {p: blob_id(c) for p, c in files.items()}, dict(files), names or {},
+                   inputs)
+
+    def with_inputs(self, inputs: str) -> UnitState:
+        """The same files recorded under another input digest (the code or an input
+        changed, the objects did not): only the manifest is rewritten."""
+        return UnitState(self.fingerprint, self.blobs, inputs=inputs)
 
 
 def manifest_path(unit: str) -> str:
@@ -79,20 +91,22 @@ def unit_of_manifest(path: str) -> str | None:
 
 def format_manifest(unit: str, state: UnitState) -> bytes:
     lines = [_HEADER.format(unit=unit), f"fingerprint {state.fingerprint}\n"]
+    if state.inputs:
+        lines.append(f"inputs {state.inputs}\n")
     lines += [f"{blob} {path}\n" for path, blob in sorted(state.blobs.items())]
     return "".join(lines).encode()
 
 
 def parse_manifest(content: bytes) -> UnitState:
     """Read a manifest; a damaged one yields an empty fingerprint, so the unit is rewritten."""
-    fp = ""
+    fields = {"fingerprint": "", "inputs": ""}
     blobs: dict[str, str] = {}
     for line in content.decode("utf-8", "replace").splitlines():
         if not line or line.startswith("#"):
             continue
         key, _, rest = line.partition(" ")
-        if key == "fingerprint":
-            fp = rest
+        if key in fields:
+            fields[key] = rest
         elif len(key) == 40 and rest:
             blobs[rest] = key
-    return UnitState(fp, blobs)
+    return UnitState(fields["fingerprint"], blobs, inputs=fields["inputs"])

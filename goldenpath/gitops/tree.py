@@ -1,8 +1,10 @@
 """From a base commit and a Bundle to the set of file changes apply commits.
 
-The work is proportional to what changed: a unit whose fingerprint matches its ownership
-record and whose files were not edited by hand is taken over from the base as blob ids,
-without serialising it. Only changed units are rendered to bytes.
+The work is proportional to what changed, at two levels. A team whose recorded input
+digest equals its current one and whose files were not edited by hand is not even
+rendered (:func:`reusable`; the caller renders the other teams only). A rendered unit
+whose fingerprint matches its record and whose files are intact is taken over from the
+base as blob ids, without serialising it. Only changed units are rendered to bytes.
 
 Apply may have to retry on a newer base (someone pushed first). Then only the units this
 applier meant to change are rewritten (:func:`merge`), so a concurrent change to another
@@ -70,16 +72,33 @@ def drift(base: BaseTree) -> list[Drift]:
     return sorted(found, key=lambda d: d.path)
 
 
-def desired(bundle: Bundle, base: BaseTree) -> dict[str, UnitState]:
-    """Every unit of the Bundle; unchanged, undrifted units reuse the base's blob ids."""
-    out: dict[str, UnitState] = {}
+def reusable(base: BaseTree, inputs: dict[str, str]) -> set[str]:
+    """Units (of ``inputs``: unit -> current input digest) the base holds as the current
+    inputs render them, untouched by hand: they need not be rendered again."""
+    return {
+        unit for unit, digest in inputs.items()
+        if (record := base.records.get(unit)) is not None
+        and record.inputs == digest and _intact(record, base)
+    }
+
+
+def desired(bundle: Bundle, base: BaseTree, inputs: dict[str, str] | None = None,
+            reuse: set[str] | None = None) -> dict[str, UnitState]:
+    """Every unit of the Bundle, plus the units ``reuse`` as the base records them.
+
+    A rendered unit whose objects match the record and whose files are intact keeps the
+    base's blob ids; ``inputs`` (unit -> input digest) are recorded with each unit.
+    """
+    inputs = inputs or {}
+    out = {unit: base.records[unit] for unit in reuse or ()}
     for unit, entries in layout.units(bundle).items():
         fp = ownership.fingerprint(entries)
         record = base.records.get(unit)
+        digest = inputs.get(unit, "")
         if record is not None and record.fingerprint == fp and _intact(record, base):
-            out[unit] = record
+            out[unit] = record if record.inputs == digest else record.with_inputs(digest)
         else:
-            out[unit] = layout.unit_state(entries, fp)
+            out[unit] = layout.unit_state(entries, fp, digest)
     return out
 
 

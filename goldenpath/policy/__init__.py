@@ -2,13 +2,23 @@
 
 ``check`` runs every guardrail and returns a Report; ``enforce`` raises PolicyViolation
 when any guardrail fails, so nothing is written.
+
+Most guardrails are per team: what they find about one team's objects depends only on
+that team, the platform and the cluster-level objects. ``check_teams`` runs them on a
+Bundle holding the cluster-level objects and some teams' objects (``render_teams``), with
+the spec narrowed to those teams, so a namespace the spec gives them and the Bundle lacks
+is still caught. The global guardrails (capacity: the sum of every team's quotas) always
+see every team: the quotas of the teams not rendered are rendered alone, which is cheap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from goldenpath.errors import PolicyViolation
 from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
+from goldenpath.render import tenancy as tenancy_render
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -57,17 +67,40 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
+#: Guardrails that need every team's objects, whichever teams were rendered.
+GLOBAL = frozenset({"capacity"})
 
 
 def check(spec: PlatformSpec, bundle: Bundle) -> Report:
     return Report(tuple(guardrail.run(spec, bundle) for guardrail in GUARDRAILS))
 
 
+def check_teams(spec: PlatformSpec, names: Iterable[str], bundle: Bundle) -> Report:
+    """Every guardrail, for a Bundle of the cluster-level objects and the teams ``names``."""
+    subset = spec.subset(names)
+    rendered = {team.name for team in subset.teams}
+    quotas = [tenancy_render.quota_resource(spec, team, env) for team in spec.teams
+              if team.name not in rendered for env in team.spec.environments]
+    everyone = Bundle.of([*bundle, *quotas])
+    return Report(tuple(
+        guardrail.run(spec, everyone) if guardrail.name in GLOBAL else guardrail.run(subset, bundle)
+        for guardrail in GUARDRAILS
+    ))
+
+
 def enforce(spec: PlatformSpec, bundle: Bundle) -> Report:
-    report = check(spec, bundle)
+    return _enforced(check(spec, bundle))
+
+
+def enforce_teams(spec: PlatformSpec, names: Iterable[str], bundle: Bundle) -> Report:
+    return _enforced(check_teams(spec, names, bundle))
+
+
+def _enforced(report: Report) -> Report:
     if not report.passed:
         raise PolicyViolation(report.violations)
     return report
 
 
-__all__ = ["GUARDRAILS", "GuardrailResult", "Report", "check", "enforce"]
+__all__ = ["GUARDRAILS", "GuardrailResult", "Report", "check", "check_teams", "enforce",
+           "enforce_teams"]

@@ -1,32 +1,41 @@
 """Render layer: a pure function from a validated spec to a Bundle.
 
-Each concern is one module with a ``render(spec) -> Iterator[Resource]``; ``render``
-runs them all and orders the result. No I/O happens here.
+Each concern is one module with a :class:`~goldenpath.render.concern.Concern`: a platform
+part (cluster-level objects) and a per-team part. ``render`` runs both parts of every
+concern for every team; ``render_teams`` runs the platform parts and the team parts of
+some teams only, which is what apply needs when most teams' inputs did not change (see
+:mod:`goldenpath.render.digest`). Both order the result the same way. No I/O happens here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from goldenpath.render import argocd, network, observability, rbac, tenancy
 from goldenpath.render.bundle import Bundle, Coordinates, Resource
+from goldenpath.render.concern import Concern
 from goldenpath.spec.resolve import PlatformSpec
 
-Renderer = Callable[[PlatformSpec], Iterable[Resource]]
-
 #: The concerns, in the order their objects are produced (the Bundle re-sorts anyway).
-RENDERERS: tuple[Renderer, ...] = (
-    tenancy.render,
-    network.render,
-    rbac.render,
-    observability.render,
-    argocd.render,
+CONCERNS: tuple[Concern, ...] = (
+    tenancy.RENDERER,
+    network.RENDERER,
+    rbac.RENDERER,
+    observability.RENDERER,
+    argocd.RENDERER,
 )
 
 
 def render(spec: PlatformSpec) -> Bundle:
     """Render every concern of ``spec`` into one deterministic Bundle."""
-    return Bundle.of(resource for renderer in RENDERERS for resource in renderer(spec))
+    return Bundle.of(r for concern in CONCERNS for r in concern.render(spec))
 
 
-__all__ = ["Bundle", "Coordinates", "Resource", "render"]
+def render_teams(spec: PlatformSpec, names: Iterable[str]) -> Bundle:
+    """The platform objects and the objects of the teams ``names`` only: for each of them
+    exactly what ``render(spec)`` holds."""
+    teams = [spec.teams_by_name[name] for name in sorted(set(names))]
+    return Bundle.of(r for concern in CONCERNS for r in concern.render(spec, teams))
+
+
+__all__ = ["Bundle", "Coordinates", "Resource", "render", "render_teams"]

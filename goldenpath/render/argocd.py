@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.concern import Concern
 from goldenpath.render.meta import LABEL_SERVICE, MANAGED_BY, k8s_object, metadata, team_labels
 from goldenpath.spec.models import ClusterSpec, Team
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -90,30 +91,37 @@ def service_app_name(team: str, service: str, env: str) -> str:
 # --- render ----------------------------------------------------------------------------
 
 
-def render(spec: PlatformSpec) -> Iterator[Resource]:
+def render_platform(spec: PlatformSpec) -> Iterator[Resource]:
     for cluster in spec.clusters.values():
         yield Resource(Coordinates(cluster.name), root_application(spec, cluster), CONCERN)
         yield Resource(Coordinates(cluster.name), platform_project(spec, cluster), CONCERN)
-        yield from _team_objects(spec, cluster)
 
 
-def _team_objects(spec: PlatformSpec, cluster: ClusterSpec) -> Iterator[Resource]:
-    for team in spec.teams:
+def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+    for cluster in spec.clusters.values():
         envs = [env for env in team.spec.environments if env in cluster.environments]
-        if not envs:
-            continue
-        yield Resource(Coordinates(cluster.name, team.name), team_project(spec, team, envs),
-                       CONCERN)
-        for env in envs:
-            coords = Coordinates(cluster.name, team.name, env)
-            yield Resource(coords, tenancy_application(spec, team, env), CONCERN)
-            for service in team.spec.services:
-                body = service_application(spec, team, service.name, env)
-                yield Resource(Coordinates(cluster.name, team.name, env, service.name), body,
-                               CONCERN)
-        if team.spec.services:
-            yield Resource(Coordinates(cluster.name, team.name),
-                           services_application(spec, team, envs), CONCERN)
+        if envs:
+            yield from _team_objects(spec, cluster, team, envs)
+
+
+RENDERER = Concern(render_platform, render_team)
+render = RENDERER.render
+
+
+def _team_objects(spec: PlatformSpec, cluster: ClusterSpec, team: Team,
+                  envs: list[str]) -> Iterator[Resource]:
+    yield Resource(Coordinates(cluster.name, team.name), team_project(spec, team, envs),
+                   CONCERN)
+    for env in envs:
+        coords = Coordinates(cluster.name, team.name, env)
+        yield Resource(coords, tenancy_application(spec, team, env), CONCERN)
+        for service in team.spec.services:
+            body = service_application(spec, team, service.name, env)
+            yield Resource(Coordinates(cluster.name, team.name, env, service.name), body,
+                           CONCERN)
+    if team.spec.services:
+        yield Resource(Coordinates(cluster.name, team.name),
+                       services_application(spec, team, envs), CONCERN)
 
 
 def _meta(spec: PlatformSpec, name: str, labels: dict[str, str], wave: str | None,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.concern import Concern, no_platform_objects
 from goldenpath.render.meta import LABEL_NAMESPACE_NAME, k8s_object, metadata, team_labels
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -21,12 +22,15 @@ DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
 
 
-def render(spec: PlatformSpec) -> Iterator[Resource]:
-    for team in spec.teams:
-        for env in team.spec.environments:
-            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-            for body in policies(spec, team, env):
-                yield Resource(coords, body, CONCERN)
+def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+    for env in team.spec.environments:
+        coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+        for body in policies(spec, team, env):
+            yield Resource(coords, body, CONCERN)
+
+
+RENDERER = Concern(no_platform_objects, render_team)
+render = RENDERER.render
 
 
 def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any]]:

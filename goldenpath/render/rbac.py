@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.concern import Concern
 from goldenpath.render.meta import MANAGED_BY, k8s_object, metadata, team_labels
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -79,16 +80,22 @@ _POD_SUBRESOURCES = ("pods/exec", "pods/attach", "pods/portforward")
 ROLE_FOR_ACCESS = {"edit": ROLE_EDIT, "view": ROLE_VIEW}
 
 
-def render(spec: PlatformSpec) -> Iterator[Resource]:
+def render_platform(spec: PlatformSpec) -> Iterator[Resource]:
     for cluster in spec.clusters:
         coords = Coordinates(cluster)
         yield Resource(coords, cluster_role(ROLE_VIEW, view_rules()), CONCERN)
         yield Resource(coords, cluster_role(ROLE_EDIT, edit_rules()), CONCERN)
-    for team in spec.teams:
-        for env in team.spec.environments:
-            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-            for body in role_bindings(spec, team, env):
-                yield Resource(coords, body, CONCERN)
+
+
+def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+    for env in team.spec.environments:
+        coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+        for body in role_bindings(spec, team, env):
+            yield Resource(coords, body, CONCERN)
+
+
+RENDERER = Concern(render_platform, render_team)
+render = RENDERER.render
 
 
 def _rules(

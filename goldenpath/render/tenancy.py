@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.concern import Concern, no_platform_objects
 from goldenpath.render.meta import (
     LABEL_APP_NAME,
     LABEL_COST_CENTER,
@@ -24,19 +25,28 @@ LABEL_TENANT = "goldenpath.dev/tenant"
 PSA_MODES = ("enforce", "audit", "warn")
 
 
-def render(spec: PlatformSpec) -> Iterator[Resource]:
-    for team in spec.teams:
-        for env in team.spec.environments:
-            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-            ns = namespace_name(team.name, env)
-            yield Resource(coords, namespace(spec, team, env), CONCERN)
-            yield Resource(coords, resource_quota(ns, team, env, spec.quota(team, env)), CONCERN)
-            yield Resource(coords, limit_range(spec, ns, team, env), CONCERN)
-            for service in team.spec.services:
-                body = service_account(ns, team, env, service.name)
-                yield Resource(
-                    Coordinates(coords.cluster, team.name, env, service.name), body, CONCERN
-                )
+def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+    for env in team.spec.environments:
+        coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+        ns = namespace_name(team.name, env)
+        yield Resource(coords, namespace(spec, team, env), CONCERN)
+        yield quota_resource(spec, team, env)
+        yield Resource(coords, limit_range(spec, ns, team, env), CONCERN)
+        for service in team.spec.services:
+            body = service_account(ns, team, env, service.name)
+            yield Resource(Coordinates(coords.cluster, team.name, env, service.name), body, CONCERN)
+
+
+def quota_resource(spec: PlatformSpec, team: Team, env: str) -> Resource:
+    """A team's ResourceQuota in one environment; the capacity guardrail renders just
+    these for the teams apply does not otherwise render."""
+    coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+    body = resource_quota(namespace_name(team.name, env), team, env, spec.quota(team, env))
+    return Resource(coords, body, CONCERN)
+
+
+RENDERER = Concern(no_platform_objects, render_team)
+render = RENDERER.render
 
 
 def namespace(spec: PlatformSpec, team: Team, env: str) -> dict[str, Any]:

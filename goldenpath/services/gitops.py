@@ -1,11 +1,19 @@
 """Use cases over the control repository: plan (what would change) and apply (commit and
 push it). Shared by the CLI and the API.
 
-Both load, render and check the spec first (``load_and_check``), so a bad spec or a
-guardrail violation fails before git is touched. Apply builds its commit in a cache
-repository and pushes without force; when the push is rejected it fetches the new base,
-re-applies only the units it meant to change, and tries again a bounded number of times.
-A failure at any step leaves the remote as it was.
+Both load the spec first, so a bad spec fails before git is touched; a guardrail
+violation fails before anything is committed. What is rendered depends on the base: a
+team whose files the base holds as the current code renders its current inputs (its
+recorded input digest, see :mod:`goldenpath.render.digest`, equals the current one and no
+file drifted) is kept as it is; only the other teams and the cluster-level objects are
+rendered and checked (:func:`~goldenpath.services.platform.check_teams`, global guardrails
+such as capacity still over every team). So a one-team change costs about the same in a
+repository of 10 or 1,000 teams, and no object reaches the repository without passing
+every guardrail for the inputs and code that produced it.
+
+Apply builds its commit in a cache repository and pushes without force; when the push is
+rejected it fetches the new base, re-applies only the units it meant to change, and tries
+again a bounded number of times. A failure at any step leaves the remote as it was.
 """
 
 from __future__ import annotations
@@ -22,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath.errors import Conflict
-from goldenpath.gitops import ownership, summary, tree
+from goldenpath.gitops import layout, ownership, summary, tree
+from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
-from goldenpath.services.platform import Checked, load_and_check
+from goldenpath.services.platform import Checked, check_teams
 from goldenpath.settings import Settings, get_settings
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
@@ -68,9 +77,44 @@ def remote_for(repo: str | None, spec: PlatformSpec, settings: Settings) -> Remo
     return Remote(url, settings.gitops_username, settings.gitops_token.get_secret_value())
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What apply wants the repository to hold: the checked objects, and every team
+    unit's input digest (units neither rendered nor reusable cannot be built)."""
+
+    checked: Checked
+    inputs: dict[str, str]
+
+    @classmethod
+    def of(cls, checked: Checked) -> _Target:
+        return cls(checked, layout.unit_inputs(checked.spec))
+
+    @classmethod
+    def for_base(cls, spec: PlatformSpec, base: BaseTree) -> _Target:
+        """Render and check only the teams the base does not hold as they are now."""
+        inputs = layout.unit_inputs(spec)
+        kept = tree.reusable(base, inputs)
+        stale = [t.name for t in spec.teams if layout.team_unit(t.name) not in kept]
+        return cls(check_teams(spec, stale), inputs)
+
+    def wanted(self, base: BaseTree, only: set[str] | None) -> dict[str, UnitState]:
+        """Rendered units, and the others as the base holds them; every unit of the spec
+        unless ``only`` (a retry: the other units come from the base anyway)."""
+        missing = {u: d for u, d in self.inputs.items() if not self._rendered(u)}
+        reuse = tree.reusable(base, missing)
+        if only is None and missing.keys() - reuse:
+            raise Conflict(f"{len(missing.keys() - reuse)} teams were neither rendered nor found "
+                           "unchanged in the repository; run apply again")
+        return tree.desired(self.checked.bundle, base, self.inputs, reuse)
+
+    def _rendered(self, unit: str) -> bool:
+        team = layout.team_of_unit(unit)
+        return team is None or self.checked.rendered(team)
+
+
 @contextmanager
-def _workspace(checked: Checked, repo: str | None, settings: Settings) -> Iterator[Workspace]:
-    remote = remote_for(repo, checked.spec, settings)
+def _workspace(spec: PlatformSpec, repo: str | None, settings: Settings) -> Iterator[Workspace]:
+    remote = remote_for(repo, spec, settings)
     with Workspace.open(settings.state_dir / "cache", remote) as ws:
         yield ws
 
@@ -89,9 +133,9 @@ def _base(ws: Workspace, target: str, branch: str) -> tuple[str | None, BaseTree
     return head, BaseTree(blobs, records)
 
 
-def _compute(checked: Checked, base: BaseTree, only: set[str] | None) -> ChangeSet:
-    wanted = tree.desired(checked.bundle, base)
-    return tree.changes(checked.spec, base, tree.merge(base, wanted, only))
+def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSet:
+    wanted = target.wanted(base, only)
+    return tree.changes(target.checked.spec, base, tree.merge(base, wanted, only))
 
 
 def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
@@ -106,38 +150,48 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
          settings: Settings | None = None, *, diffs: bool = True) -> Plan:
     """Render and compare with the repository; nothing is written anywhere."""
     settings = settings or get_settings()
-    checked = load_and_check(platform_dir)
-    target = checked.spec.platform.spec.gitops.target_revision
-    with _workspace(checked, repo, settings) as ws:
+    spec = load_platform(platform_dir)
+    target = spec.platform.spec.gitops.target_revision
+    with _workspace(spec, repo, settings) as ws:
         head, base = _base(ws, target, branch or target)
-        change = _compute(checked, base, None)
+        change = _compute(_Target.for_base(spec, base), base, None)
         return _plan(ws, branch or target, head, base, change, with_diffs=diffs)
 
 
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,
           max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
-    """Commit and push the rendered tree; no commit when nothing changed."""
-    return apply_checked(load_and_check(platform_dir), repo, branch=branch, message=message,
-                         settings=settings, max_attempts=max_attempts, diffs=diffs)
+    """Commit and push the rendered tree; no commit when nothing changed. Only the teams
+    the repository does not already hold as they are now are rendered and checked."""
+    return _apply(load_platform(platform_dir), None, repo, branch=branch, message=message,
+                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs)
 
 
 def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | None = None,
                   message: str | None = None, settings: Settings | None = None,
                   max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
-    """Apply a spec that already passed ``load_and_check`` (the git part of apply)."""
-    settings = settings or get_settings()
-    target = checked.spec.platform.spec.gitops.target_revision
+    """Apply a whole platform that already passed ``load_and_check``."""
+    if checked.teams is not None:
+        raise ValueError("apply_checked needs every team rendered (load_and_check)")
+    return _apply(checked.spec, _Target.of(checked), repo, branch=branch, message=message,
+                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs)
+
+
+def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branch: str | None,
+           message: str | None, settings: Settings, max_attempts: int,
+           diffs: bool) -> ApplyResult:
+    target = spec.platform.spec.gitops.target_revision
     push_to = branch or target
-    with _workspace(checked, repo, settings) as ws:
+    with _workspace(spec, repo, settings) as ws:
         head, base = _base(ws, target, push_to)
-        first, change = base, _compute(checked, base, None)
+        wants = given or _Target.for_base(spec, base)
+        first, change = base, _compute(wants, base, None)
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
             result = _plan(ws, push_to, head, base, change, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)
-            text = commit_message(checked.spec, result, message)
+            text = commit_message(spec, result, message)
             commit = ws.commit(head, change.writes, change.deletes, text)
             try:
                 ws.push(commit, push_to)
@@ -147,8 +201,8 @@ def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | No
                     raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter spreads racing appliers
             head, base = _base(ws, target, push_to)
-            tree.check_rebase(first, base, tree.desired(checked.bundle, base), intended)
-            change = _compute(checked, base, intended)
+            tree.check_rebase(first, base, wants.wanted(base, intended), intended)
+            change = _compute(wants, base, intended)
     raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from goldenpath import policy
 from goldenpath.errors import Conflict
 from goldenpath.gitops.layout import repository_files
 from goldenpath.policy.report import Report
-from goldenpath.render import Bundle, render
+from goldenpath.render import Bundle, render, render_teams
 from goldenpath.spec import PlatformSpec, load_platform
 
 Progress = Callable[[int], None]
@@ -21,11 +21,19 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Checked:
-    """A spec that loaded, its Bundle, and the guardrail report that passed on it."""
+    """A spec that loaded, its Bundle, and the guardrail report that passed on it.
+
+    ``teams`` names the teams whose objects the Bundle holds (with the cluster-level
+    objects); ``None`` means every team: the whole platform was rendered.
+    """
 
     spec: PlatformSpec
     bundle: Bundle
     report: Report
+    teams: frozenset[str] | None = None
+
+    def rendered(self, team: str) -> bool:
+        return self.teams is None or team in self.teams
 
 
 def load_and_check(platform_dir: Path | str) -> Checked:
@@ -36,6 +44,14 @@ def load_and_check(platform_dir: Path | str) -> Checked:
     spec = load_platform(platform_dir)
     bundle = render(spec)
     return Checked(spec=spec, bundle=bundle, report=policy.enforce(spec, bundle))
+
+
+def check_teams(spec: PlatformSpec, names: Iterable[str]) -> Checked:
+    """Render and enforce the guardrails for the cluster-level objects and the teams
+    ``names`` only (the global guardrails still cover every team; see ``policy``)."""
+    teams = frozenset(names)
+    bundle = render_teams(spec, teams)
+    return Checked(spec, bundle, policy.enforce_teams(spec, teams, bundle), teams)
 
 
 def validate(platform_dir: Path | str) -> tuple[PlatformSpec, Report]:

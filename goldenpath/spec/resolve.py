@@ -8,6 +8,7 @@ renderers and guardrails cannot disagree about them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -120,6 +121,13 @@ class PlatformSpec:
     @cached_property
     def teams_by_name(self) -> dict[str, Team]:
         return {team.name: team for team in self.teams}
+
+    def subset(self, names: Iterable[str]) -> PlatformSpec:
+        """The same platform with only the teams ``names``: what the per-team guardrails
+        check when apply renders only those teams."""
+        keep = set(names)
+        return PlatformSpec(self.platform, tuple(t for t in self.teams if t.name in keep),
+                            self.sources)
 
     def quota(self, team: Team, environment: str) -> ResolvedQuota:
         override = team.spec.environment_overrides.get(environment)

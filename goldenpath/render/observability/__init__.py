@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.concern import Concern
 from goldenpath.render.observability.alertmanager import alertmanager_config
 from goldenpath.render.observability.dashboards import (
     dashboard_configmap,
@@ -22,6 +23,7 @@ from goldenpath.render.observability.prometheusrule import prometheus_rule
 from goldenpath.render.observability.scope import Scope, service_scopes, team_scopes
 from goldenpath.render.observability.servicemonitor import service_monitor
 from goldenpath.render.observability.stack import values, values_configmap
+from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec
 
 CONCERN = "observability"
@@ -29,13 +31,20 @@ CONCERN = "observability"
 __all__ = ["CONCERN", "render", "values"]
 
 
-def render(spec: PlatformSpec) -> Iterator[Resource]:
-    for scope in team_scopes(spec):
-        yield from _team(scope)
-    for scope in service_scopes(spec):
-        yield from _service(scope)
+def render_platform(spec: PlatformSpec) -> Iterator[Resource]:
     for cluster in spec.clusters:
         yield Resource(Coordinates(cluster), values_configmap(spec, cluster), CONCERN)
+
+
+def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+    for scope in team_scopes(spec, team):
+        yield from _team(scope)
+    for scope in service_scopes(spec, team):
+        yield from _service(scope)
+
+
+RENDERER = Concern(render_platform, render_team)
+render = RENDERER.render
 
 
 def _team(scope: Scope) -> Iterator[Resource]:

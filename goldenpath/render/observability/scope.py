@@ -63,15 +63,14 @@ class Scope:
         return Scope(self.spec, self.team, self.env, service)
 
 
-def team_scopes(spec: PlatformSpec) -> Iterator[Scope]:
-    """Every team in every one of its environments."""
-    for team in spec.teams:
-        for env in team.spec.environments:
-            yield Scope(spec, team, env)
+def team_scopes(spec: PlatformSpec, team: Team) -> Iterator[Scope]:
+    """The team in every one of its environments."""
+    for env in team.spec.environments:
+        yield Scope(spec, team, env)
 
 
-def service_scopes(spec: PlatformSpec) -> Iterator[Scope]:
-    """Every service of every team in every one of the team's environments."""
-    for scope in team_scopes(spec):
+def service_scopes(spec: PlatformSpec, team: Team) -> Iterator[Scope]:
+    """Every service of the team in every one of the team's environments."""
+    for scope in team_scopes(spec, team):
         for service in scope.team.spec.services:
             yield scope.with_service(service)

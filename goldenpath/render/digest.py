@@ -1,0 +1,79 @@
+"""Input digests: a digest of exactly what one team's rendered objects depend on.
+
+A team's objects (every object whose coordinates name the team) are a pure function of:
+
+- the platform spec (clusters, environments, defaults, naming of repositories, ...);
+- the team's own spec;
+- the environments of the teams its ``network.allowFromTeams`` names (the allow list
+  names only those of their namespaces that exist);
+- goldenpath's own code, and the libraries that shape its output or its guardrails.
+
+Nothing else: ``tests/render/test_digest.py`` changes every input outside the digest and
+proves the team's objects stay the same. So when the digest recorded with a team's files
+equals the current one, those files are what the current renderer would produce and
+they passed the same guardrails when they were written: apply may keep them without
+rendering or checking the team again. Cluster-level objects (which list every team's
+namespaces) are not covered; they are always rendered and checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from goldenpath.spec.models import Team
+from goldenpath.spec.resolve import PlatformSpec
+
+#: Libraries whose version changes the bytes written (PyYAML) or what the guardrails accept.
+_LIBRARIES = ("PyYAML", "pydantic", "jsonschema", "kubernetes-validate", "orjson")
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@cache
+def code_fingerprint() -> str:
+    """A digest of goldenpath's source files and the versions of the libraries above.
+
+    Computed once per process (a few milliseconds): any code change, even one that leaves
+    ``__version__`` alone, makes every team's digest new, so nothing is reused across it.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    for name in _LIBRARIES:
+        digest.update(f"{name}={_version(name)}\0".encode())
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def team_digests(spec: PlatformSpec) -> dict[str, str]:
+    """Team name -> its input digest, for every team of ``spec``."""
+    platform = _canonical(spec.platform.model_dump(mode="json", by_alias=True))
+    return {team.name: _team_digest(spec, team, platform) for team in spec.teams}
+
+
+def _team_digest(spec: PlatformSpec, team: Team, platform: str) -> str:
+    peers = {
+        name: spec.teams_by_name[name].spec.environments
+        for name in sorted(set(team.spec.network.allow_from_teams))
+        if name in spec.teams_by_name
+    }
+    own = _canonical(team.model_dump(mode="json", by_alias=True))
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for part in (platform, own, _canonical(peers)):
+        digest.update(b"\0" + part.encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

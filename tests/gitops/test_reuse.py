@@ -1,0 +1,79 @@
+"""apply renders only the teams the repository does not hold as they are now: a team
+whose recorded input digest is current and whose files are intact is kept unrendered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from goldenpath.render import digest
+from goldenpath.services import gitops
+from goldenpath.services import platform as platform_service
+from goldenpath.services.platform import Checked
+from goldenpath.settings import Settings
+from goldenpath.spec import PlatformSpec
+from tests.gitops.conftest import commits, git, teams
+
+Make = Callable[..., Path]
+SettingsFor = Callable[[str], Settings]
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The teams each plan or apply rendered and checked."""
+    calls: list[list[str]] = []
+
+    def spy(spec: PlatformSpec, names: Iterable[str]) -> Checked:
+        calls.append(sorted(names))
+        return platform_service.check_teams(spec, names)
+
+    monkeypatch.setattr(gitops, "check_teams", spy)
+    return calls
+
+
+def _changed(remote: Path) -> list[str]:
+    return git("diff", "--name-only", "main~1", "main", cwd=remote).split()
+
+
+def test_only_changed_or_drifted_teams_are_rendered(
+    remote: Path, tmp_path: Path, make_platform: Make, settings_for: SettingsFor,
+    rendered: list[list[str]],
+) -> None:
+    settings = settings_for("a")
+    gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote), settings=settings)
+    assert gitops.apply(make_platform("p2", teams("alpha", "beta")), str(remote),
+                        settings=settings).commit is None
+    changed = make_platform("p3", teams("alpha", "beta", beta={"quota": {"cpu": "9"}}))
+    assert gitops.apply(changed, str(remote), settings=settings).commit is not None
+    assert rendered == [["alpha", "beta"], [], ["beta"]]
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone))
+    quota = clone / "tenants/alpha/dev/resourcequota-quota.yaml"
+    quota.write_text(quota.read_text().replace("pods: '40'", "pods: '999'"))
+    git("commit", "-q", "-am", "hand edit", cwd=clone)
+    git("push", "-q", "origin", "main", cwd=clone)
+    plan = gitops.plan(changed, str(remote), settings=settings)
+    assert [d.path for d in plan.drift] == ["tenants/alpha/dev/resourcequota-quota.yaml"]
+    assert gitops.apply(changed, str(remote), settings=settings).commit is not None
+    assert rendered[-2:] == [["alpha"], ["alpha"]]
+    assert _changed(remote) == ["tenants/alpha/dev/resourcequota-quota.yaml"]
+
+
+def test_new_code_renders_every_team_again_and_records_the_new_digests(
+    remote: Path, make_platform: Make, settings_for: SettingsFor,
+    rendered: list[list[str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    platform = make_platform("p", teams("alpha", "beta"))
+    gitops.apply(platform, str(remote), settings=settings_for("a"))
+    monkeypatch.setattr(digest, "code_fingerprint", lambda: "another goldenpath")
+    before = commits(remote)
+    assert gitops.apply(platform, str(remote), settings=settings_for("a")).commit is not None
+    assert rendered[-1] == ["alpha", "beta"]
+    # Same objects: only the ownership manifests change, to record the new digests.
+    assert sorted(_changed(remote)) == [".goldenpath/owned/team-alpha.txt",
+                                        ".goldenpath/owned/team-beta.txt"]
+    assert gitops.apply(platform, str(remote), settings=settings_for("a")).commit is None
+    assert rendered[-1] == [] and len(commits(remote)) == len(before) + 1
