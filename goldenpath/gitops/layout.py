@@ -31,6 +31,7 @@ from goldenpath.gitops import ownership
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.render import argocd, digest
 from goldenpath.render.bundle import Bundle, Resource
+from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -62,7 +63,11 @@ def path_for(resource: Resource) -> str:
 def unit_of(resource: Resource) -> str:
     """A team's objects are one unit wherever they live; platform objects one per cluster."""
     c = resource.coords
-    return team_unit(c.team) if c.team is not None else f"cluster-{c.cluster}"
+    return team_unit(c.team) if c.team is not None else cluster_unit(c.cluster)
+
+
+def cluster_unit(cluster: str) -> str:
+    return f"cluster-{cluster}"
 
 
 def team_unit(team: str) -> str:
@@ -103,10 +108,25 @@ def unit_state(entries: Entries, fp: str | None = None, inputs: str = "") -> Uni
 
 
 def layout_state(spec: PlatformSpec, paths: Iterable[str]) -> UnitState:
-    """README and the kustomizations for a set of object paths."""
+    """README and the kustomizations for a set of object paths. The code fingerprint is
+    recorded as the unit's inputs: kustomizations depend only on the paths and the code."""
     files = {path: kustomization(children) for path, children in _kustomized(paths).items()}
     files[README] = readme(spec)
-    return UnitState.of(ownership.FORMAT_VERSION, files)
+    return UnitState.of(ownership.FORMAT_VERSION, files, inputs=fingerprint.code_fingerprint())
+
+
+def current(record: UnitState) -> bool:
+    """Was this layout record written by the running goldenpath?"""
+    return record.fingerprint == ownership.FORMAT_VERSION \
+        and record.inputs == fingerprint.code_fingerprint()
+
+
+def with_readme(spec: PlatformSpec, record: UnitState) -> UnitState:
+    """The layout of a tree whose object paths did not change: the kustomizations as
+    recorded, the README (which names the platform and its clusters) rendered again."""
+    text = readme(spec)
+    blobs = {**record.blobs, README: ownership.blob_id(text)}
+    return UnitState(record.fingerprint, blobs, {README: text}, inputs=record.inputs)
 
 
 def _kustomized(paths: Iterable[str]) -> dict[str, list[str]]:
@@ -135,8 +155,12 @@ def manifest_files(states: dict[str, UnitState]) -> dict[str, bytes]:
 
 
 def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
-    """Team unit -> the team's input digest, recorded in its ownership manifest."""
-    return {team_unit(team): d for team, d in digest.team_digests(spec).items()}
+    """Unit -> what is recorded as its inputs in its ownership manifest: a team's input
+    digest; for a cluster's platform objects (always rendered), the code fingerprint, so
+    a new goldenpath refreshes their fingerprints along with the teams' digests."""
+    inputs = {cluster_unit(name): fingerprint.code_fingerprint() for name in spec.clusters}
+    inputs.update({team_unit(team): d for team, d in digest.team_digests(spec).items()})
+    return inputs
 
 
 def all_states(spec: PlatformSpec, bundle: Bundle) -> dict[str, UnitState]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from goldenpath.render.bundle import Resource
 
 OWNED_DIR = ".goldenpath/owned"
+_MARSHAL_VERSION = 2
 #: Bump when the serialisation or the layout changes, so every unit is written afresh.
 FORMAT_VERSION = "1"
 _HEADER = "# goldenpath ownership manifest: the files goldenpath wrote for unit {unit},\n" \
@@ -43,14 +44,16 @@ def blob_id(content: bytes) -> str:
 def fingerprint(entries: Iterable[tuple[str, Resource]]) -> str:
     """A digest of what a unit renders to, several times cheaper than serialising it.
 
-    ``marshal`` of the bodies is deterministic for deterministic renderers; a different
-    key order or another Python's marshal format only costs a cache miss (the unit is
-    serialised again), never a wrong file.
+    ``marshal`` format 2 has no back-references, so equal bodies give equal bytes however
+    their strings are shared in memory (format 3 and later depend on reference counts).
+    A different key order or another Python's marshal format only costs a cache miss (the
+    unit is serialised again, and a unit serialising to its recorded files is kept as
+    recorded: see ``tree.desired``), never a wrong file or a needless commit.
     """
     digest = hashlib.sha256(FORMAT_VERSION.encode())
     for path, resource in entries:
         digest.update(path.encode())
-        digest.update(marshal.dumps(resource.body))
+        digest.update(marshal.dumps(resource.body, _MARSHAL_VERSION))
     return digest.hexdigest()
 
 

@@ -14,12 +14,22 @@ team is kept, and the same unit changed by both is a Conflict, never a silent ov
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from goldenpath.errors import Conflict
 from goldenpath.gitops import layout, ownership
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An owned file whose content is not what goldenpath last wrote."""
+
+    path: str
+    recorded: str
+    current: str | None  # None: deleted by hand
 
 
 @dataclass(frozen=True)
@@ -33,18 +43,33 @@ class BaseTree:
     def empty(cls) -> BaseTree:
         return cls({}, {})
 
-    def owned(self) -> set[str]:
+    @cached_property
+    def owned(self) -> frozenset[str]:
+        """Every path goldenpath owns; built only when a write lands on an existing path
+        that the writing unit did not own before."""
         paths = {p for record in self.records.values() for p in record.blobs}
-        return paths | {ownership.manifest_path(u) for u in self.records}
+        return frozenset(paths | {ownership.manifest_path(u) for u in self.records})
 
+    @cached_property
+    def drift(self) -> list[Drift]:
+        """Owned files whose content is not what goldenpath recorded, sorted by path."""
+        found = [
+            Drift(path, blob, self.blobs.get(path))
+            for record in self.records.values()
+            for path, blob in record.blobs.items()
+            if self.blobs.get(path) != blob
+        ]
+        return sorted(found, key=lambda d: d.path)
 
-@dataclass(frozen=True)
-class Drift:
-    """An owned file whose content is not what goldenpath last wrote."""
+    @cached_property
+    def drifted_paths(self) -> frozenset[str]:
+        return frozenset(d.path for d in self.drift)
 
-    path: str
-    recorded: str
-    current: str | None  # None: deleted by hand
+    def intact(self, record: UnitState) -> bool:
+        """No file of ``record`` was edited or deleted by hand."""
+        if not self.drifted_paths:  # the common case: one look at the whole tree, once
+            return True
+        return self.drifted_paths.isdisjoint(record.blobs)
 
 
 @dataclass
@@ -62,23 +87,13 @@ class ChangeSet:
         return bool(self.writes or self.deletes)
 
 
-def drift(base: BaseTree) -> list[Drift]:
-    found = [
-        Drift(path, blob, base.blobs.get(path))
-        for record in base.records.values()
-        for path, blob in record.blobs.items()
-        if base.blobs.get(path) != blob
-    ]
-    return sorted(found, key=lambda d: d.path)
-
-
 def reusable(base: BaseTree, inputs: dict[str, str]) -> set[str]:
     """Units (of ``inputs``: unit -> current input digest) the base holds as the current
     inputs render them, untouched by hand: they need not be rendered again."""
     return {
         unit for unit, digest in inputs.items()
         if (record := base.records.get(unit)) is not None
-        and record.inputs == digest and _intact(record, base)
+        and record.inputs == digest and base.intact(record)
     }
 
 
@@ -92,18 +107,27 @@ def desired(bundle: Bundle, base: BaseTree, inputs: dict[str, str] | None = None
     inputs = inputs or {}
     out = {unit: base.records[unit] for unit in reuse or ()}
     for unit, entries in layout.units(bundle).items():
-        fp = ownership.fingerprint(entries)
         record = base.records.get(unit)
-        digest = inputs.get(unit, "")
-        if record is not None and record.fingerprint == fp and _intact(record, base):
-            out[unit] = record if record.inputs == digest else record.with_inputs(digest)
-        else:
-            out[unit] = layout.unit_state(entries, fp, digest)
+        intact = record if record is not None and base.intact(record) else None
+        out[unit] = _unit(entries, intact, inputs.get(unit, ""))
     return out
 
 
-def _intact(record: UnitState, base: BaseTree) -> bool:
-    return all(base.blobs.get(path) == blob for path, blob in record.blobs.items())
+def _unit(entries: layout.Entries, record: UnitState | None, digest: str) -> UnitState:
+    """A rendered unit, as ``record`` (its intact base state) when the files are the same.
+
+    A fingerprint that differs from the record for the same files (another marshal
+    format) is recorded only when the manifest changes anyway (new inputs), so it never
+    makes a commit of its own.
+    """
+    fp = ownership.fingerprint(entries)
+    if record is None:
+        return layout.unit_state(entries, fp, digest)
+    if record.fingerprint != fp:
+        state = layout.unit_state(entries, fp, digest)
+        if state.blobs != record.blobs or record.inputs != digest:
+            return state
+    return record if record.inputs == digest else record.with_inputs(digest)
 
 
 def merge(
@@ -123,12 +147,10 @@ def merge(
 def changes(spec: PlatformSpec, base: BaseTree, units: dict[str, UnitState]) -> ChangeSet:
     """Writes and deletes that turn ``base`` into ``units`` plus their layout files."""
     states = dict(units)
-    paths = (path for state in units.values() for path in state.blobs)
-    states[layout.LAYOUT_UNIT] = layout.layout_state(spec, paths)
-    owned = base.owned()
+    states[layout.LAYOUT_UNIT] = _layout(spec, base, units)
     result = ChangeSet()
     for unit, state in states.items():
-        _unit_changes(unit, state, base, owned, result)
+        _unit_changes(unit, state, base, result)
     for unit, record in base.records.items():
         if unit not in states:  # offboarded: remove exactly what it owned
             for path in [*record.blobs, ownership.manifest_path(unit)]:
@@ -136,12 +158,29 @@ def changes(spec: PlatformSpec, base: BaseTree, units: dict[str, UnitState]) -> 
     return result
 
 
-def _unit_changes(unit: str, state: UnitState, base: BaseTree, owned: set[str],
-                  result: ChangeSet) -> None:
+def _layout(spec: PlatformSpec, base: BaseTree, units: dict[str, UnitState]) -> UnitState:
+    """The layout files; the kustomizations are regenerated only when some unit's set of
+    paths changed (a quota change, the common case, moves no file)."""
+    record = base.records.get(layout.LAYOUT_UNIT)
+    if record is not None and layout.current(record) and base.intact(record) \
+            and _same_paths(base, units):
+        return layout.with_readme(spec, record)
+    return layout.layout_state(spec, (path for state in units.values() for path in state.blobs))
+
+
+def _same_paths(base: BaseTree, units: dict[str, UnitState]) -> bool:
+    old = {u: r for u, r in base.records.items() if u != layout.LAYOUT_UNIT}
+    return old.keys() == units.keys() and all(
+        units[u] is old[u] or units[u].blobs.keys() == old[u].blobs.keys() for u in units)
+
+
+def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet) -> None:
+    record = base.records.get(unit)
     for path, blob in state.blobs.items():
         if base.blobs.get(path) == blob or path not in state.contents:
             continue  # unchanged, or a unit kept as the base has it (see merge)
-        if path in base.blobs and path not in owned:
+        if path in base.blobs and (record is None or path not in record.blobs) \
+                and path not in base.owned:
             raise Conflict(f"{path} exists in the repository but goldenpath does not own it; "
                            "move or delete it, then apply again")
         result.writes[path] = state.contents[path]
@@ -149,7 +188,6 @@ def _unit_changes(unit: str, state: UnitState, base: BaseTree, owned: set[str],
         if path in state.names:
             result.names[path] = state.names[path]
         result.units.add(unit)
-    record = base.records.get(unit)
     for path in set(record.blobs if record else ()) - set(state.blobs):
         _delete(result, base, unit, path)
     manifest = ownership.format_manifest(unit, state)

@@ -19,41 +19,12 @@ namespaces) are not covered; they are always rendered and checked.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from goldenpath.spec import fingerprint
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec
-
-#: Libraries whose version changes the bytes written (PyYAML) or what the guardrails accept.
-_LIBRARIES = ("PyYAML", "pydantic", "jsonschema", "kubernetes-validate", "orjson")
-_PACKAGE = Path(__file__).resolve().parents[1]
-
-
-@cache
-def code_fingerprint() -> str:
-    """A digest of goldenpath's source files and the versions of the libraries above.
-
-    Computed once per process (a few milliseconds): any code change, even one that leaves
-    ``__version__`` alone, makes every team's digest new, so nothing is reused across it.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    for name in _LIBRARIES:
-        digest.update(f"{name}={_version(name)}\0".encode())
-    return digest.hexdigest()
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
 
 
 def team_digests(spec: PlatformSpec) -> dict[str, str]:
@@ -69,7 +40,7 @@ def _team_digest(spec: PlatformSpec, team: Team, platform: str) -> str:
         if name in spec.teams_by_name
     }
     own = _canonical(team.model_dump(mode="json", by_alias=True))
-    digest = hashlib.sha256(code_fingerprint().encode())
+    digest = hashlib.sha256(fingerprint.code_fingerprint().encode())
     for part in (platform, own, _canonical(peers)):
         digest.update(b"\0" + part.encode())
     return "sha256:" + digest.hexdigest()

@@ -112,6 +112,11 @@ class _Target:
         return team is None or self.checked.rendered(team)
 
 
+def _load(platform_dir: Path | str, settings: Settings) -> PlatformSpec:
+    """The spec, with unchanged files' models from the state directory's cache."""
+    return load_platform(platform_dir, settings.state_dir / "cache" / "spec")
+
+
 @contextmanager
 def _workspace(spec: PlatformSpec, repo: str | None, settings: Settings) -> Iterator[Workspace]:
     remote = remote_for(repo, spec, settings)
@@ -140,7 +145,7 @@ def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSe
 
 def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
           change: ChangeSet, *, with_diffs: bool) -> Plan:
-    found = summary.drift_reports(tree.drift(base), change, base, ws.read)
+    found = summary.drift_reports(base.drift, change, base, ws.read)
     return Plan(ws.remote.display, branch, head, summary.objects(change, base, ws.read),
                 summary.diffs(change, base, ws.read) if with_diffs else [], found,
                 len(change.writes) + len(change.deletes))
@@ -150,7 +155,7 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
          settings: Settings | None = None, *, diffs: bool = True) -> Plan:
     """Render and compare with the repository; nothing is written anywhere."""
     settings = settings or get_settings()
-    spec = load_platform(platform_dir)
+    spec = _load(platform_dir, settings)
     target = spec.platform.spec.gitops.target_revision
     with _workspace(spec, repo, settings) as ws:
         head, base = _base(ws, target, branch or target)
@@ -163,8 +168,9 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
           max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
     """Commit and push the rendered tree; no commit when nothing changed. Only the teams
     the repository does not already hold as they are now are rendered and checked."""
-    return _apply(load_platform(platform_dir), None, repo, branch=branch, message=message,
-                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs)
+    settings = settings or get_settings()
+    return _apply(_load(platform_dir, settings), None, repo, branch=branch, message=message,
+                  settings=settings, max_attempts=max_attempts, diffs=diffs)
 
 
 def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | None = None,

@@ -3,6 +3,9 @@
 Every problem in every file is collected before anything is reported, so a platform
 engineer fixes a whole batch at once; each is printed as
 ``file: field.path: value: what is wrong``.
+
+With a cache directory, a file whose bytes were loaded before by the same code is not
+parsed again (:mod:`goldenpath.spec.cache`); the cross-file checks always run.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.spec import crossref
+from goldenpath.spec.cache import ModelCache
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.resolve import PlatformSpec
-from goldenpath.spec.yamlio import YamlProblem, read_yaml_mapping
+from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping, read_spec_bytes
 
 PLATFORM_FILE = "platform.yaml"
 TEAMS_DIR = "teams"
@@ -30,9 +34,18 @@ _MESSAGES = {
 }
 
 
-def load_platform(directory: Path | str) -> PlatformSpec:
-    """Load and validate a platform directory; raise :class:`SpecError` with every issue."""
-    root = Path(directory)
+def load_platform(directory: Path | str, cache_dir: Path | None = None) -> PlatformSpec:
+    """Load and validate a platform directory; raise :class:`SpecError` with every issue.
+
+    ``cache_dir`` keeps the validated model of each file between runs (see above).
+    """
+    cache = ModelCache.open(cache_dir)
+    spec = _load(Path(directory), cache)
+    cache.save()
+    return spec
+
+
+def _load(root: Path, cache: ModelCache) -> PlatformSpec:
     issues: list[SpecIssue] = []
     platform_file = root / PLATFORM_FILE
     if not platform_file.is_file():
@@ -46,8 +59,8 @@ def load_platform(directory: Path | str) -> PlatformSpec:
                 )
             ]
         )
-    platform = _load_model(platform_file, Platform, issues)
-    teams, sources = _load_teams(root / TEAMS_DIR, issues)
+    platform = _load_model(platform_file, Platform, issues, cache)
+    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache)
     if platform is None:
         raise SpecError(issues)
     sources["platform"] = str(platform_file)
@@ -72,14 +85,15 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
     return team
 
 
-def _load_teams(directory: Path, issues: list[SpecIssue]) -> tuple[list[Team], dict[str, str]]:
+def _load_teams(directory: Path, issues: list[SpecIssue],
+                cache: ModelCache) -> tuple[list[Team], dict[str, str]]:
     teams: list[Team] = []
     sources: dict[str, str] = {}
     files = (
         sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
     )
     for path in files:
-        team = _load_model(path, Team, issues)
+        team = _load_model(path, Team, issues, cache)
         if team is None:
             continue
         if team.name != path.stem:
@@ -109,13 +123,22 @@ def _load_teams(directory: Path, issues: list[SpecIssue]) -> tuple[list[Team], d
     return teams, sources
 
 
-def _load_model(path: Path, model: type[_M], issues: list[SpecIssue]) -> _M | None:
+def _load_model(path: Path, model: type[_M], issues: list[SpecIssue],
+                cache: ModelCache) -> _M | None:
     try:
-        data = read_yaml_mapping(path)
+        raw = read_spec_bytes(path)
+        key = cache.key(model, raw)
+        hit = cache.get(key)
+        if isinstance(hit, model):
+            return hit
+        data = parse_yaml_mapping(raw)
     except (YamlProblem, OSError) as err:
         issues.append(SpecIssue(str(path), "", str(err)))
         return None
-    return _validate(data, model, str(path), issues)
+    found = _validate(data, model, str(path), issues)
+    if found is not None:
+        cache.put(key, found)
+    return found
 
 
 def _validate(

@@ -47,11 +47,21 @@ _StrictLoader.add_constructor(
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read one YAML document that must be a mapping, refusing oversize files,
     duplicate keys, multiple documents and non-UTF-8 text."""
+    return parse_yaml_mapping(read_spec_bytes(path))
+
+
+def read_spec_bytes(path: Path) -> bytes:
+    """A spec file's bytes, refusing oversize files before reading them."""
     size = path.stat().st_size
     if size > MAX_SPEC_BYTES:
         raise YamlProblem(f"file is {size} bytes; spec files are limited to {MAX_SPEC_BYTES}")
+    return path.read_bytes()
+
+
+def parse_yaml_mapping(data: bytes) -> dict[str, Any]:
+    """Parse one YAML document that must be a mapping (see :func:`read_yaml_mapping`)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise YamlProblem(f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:

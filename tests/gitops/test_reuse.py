@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from goldenpath.render import digest
+from goldenpath.gitops.layout import repository_files
 from goldenpath.services import gitops
 from goldenpath.services import platform as platform_service
-from goldenpath.services.platform import Checked
+from goldenpath.services.platform import Checked, load_and_check
 from goldenpath.settings import Settings
-from goldenpath.spec import PlatformSpec
-from tests.gitops.conftest import commits, git, teams
+from goldenpath.spec import PlatformSpec, fingerprint
+from tests.gitops.conftest import commits, files_of, git, teams
 
 Make = Callable[..., Path]
 SettingsFor = Callable[[str], Settings]
@@ -68,12 +68,35 @@ def test_new_code_renders_every_team_again_and_records_the_new_digests(
 ) -> None:
     platform = make_platform("p", teams("alpha", "beta"))
     gitops.apply(platform, str(remote), settings=settings_for("a"))
-    monkeypatch.setattr(digest, "code_fingerprint", lambda: "another goldenpath")
+    monkeypatch.setattr(fingerprint, "code_fingerprint", lambda: "another goldenpath")
     before = commits(remote)
     assert gitops.apply(platform, str(remote), settings=settings_for("a")).commit is not None
     assert rendered[-1] == ["alpha", "beta"]
-    # Same objects: only the ownership manifests change, to record the new digests.
-    assert sorted(_changed(remote)) == [".goldenpath/owned/team-alpha.txt",
-                                        ".goldenpath/owned/team-beta.txt"]
+    # Same objects: only the ownership manifests change, to record the new digests
+    # (the cluster and layout units record the code itself).
+    owned = ".goldenpath/owned/"
+    assert sorted(_changed(remote)) == [
+        f"{owned}{unit}.txt"
+        for unit in ("cluster-nonprod", "cluster-prod", "layout", "team-alpha", "team-beta")]
     assert gitops.apply(platform, str(remote), settings=settings_for("a")).commit is None
     assert rendered[-1] == [] and len(commits(remote)) == len(before) + 1
+
+
+def test_kustomizations_follow_added_files_and_a_hand_edited_one_is_restored(
+    remote: Path, tmp_path: Path, make_platform: Make, settings_for: SettingsFor,
+) -> None:
+    settings = settings_for("a")
+    gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote), settings=settings)
+    service = {"name": "worker", "template": "python-worker", "replicas": {"dev": 1}}
+    grown = make_platform("p2", teams("alpha", "beta", beta={"services": [service]}))
+    gitops.apply(grown, str(remote), settings=settings)
+    checked = load_and_check(grown)
+    assert files_of(remote) == repository_files(checked.spec, checked.bundle)
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone))
+    (clone / "tenants/alpha/dev/kustomization.yaml").write_text("resources: []\n")
+    git("commit", "-q", "-am", "hand edit", cwd=clone)
+    git("push", "-q", "origin", "main", cwd=clone)
+    assert gitops.apply(grown, str(remote), settings=settings).commit is not None
+    assert files_of(remote) == repository_files(checked.spec, checked.bundle)

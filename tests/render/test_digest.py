@@ -8,8 +8,9 @@ from typing import Any
 
 from goldenpath.render import render, render_teams
 from goldenpath.render.bundle import Bundle
-from goldenpath.render.digest import code_fingerprint, team_digests
+from goldenpath.render.digest import team_digests
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.fingerprint import code_fingerprint
 from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
 
 
