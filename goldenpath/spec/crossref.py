@@ -89,6 +89,11 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
                 env,
                 f"is not one of the team's environments ({_list(body.environments)})",
             )
+    pagerduty = body.alerting.pagerduty
+    for i, env in enumerate(pagerduty.environments or [] if pagerduty else []):
+        if env not in body.environments:
+            yield _issue(file, f"spec.alerting.pagerduty.environments[{i}]", env,
+                         f"is not one of the team's environments ({_list(body.environments)})")
     for i, other in enumerate(body.network.allow_from_teams):
         if other not in spec.teams_by_name:
             yield _issue(

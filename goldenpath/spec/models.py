@@ -196,6 +196,8 @@ class SlackSpec(SpecModel):
 
 class PagerDutySpec(SpecModel):
     secret_ref: SecretRef
+    #: environments whose pages go to PagerDuty; None: every environment of the team
+    environments: list[DNSLabel] | None = None
 
 
 class AlertingSpec(SpecModel):

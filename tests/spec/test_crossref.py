@@ -146,6 +146,16 @@ def test_replicas_for_an_environment_the_team_does_not_have(tmp_path: Path) -> N
     ]
 
 
+def test_pagerduty_for_an_environment_the_team_does_not_have(tmp_path: Path) -> None:
+    pagerduty = {"secretRef": {"name": "pd", "key": "key"}, "environments": ["prod", "dev"]}
+    team = team_doc("alpha", environments=["dev", "staging"], services=[],
+                    alerting={"pagerduty": pagerduty})
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        'teams/alpha.yaml: spec.alerting.pagerduty.environments[0]: "prod": is not one of '
+        "the team's environments (dev, staging)"
+    ]
+
+
 def test_override_for_an_environment_the_team_does_not_have(tmp_path: Path) -> None:
     team = team_doc("alpha", environments=["dev", "staging"], services=[],
                     environmentOverrides={"prod": {"quota": {"cpu": "8"}}})

@@ -1,7 +1,8 @@
 """The AlertmanagerConfig of one team namespace: where the team's alerts go.
 
 Pages go to PagerDuty and tickets to Slack; a team with only one of them gets everything
-there, so no alert is dropped. Receivers hold references to Secrets in the team's own
+there, so no alert is dropped. ``alerting.pagerduty.environments`` limits PagerDuty to
+the environments that may wake someone (say, prod); elsewhere pages go to Slack. Receivers hold references to Secrets in the team's own
 namespace, never a webhook URL or routing key. The Prometheus Operator adds a
 ``namespace`` matcher to the route, which is why every alert carries that label. A team
 without receivers gets no config: its alerts reach the platform's default route.
@@ -28,7 +29,7 @@ SLACK_TEXT = ("{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.
 
 def alertmanager_config(scope: Scope) -> dict[str, Any] | None:
     alerting = scope.team.spec.alerting
-    receivers = _receivers(alerting)
+    receivers = _receivers(alerting, scope.env)
     if not receivers:
         return None
     names = [r["name"] for r in receivers]
@@ -44,14 +45,15 @@ def alertmanager_config(scope: Scope) -> dict[str, Any] | None:
                       spec=body)
 
 
-def _receivers(alerting: AlertingSpec) -> list[dict[str, Any]]:
+def _receivers(alerting: AlertingSpec, env: str) -> list[dict[str, Any]]:
     receivers = []
     if alerting.slack is not None:
         slack = {"apiURL": _secret(alerting.slack.secret_ref), "channel": alerting.slack.channel,
                  "sendResolved": True, "title": SLACK_TITLE, "text": SLACK_TEXT}
         receivers.append({"name": "slack", "slackConfigs": [slack]})
-    if alerting.pagerduty is not None:
-        pager = {"routingKey": _secret(alerting.pagerduty.secret_ref), "sendResolved": True,
+    pagerduty = alerting.pagerduty
+    if pagerduty is not None and env in (pagerduty.environments or [env]):
+        pager = {"routingKey": _secret(pagerduty.secret_ref), "sendResolved": True,
                  "severity": PAGERDUTY_SEVERITY}
         receivers.append({"name": "pagerduty", "pagerdutyConfigs": [pager]})
     return receivers

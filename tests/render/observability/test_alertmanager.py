@@ -35,6 +35,17 @@ def test_a_single_receiver_gets_everything(example_spec: PlatformSpec) -> None:
     assert "routes" not in configs["checkout-prod"]["route"]
 
 
+def test_pagerduty_only_in_the_environments_it_names(example_spec: PlatformSpec) -> None:
+    """payments pages PagerDuty in prod only; in dev and staging its pages go to Slack."""
+    configs = _configs(render(example_spec))
+    assert [r["receiver"] for r in configs["payments-prod"]["route"]["routes"]] == ["pagerduty"]
+    for env in ("dev", "staging"):
+        config = configs[f"payments-{env}"]
+        assert [r["name"] for r in config["receivers"]] == ["slack"]
+        assert config["route"]["receiver"] == "slack"
+        assert "routes" not in config["route"]
+
+
 def test_receivers_hold_only_secret_references(example_spec: PlatformSpec) -> None:
     spec = _configs(render(example_spec))["payments-prod"]
     receivers = {r["name"]: r for r in spec["receivers"]}
