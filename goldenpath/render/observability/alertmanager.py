@@ -2,10 +2,11 @@
 
 Pages go to PagerDuty and tickets to Slack; a team with only one of them gets everything
 there, so no alert is dropped. ``alerting.pagerduty.environments`` limits PagerDuty to
-the environments that may wake someone (say, prod); elsewhere pages go to Slack. Receivers hold references to Secrets in the team's own
-namespace, never a webhook URL or routing key. The Prometheus Operator adds a
-``namespace`` matcher to the route, which is why every alert carries that label. A team
-without receivers gets no config: its alerts reach the platform's default route.
+the environments that may wake someone (say, prod); elsewhere pages go to Slack.
+Receivers hold references to Secrets in the team's own namespace, never a webhook URL
+or routing key. The Prometheus Operator adds a ``namespace`` matcher to the route, which
+is why every alert carries that label. A team without receivers gets no config: its
+alerts reach the platform's default route.
 """
 
 from __future__ import annotations
