@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,10 @@ from goldenpath.render.bundle import Resource
 
 OWNED_DIR = ".goldenpath/owned"
 _MARSHAL_VERSION = 2
+#: Manifest lines: ``<field> <value>`` and ``<blob id> <path>`` (regular expressions
+#: read a thousand manifests several times faster than a loop over their lines).
+_FIELD = re.compile(r"^(fingerprint|inputs) (.*)$", re.MULTILINE)
+_ENTRY = re.compile(r"^([0-9a-f]{40}) (.+)$", re.MULTILINE)
 #: Bump when the serialisation or the layout changes, so every unit is written afresh.
 FORMAT_VERSION = "1"
 _HEADER = "# goldenpath ownership manifest: the files goldenpath wrote for unit {unit},\n" \
@@ -102,14 +107,8 @@ def format_manifest(unit: str, state: UnitState) -> bytes:
 
 def parse_manifest(content: bytes) -> UnitState:
     """Read a manifest; a damaged one yields an empty fingerprint, so the unit is rewritten."""
+    text = content.decode("utf-8", "replace")
     fields = {"fingerprint": "", "inputs": ""}
-    blobs: dict[str, str] = {}
-    for line in content.decode("utf-8", "replace").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, _, rest = line.partition(" ")
-        if key in fields:
-            fields[key] = rest
-        elif len(key) == 40 and rest:
-            blobs[rest] = key
+    fields.update(_FIELD.findall(text))
+    blobs = {path: blob for blob, path in _ENTRY.findall(text)}
     return UnitState(fields["fingerprint"], blobs, inputs=fields["inputs"])

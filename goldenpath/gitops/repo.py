@@ -1,8 +1,10 @@
 """The git adapter: fetch a branch, read trees and blobs, build a commit, push it.
 
 All git work happens in a bare cache repository per remote (under the state directory),
-and commits are built with plumbing on a temporary index: no working tree is checked
-out, so a change to one team costs the same in a repository of 10 or 1,000 teams.
+and a commit is built by one ``git fast-import`` from its base and the changed files: no
+working tree and no index of the whole tree, so git touches only the trees on the
+changed paths, and a change to one team costs about the same in a repository of 10 or
+1,000 teams.
 
 Every gitpython error is wrapped in GitError with credentials removed; a rejected push
 (someone pushed first) is PushRejected, which apply answers by fetching and retrying.
@@ -17,6 +19,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,13 +29,15 @@ from typing import Any
 import git
 
 from goldenpath.errors import Conflict, GitError
-from goldenpath.gitops import ownership
 
 #: How git says the branch moved (or is being moved) underneath a push.
 _REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref",
              "cannot lock ref", "stale info")
 _MISSING_REF = ("couldn't find remote ref", "could not find remote ref")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_LS_TREE_BLOB = re.compile(r"\d+ blob ([0-9a-f]{40,64})\t([^\0]*)")
+#: The scratch ref fast-import builds commits on; pushes name the commit, never this ref.
+_BUILD_REF = "refs/goldenpath/build"
 _IDENTITY = {"GIT_AUTHOR_NAME": "goldenpath", "GIT_AUTHOR_EMAIL": "goldenpath@localhost",
              "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost"}
 
@@ -106,12 +111,15 @@ class Workspace:
             finally:
                 repo.close()
 
-    def _git(self, *args: str, env_extra: dict[str, str] | None = None, **kwargs: Any) -> str:
+    def _git(self, *args: str, **kwargs: Any) -> str:
+        out: str = self._run(*args, **kwargs)
+        return out
+
+    def _run(self, *args: str, env_extra: dict[str, str] | None = None, **kwargs: Any) -> Any:
         env = {**_IDENTITY, **os.environ, **self.remote.env(), **(env_extra or {})}
         with _wrapped(self.remote, f"git {args[0]}"):
             command = getattr(self._repo.git, args[0].replace("-", "_"))
-            out: str = command(*args[1:], env=env, **kwargs)
-            return out
+            return command(*args[1:], env=env, **kwargs)
 
     def fetch(self, branch: str) -> str | None:
         """The remote's commit on ``branch``; None when the branch does not exist yet."""
@@ -130,52 +138,56 @@ class Workspace:
         if commit is None:
             return {}
         listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit)
-        blobs: dict[str, str] = {}
-        for entry in listing.split("\0"):
-            meta, _, path = entry.partition("\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                blobs[path] = parts[2]
-        return blobs
+        return {path: blob for blob, path in _LS_TREE_BLOB.findall(listing)}
 
     def read(self, blob: str) -> bytes:
         with _wrapped(self.remote, "read a blob"):
             data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
             return data
 
+    def read_many(self, blobs: list[str]) -> dict[str, bytes]:
+        """blob id -> content, with one ``git cat-file --batch`` for all of them."""
+        if not blobs:
+            return {}
+        with tempfile.TemporaryFile() as ids:
+            ids.write("".join(f"{blob}\n" for blob in blobs).encode())
+            ids.seek(0)
+            out: bytes = self._run("cat-file", "--batch", istream=ids, stdout_as_string=False,
+                                   strip_newline_in_stdout=False)
+        try:
+            return dict(_batch_objects(out))
+        except ValueError as e:
+            raise GitError(self.remote.redact(f"cannot read objects from the cache: {e}")) from e
+
     def commit(self, base: str | None, writes: dict[str, bytes], deletes: set[str],
                message: str) -> str:
-        """A commit of ``base`` with the changes applied, built on a temporary index."""
+        """A commit of ``base`` with the changes applied, made by one ``git fast-import``."""
         with tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
-            index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self._git("read-tree", *([base] if base else ["--empty"]), env_extra=index)
-            blobs = self._store(Path(tmp), writes)
-            lines = [f"0 {'0' * 40}\t{path}" for path in sorted(deletes)]
-            lines += [f"100644 {blobs[path]}\t{path}" for path in sorted(writes)]
-            info = Path(tmp) / "index-info"
-            info.write_text("".join(f"{line}\n" for line in lines))
-            with info.open("rb") as stdin:
-                self._git("update-index", "--index-info", istream=stdin, env_extra=index)
-            tree = self._git("write-tree", env_extra=index).strip()
-            message_file = Path(tmp) / "message"
-            message_file.write_text(message)
-            parents = ["-p", base] if base else []
-            return self._git("commit-tree", tree, *parents, "-F", str(message_file)).strip()
-
-    def _store(self, tmp: Path, files: dict[str, bytes]) -> dict[str, str]:
-        """Write every blob into one pack with a single ``git fast-import``: one file and
-        one process however many files changed. Blob ids are git's own hash of the bytes."""
-        if not files:
-            return {}
-        stream = tmp / "blobs.fi"
-        with stream.open("wb") as out:
-            for content in files.values():
-                out.write(b"blob\ndata %d\n" % len(content))
-                out.write(content)
+            stream, marks = Path(tmp) / "commit.fi", Path(tmp) / "marks"
+            with stream.open("wb") as out:
+                out.write(self._commit_header(base, message))
+                for path in sorted(deletes):
+                    out.write(b"D %s\n" % _fi_path(path))
+                for path in sorted(writes):
+                    content = writes[path]
+                    out.write(b"M 100644 inline %s\ndata %d\n" % (_fi_path(path), len(content)))
+                    out.write(content + b"\n")
                 out.write(b"\n")
-        with stream.open("rb") as stdin:
-            self._git("fast-import", "--quiet", istream=stdin)
-        return {path: ownership.blob_id(content) for path, content in files.items()}
+            with stream.open("rb") as stdin:  # --force: the scratch ref may move anywhere
+                self._git("fast-import", "--quiet", "--force", "--date-format=raw",
+                          f"--export-marks={marks}", istream=stdin)
+            return marks.read_text().split()[1]
+
+    def _commit_header(self, base: str | None, message: str) -> bytes:
+        env = {**_IDENTITY, **os.environ}
+        when = f"{int(time.time())} +0000"
+        text = message.encode()
+        lines = [f"commit {_BUILD_REF}", "mark :1",
+                 f"author {env['GIT_AUTHOR_NAME']} <{env['GIT_AUTHOR_EMAIL']}> {when}",
+                 f"committer {env['GIT_COMMITTER_NAME']} <{env['GIT_COMMITTER_EMAIL']}> {when}",
+                 f"data {len(text)}"]
+        head = "".join(f"{line}\n" for line in lines).encode() + text + b"\n"
+        return head + (f"from {base}\n".encode() if base else b"")
 
     def push(self, commit: str, branch: str) -> None:
         """Fast-forward ``branch`` on the remote to ``commit``; never forced."""
@@ -185,6 +197,27 @@ class Workspace:
             if any(text in str(e) for text in _REJECTED):
                 raise PushRejected(f"{self.remote.display} {branch} moved on: {e}") from e
             raise
+
+
+def _fi_path(path: str) -> bytes:
+    """A path for a fast-import command, C-quoted when it would otherwise be ambiguous."""
+    if path.startswith('"') or any(c in path for c in '\n\\'):
+        path = '"' + path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return path.encode()
+
+
+def _batch_objects(out: bytes) -> Iterator[tuple[str, bytes]]:
+    """(id, content) of each object in ``git cat-file --batch`` output."""
+    at = 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        header = out[at:end].decode()
+        if header.endswith(" missing"):
+            raise ValueError(header)
+        blob, _, size = header.split()
+        start = end + 1
+        yield blob, out[start:start + int(size)]
+        at = start + int(size) + 1
 
 
 @contextmanager

@@ -176,6 +176,8 @@ def _same_paths(base: BaseTree, units: dict[str, UnitState]) -> bool:
 
 def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet) -> None:
     record = base.records.get(unit)
+    if state is record:
+        return  # kept as the base records it: its files and its manifest stay as they are
     for path, blob in state.blobs.items():
         if base.blobs.get(path) == blob or path not in state.contents:
             continue  # unchanged, or a unit kept as the base has it (see merge)

@@ -29,19 +29,17 @@ from goldenpath.spec.resolve import PlatformSpec
 
 def team_digests(spec: PlatformSpec) -> dict[str, str]:
     """Team name -> its input digest, for every team of ``spec``."""
-    platform = _canonical(spec.platform.model_dump(mode="json", by_alias=True))
-    return {team.name: _team_digest(spec, team, platform) for team in spec.teams}
+    return {team.name: _team_digest(spec, team) for team in spec.teams}
 
 
-def _team_digest(spec: PlatformSpec, team: Team, platform: str) -> str:
+def _team_digest(spec: PlatformSpec, team: Team) -> str:
     peers = {
         name: spec.teams_by_name[name].spec.environments
         for name in sorted(set(team.spec.network.allow_from_teams))
         if name in spec.teams_by_name
     }
-    own = _canonical(team.model_dump(mode="json", by_alias=True))
     digest = hashlib.sha256(fingerprint.code_fingerprint().encode())
-    for part in (platform, own, _canonical(peers)):
+    for part in (spec.canonical[""], spec.canonical[team.name], _canonical(peers)):
         digest.update(b"\0" + part.encode())
     return "sha256:" + digest.hexdigest()
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 import random
 import time
 from collections import Counter
@@ -130,11 +129,10 @@ def _base(ws: Workspace, target: str, branch: str) -> tuple[str | None, BaseTree
     if head is None:
         head = ws.fetch(target)
     blobs = ws.tree(head)
-    records = {}
-    for path, blob in blobs.items():
-        unit = ownership.unit_of_manifest(path)
-        if unit is not None:
-            records[unit] = ownership.parse_manifest(ws.read(blob))
+    manifests = {unit: blobs[path] for path in blobs
+                 if (unit := ownership.unit_of_manifest(path)) is not None}
+    contents = ws.read_many(sorted(set(manifests.values())))
+    records = {unit: ownership.parse_manifest(contents[blob]) for unit, blob in manifests.items()}
     return head, BaseTree(blobs, records)
 
 
@@ -213,9 +211,9 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
 
 
 def spec_digest(spec: PlatformSpec) -> str:
-    docs = [spec.platform.model_dump(mode="json", by_alias=True)]
-    docs += [team.model_dump(mode="json", by_alias=True) for team in spec.teams]
-    text = json.dumps(docs, sort_keys=True, separators=(",", ":"))
+    """sha256 of the canonical JSON list [platform, *teams]."""
+    docs = [spec.canonical[""], *(spec.canonical[team.name] for team in spec.teams)]
+    text = "[" + ",".join(docs) + "]"
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -26,16 +26,19 @@ from pydantic import BaseModel
 from goldenpath.spec import fingerprint
 
 FILE = "spec-models.pickle"
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+               IndexError, TypeError, ValueError)
 
 
 class ModelCache:
     """Validated models by (code, model class, file bytes); ``save`` keeps only the
-    entries used since ``open``, so the file never outgrows the platform."""
+    entries used since ``open``, so the file never outgrows the platform. Each model is
+    pickled on its own inside the file, so saving after one change re-pickles one model."""
 
-    def __init__(self, path: Path | None, entries: dict[str, Any]) -> None:
+    def __init__(self, path: Path | None, entries: dict[str, bytes]) -> None:
         self._path = path
         self._old = entries
-        self._used: dict[str, Any] = {}
+        self._used: dict[str, bytes] = {}
 
     @classmethod
     def open(cls, directory: Path | None) -> ModelCache:
@@ -44,8 +47,7 @@ class ModelCache:
         path = directory / FILE
         try:
             entries = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                TypeError, ValueError):  # absent, damaged or stale: start afresh
+        except _UNREADABLE:  # absent, damaged or stale: start afresh
             entries = {}
         return cls(path, entries if isinstance(entries, dict) else {})
 
@@ -57,12 +59,17 @@ class ModelCache:
 
     def get(self, key: str) -> Any:
         hit = self._old.get(key)
-        if hit is not None:
-            self._used[key] = hit
-        return hit
+        if not isinstance(hit, bytes):
+            return None
+        try:
+            model = pickle.loads(hit)
+        except _UNREADABLE:
+            return None
+        self._used[key] = hit
+        return model
 
     def put(self, key: str, value: BaseModel) -> None:
-        self._used[key] = value
+        self._used[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
     def save(self) -> None:
         """Write the entries used, atomically; nothing when they are what was read."""

@@ -8,6 +8,7 @@ renderers and guardrails cannot disagree about them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -129,12 +130,34 @@ class PlatformSpec:
         return PlatformSpec(self.platform, tuple(t for t in self.teams if t.name in keep),
                             self.sources)
 
+    @cached_property
+    def canonical(self) -> dict[str, str]:
+        """Canonical JSON of each document, ``""`` for the platform and a team's name for
+        its spec: what digests of the spec hash (dumped once, used by several)."""
+        docs = {"": self.platform, **{team.name: team for team in self.teams}}
+        return {key: json.dumps(doc.model_dump(mode="json", by_alias=True), sort_keys=True,
+                                separators=(",", ":")) for key, doc in docs.items()}
+
     def quota(self, team: Team, environment: str) -> ResolvedQuota:
+        """The team's quota in the environment; computed once per team and environment
+        (renderers, guardrails and the cross-file checks all ask)."""
+        if self.teams_by_name.get(team.name) is not team:  # not one of ours: no caching
+            return self._merged_quota(team, environment)
+        key = (team.name, environment)
+        if key not in self._quotas:
+            self._quotas[key] = self._merged_quota(team, environment)
+        return self._quotas[key]
+
+    def _merged_quota(self, team: Team, environment: str) -> ResolvedQuota:
         override = team.spec.environment_overrides.get(environment)
         layers = [self.platform.spec.defaults.quota, team.spec.quota]
         if override is not None:
             layers.append(override.quota)
         return merge_quota(*layers)
+
+    @cached_property
+    def _quotas(self) -> dict[tuple[str, str], ResolvedQuota]:
+        return {}
 
     def replicas(self, service: ServiceSpec, environment: str) -> int:
         return service.replicas.get(environment, 1)
