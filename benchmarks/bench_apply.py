@@ -8,8 +8,9 @@ For each size, in one process, with real git (a bare remote in a temporary direc
            each run alternating between two quota values so every run makes a commit.
 The change time is the wall time of ``gitops.apply`` (load, fetch, render and check what
 changed, commit, push). Separately, and not part of that time, the same run measures
-loading the spec alone (``load_platform``), the part of every apply that reads every
-team's file. Also checks that the change commit touches only that team's files.
+loading the spec alone (``load_platform`` with apply's model cache), the part of every
+apply that reads every team's file. Also checks that the change commit touches only that
+team's files.
 
     .venv/bin/python benchmarks/bench_apply.py [--large 1000] [--small 10] [--repeat 3]
 """
@@ -67,7 +68,7 @@ def measure(teams: int, repeat: int, work: Path) -> dict[str, float]:
         paths = _changed_paths(remote)
         assert all(team in p for p in paths), f"touched other teams' files: {paths}"
         started = time.perf_counter()
-        load_platform(root)
+        load_platform(root, settings.spec_cache_dir)
         loads.append(time.perf_counter() - started)
     return {"first": first, "change": statistics.median(changes),
             "load": statistics.median(loads), "files": float(len(paths))}

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     def embedded_gitops_repo(self) -> Path:
         return self.state_dir / "gitops.git"
 
+    @property
+    def spec_cache_dir(self) -> Path:
+        """Validated spec models of files loaded before (see goldenpath.spec.cache)."""
+        return self.state_dir / "cache" / "spec"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -113,7 +113,7 @@ class _Target:
 
 def _load(platform_dir: Path | str, settings: Settings) -> PlatformSpec:
     """The spec, with unchanged files' models from the state directory's cache."""
-    return load_platform(platform_dir, settings.state_dir / "cache" / "spec")
+    return load_platform(platform_dir, settings.spec_cache_dir)
 
 
 @contextmanager

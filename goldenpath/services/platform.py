@@ -67,6 +67,8 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
     interrupted run never leaves a half-written directory. ``out`` must be absent, empty,
     or a tree goldenpath wrote before (it is replaced as a whole).
     """
+    if checked.teams is not None:
+        raise ValueError("write_tree needs every team rendered (load_and_check)")
     files = repository_files(checked.spec, checked.bundle)
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
