@@ -95,6 +95,11 @@ class Workspace:
         self._repo = repo
         self.remote = remote
 
+    @property
+    def path(self) -> Path:
+        """The cache repository's directory (goldenpath keeps derived state beside git's)."""
+        return Path(self._repo.git_dir)
+
     @classmethod
     @contextmanager
     def open(cls, cache_root: Path, remote: Remote) -> Iterator[Workspace]:
@@ -139,6 +144,19 @@ class Workspace:
             return {}
         listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit)
         return {path: blob for blob, path in _LS_TREE_BLOB.findall(listing)}
+
+    def diff_tree(self, old: str, new: str) -> dict[str, str | None]:
+        """path -> new blob id (None: deleted) of every file that differs between two
+        commits; git reads only the trees that differ."""
+        out = self._git("diff-tree", "-r", "-z", "--no-renames", old, new)
+        fields = out.split("\0")
+        changed: dict[str, str | None] = {}
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.split()
+            if len(parts) == 5:  # a submodule is no file: as if deleted, like ls-tree
+                gone = parts[4] == "D" or parts[1] == "160000"
+                changed[path] = None if gone else parts[3]
+        return changed
 
     def read(self, blob: str) -> bytes:
         with _wrapped(self.remote, "read a blob"):

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath.errors import Conflict
-from goldenpath.gitops import layout, ownership, summary, tree
+from goldenpath.gitops import base as base_tree
+from goldenpath.gitops import layout, summary, tree
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
@@ -128,12 +129,7 @@ def _base(ws: Workspace, target: str, branch: str) -> tuple[str | None, BaseTree
     head = ws.fetch(branch) if branch != target else None
     if head is None:
         head = ws.fetch(target)
-    blobs = ws.tree(head)
-    manifests = {unit: blobs[path] for path in blobs
-                 if (unit := ownership.unit_of_manifest(path)) is not None}
-    contents = ws.read_many(sorted(set(manifests.values())))
-    records = {unit: ownership.parse_manifest(contents[blob]) for unit, blob in manifests.items()}
-    return head, BaseTree(blobs, records)
+    return head, base_tree.read(ws, head)
 
 
 def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSet:
