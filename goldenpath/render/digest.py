@@ -6,7 +6,8 @@ A team's objects (every object whose coordinates name the team) are a pure funct
 - the team's own spec;
 - the environments of the teams its ``network.allowFromTeams`` names (the allow list
   names only those of their namespaces that exist);
-- goldenpath's own code, and the libraries that shape its output or its guardrails.
+- goldenpath's own code, and the libraries that shape its output or its guardrails
+  (:func:`goldenpath.spec.fingerprint.code_fingerprint`).
 
 Nothing else: ``tests/render/test_digest.py`` changes every input outside the digest and
 proves the team's objects stay the same. So when the digest recorded with a team's files
