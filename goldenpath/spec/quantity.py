@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -36,11 +37,16 @@ class QuantityError(ValueError):
 
 def parse_quantity(text: str | int | float) -> Decimal:
     """Return the exact value of a quantity such as ``500m``, ``8Gi``, ``1.5`` or ``1e3``."""
-    if isinstance(text, bool):
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise QuantityError(f"{text!r} is not a Kubernetes quantity")
-    if isinstance(text, int | float):
-        text = str(text)
-    match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
+    return _parse_text(str(text))
+
+
+#: Quotas repeat a handful of values across every team and environment, and the
+#: cross-file checks and the capacity guardrail parse all of them on every apply.
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Decimal:
+    match = _QUANTITY.match(text.strip())
     if match is None:
         raise QuantityError(f"{text!r} is not a Kubernetes quantity")
     try:
