@@ -12,6 +12,7 @@ from pathlib import Path
 from goldenpath import policy
 from goldenpath.errors import Conflict
 from goldenpath.gitops.layout import repository_files
+from goldenpath.gitops.ownership import OWNED_DIR
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle, render, render_teams
 from goldenpath.spec import PlatformSpec, load_platform
@@ -65,13 +66,15 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
 
     The tree is built in a sibling temporary directory and moved into place, so an
     interrupted run never leaves a half-written directory. ``out`` must be absent, empty,
-    or a tree goldenpath wrote before (it is replaced as a whole).
+    or a tree goldenpath wrote before, recognised by its ownership manifests (it is then
+    replaced as a whole). Nothing else is added: the directory holds exactly the files
+    ``apply`` commits.
     """
     if checked.teams is not None:
         raise ValueError("write_tree needs every team rendered (load_and_check)")
     files = repository_files(checked.spec, checked.bundle)
     out = out.resolve()
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
+    if out.exists() and any(out.iterdir()) and not (out / OWNED_DIR).is_dir():
         raise Conflict(
             f"{out} exists and was not written by goldenpath; "
             "choose an empty or new directory for --out"
@@ -88,14 +91,10 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
             target.write_bytes(content)
             if progress is not None:
                 progress(count)
-        (staging / MARKER).write_text("written by goldenpath render; replaced on every run\n")
         _swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(files)
-
-
-MARKER = ".goldenpath-render"
 
 
 def _swap(staging: Path, out: Path) -> None:

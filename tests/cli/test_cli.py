@@ -8,6 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from goldenpath.cli import app
+from goldenpath.gitops.layout import repository_files
+from goldenpath.services.platform import load_and_check
 from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
 
 GUARDRAILS = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
@@ -103,8 +105,18 @@ def test_render_writes_the_tree(runner: CliRunner, tmp_path: Path) -> None:
     assert "" in _row(result.stdout, "storefront")[1:]
     for team in ("checkout", "data-platform", "payments", "(platform)"):
         assert int(_row(result.stdout, team)[-1]) > 0
-    written = len([f for f in files if f != ".goldenpath-render"])
+    written = len(files)
     assert f"wrote {written} files for 4 teams to {out}" in " ".join(result.stdout.split())
+
+
+def test_render_writes_exactly_the_tree_apply_commits(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["render", "--platform", str(EXAMPLE_PLATFORM), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    on_disk = {p.relative_to(out).as_posix(): p.read_bytes()
+               for p in out.rglob("*") if p.is_file()}
+    checked = load_and_check(EXAMPLE_PLATFORM)
+    assert on_disk == repository_files(checked.spec, checked.bundle)
 
 
 def test_render_twice_replaces_its_own_tree(runner: CliRunner, tmp_path: Path) -> None:
