@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
@@ -150,10 +150,6 @@ def kustomization(resources: list[str]) -> bytes:
     return "".join(lines).encode()
 
 
-def manifest_files(states: dict[str, UnitState]) -> dict[str, bytes]:
-    return {ownership.manifest_path(u): ownership.format_manifest(u, s) for u, s in states.items()}
-
-
 def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
     """Unit -> what is recorded as its inputs in its ownership manifest: a team's input
     digest; for a cluster's platform objects (always rendered), the code fingerprint, so
@@ -163,23 +159,25 @@ def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
     return inputs
 
 
-def all_states(spec: PlatformSpec, bundle: Bundle) -> dict[str, UnitState]:
-    """Every unit serialised from scratch, the layout unit included."""
+def iter_repository_files(spec: PlatformSpec, bundle: Bundle) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of every file goldenpath owns, one unit at a time: only one unit's
+    bytes are alive at once, which keeps writing a 1,000-team tree within memory bounds."""
     inputs = unit_inputs(spec)
-    states = {unit: unit_state(entries, inputs=inputs.get(unit, ""))
-              for unit, entries in units(bundle).items()}
-    paths = [p for state in states.values() for p in state.blobs]
-    states[LAYOUT_UNIT] = layout_state(spec, paths)
-    return states
+    paths: list[str] = []
+    for unit, entries in units(bundle).items():
+        state = unit_state(entries, inputs=inputs.get(unit, ""))
+        paths.extend(state.blobs)
+        yield from state.contents.items()
+        yield ownership.manifest_path(unit), ownership.format_manifest(unit, state)
+    state = layout_state(spec, paths)
+    yield from state.contents.items()
+    yield ownership.manifest_path(LAYOUT_UNIT), ownership.format_manifest(LAYOUT_UNIT, state)
 
 
 def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
     """Path -> bytes of every file goldenpath owns: what ``render --out`` writes and what
     ``apply`` commits to an empty repository."""
-    states = all_states(spec, bundle)
-    files = {path: content for state in states.values() for path, content in state.contents.items()}
-    files.update(manifest_files(states))
-    return dict(sorted(files.items()))
+    return dict(sorted(iter_repository_files(spec, bundle)))
 
 
 def readme(spec: PlatformSpec) -> bytes:

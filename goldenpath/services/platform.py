@@ -11,7 +11,7 @@ from pathlib import Path
 
 from goldenpath import policy
 from goldenpath.errors import Conflict
-from goldenpath.gitops.layout import repository_files
+from goldenpath.gitops.layout import iter_repository_files
 from goldenpath.gitops.ownership import OWNED_DIR
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle, render, render_teams
@@ -72,7 +72,6 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
     """
     if checked.teams is not None:
         raise ValueError("write_tree needs every team rendered (load_and_check)")
-    files = repository_files(checked.spec, checked.bundle)
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (out / OWNED_DIR).is_dir():
         raise Conflict(
@@ -82,8 +81,12 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     made: set[Path] = set()
+    count = 0
     try:
-        for count, (path, content) in enumerate(files.items(), 1):
+        # Files are written as each unit is serialised, never all held at once.
+        for count, (path, content) in enumerate(
+            iter_repository_files(checked.spec, checked.bundle), 1
+        ):
             target = staging / path
             if target.parent not in made:  # one mkdir per directory, not per file
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,7 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
         _swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return len(files)
+    return count
 
 
 def _swap(staging: Path, out: Path) -> None:
