@@ -67,16 +67,18 @@ def main() -> None:
         checked = Checked(spec=spec, bundle=bundle, report=report)  # type: ignore[arg-type]
         with tempfile.TemporaryDirectory(dir=args.out_root) as out:
             files, t_write = timed("write tree", write_tree, checked, Path(out) / "tree")
+        # Peak of the real path (load, render, guardrails, write), before the in-memory
+        # serialization below, which holds every file's bytes at once to time them alone.
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         _, t_serialize = timed("serialize only", repository_files, spec, bundle)
         _, t_floor = timed(f"floor ({DUMPER.__name__})", floor, bundle)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total = t_render + t_write
     print(f"objects                      {len(bundle)} in {files} files")
     print(f"render + write               {total:8.2f} s  ({len(bundle) / total:,.0f} objects/s)")
     print(f"ratio to floor               {total / t_floor:8.2f}x  (target <= 2x)")
     print(f"ratio without the disk       {(t_render + t_serialize) / t_floor:8.2f}x  "
           "(render + serialize) / floor")
-    print(f"peak RSS                     {peak_mib:8.0f} MiB  (target < 1024 MiB)")
+    print(f"peak RSS (load..write)       {peak_mib:8.0f} MiB  (target < 1024 MiB)")
 
 
 if __name__ == "__main__":
