@@ -57,16 +57,15 @@ def apply(
     """Commit the rendered tree and push it (retrying if someone pushed first; never forced)."""
     with reported_errors():
         result = service.apply(platform, repo, branch=branch, message=message, diffs=diff)
-    show(result.plan, diff)
+    show(result.plan, diff, verb="changed")
     if result.commit is None:
-        out.print("nothing to apply: the repository is up to date")
         return
     tries = f" after {result.attempts} attempts" if result.attempts > 1 else ""
     out.print(f"[green]pushed[/] {result.commit[:12]} to {result.plan.repo} "
               f"{result.plan.branch}{tries}")
 
 
-def show(result: Plan, diff: bool) -> None:
+def show(result: Plan, diff: bool, verb: str = "would change") -> None:
     for report in result.drift:
         what = "deleted by hand" if report.deleted else "edited by hand"
         err.print(f"[yellow]drift:[/] {report.path} was {what}; apply would overwrite it:")
@@ -78,7 +77,7 @@ def show(result: Plan, diff: bool) -> None:
     if diff:
         for file_diff in result.diffs:
             _print_diff(file_diff.diff)
-    out.print(f"{len(result.objects)} objects, {result.files} files would change")
+    out.print(f"{len(result.objects)} objects, {result.files} files {verb}")
 
 
 def objects_table(result: Plan) -> Table:
