@@ -3,6 +3,7 @@ order or formatting of the spec files; and every built-in object is schema-valid
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from pathlib import Path
@@ -174,3 +175,17 @@ def test_schema_errors_agrees_with_kubernetes_validate(body: dict[str, Any], whe
 def test_schema_errors_for_an_unknown_kind_is_none() -> None:
     body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     assert schema_errors(body, VERSION) is None
+
+
+def test_render_restores_the_garbage_collector_state() -> None:
+    """render pauses the cyclic collector for speed and must hand it back as it found it."""
+    spec = load_platform(EXAMPLE_PLATFORM)
+    assert gc.isenabled()
+    render(spec)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render(spec)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
