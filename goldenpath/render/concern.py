@@ -10,13 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from goldenpath.render.bundle import Resource
+from goldenpath.render.bundle import Coordinates, Resource
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec
 
 PlatformPart = Callable[[PlatformSpec], Iterable[Resource]]
 TeamPart = Callable[[PlatformSpec, Team], Iterable[Resource]]
+Bodies = Callable[[PlatformSpec, Team, str], Iterable[dict[str, Any]]]
+
+
+def per_environment(concern: str, bodies: Bodies) -> TeamPart:
+    """A team part that renders ``bodies(spec, team, env)`` in each of the team's
+    environments, every object with that namespace's (cluster, team, environment)."""
+
+    def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
+        for env in team.spec.environments:
+            coords = Coordinates(spec.cluster_of[env].name, team.name, env)
+            for body in bodies(spec, team, env):
+                yield Resource(coords, body, concern)
+
+    return render_team
 
 
 def no_platform_objects(spec: PlatformSpec) -> Iterator[Resource]:

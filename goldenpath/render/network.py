@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from goldenpath.render.bundle import Coordinates, Resource
-from goldenpath.render.concern import Concern, no_platform_objects
+from goldenpath.render.concern import Concern, no_platform_objects, per_environment
 from goldenpath.render.meta import LABEL_NAMESPACE_NAME, k8s_object, metadata, team_labels
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -20,17 +19,6 @@ CONCERN = "network"
 API = "networking.k8s.io/v1"
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-
-
-def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
-    for env in team.spec.environments:
-        coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-        for body in policies(spec, team, env):
-            yield Resource(coords, body, CONCERN)
-
-
-RENDERER = Concern(no_platform_objects, render_team)
-render = RENDERER.render
 
 
 def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any]]:
@@ -91,3 +79,7 @@ def namespaces_peer(names: list[str]) -> dict[str, Any]:
     """A peer selecting namespaces by their unforgeable name label."""
     expression = {"key": LABEL_NAMESPACE_NAME, "operator": "In", "values": sorted(set(names))}
     return {"namespaceSelector": {"matchExpressions": [expression]}}
+
+
+RENDERER = Concern(no_platform_objects, per_environment(CONCERN, policies))
+render = RENDERER.render

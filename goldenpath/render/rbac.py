@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
-from goldenpath.render.concern import Concern
+from goldenpath.render.concern import Concern, per_environment
 from goldenpath.render.meta import MANAGED_BY, k8s_object, metadata, team_labels
 from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -87,17 +87,6 @@ def render_platform(spec: PlatformSpec) -> Iterator[Resource]:
         yield Resource(coords, cluster_role(ROLE_EDIT, edit_rules()), CONCERN)
 
 
-def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
-    for env in team.spec.environments:
-        coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-        for body in role_bindings(spec, team, env):
-            yield Resource(coords, body, CONCERN)
-
-
-RENDERER = Concern(render_platform, render_team)
-render = RENDERER.render
-
-
 def _rules(
     groups: tuple[tuple[str, tuple[str, ...]], ...], verbs: list[str]
 ) -> list[dict[str, Any]]:
@@ -152,3 +141,7 @@ def subject(text: str) -> dict[str, str]:
         namespace, _, name = rest.partition("/")
         return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
     return {"apiGroup": "rbac.authorization.k8s.io", "kind": kind.title(), "name": rest}
+
+
+RENDERER = Concern(render_platform, per_environment(CONCERN, role_bindings))
+render = RENDERER.render
