@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -241,8 +240,6 @@ def _free_port() -> int:
 
 @pytest.fixture
 def daemon(tmp_path: Path, remote: Path) -> Iterator[str]:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
     port = _free_port()
     process = subprocess.Popen(
         ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
