@@ -68,9 +68,12 @@ def service_dashboard(scope: Scope) -> dict[str, Any]:
 
 
 def budget_panel(scope: Scope, slo: SLO) -> dict[str, Any]:
-    """Share of the 30-day error budget not yet spent (negative once overspent)."""
+    """Share of the 30-day error budget not yet spent (negative once overspent).
+
+    A service that never answered with an error has no error series, so the ratio is
+    empty; ``or on() vector(0)`` makes that a zero spend (budget intact), not "No data"."""
     ratio = slo.error_ratio(scope.namespace, scope.service_name, PERIOD)
-    expr = f"1 - (\n{ratio}\n) / {number(slo.budget)}"
+    expr = f"1 - (\n({ratio})\nor on() vector(0)\n) / {number(slo.budget)}"
     return grafana.panel("stat", f"{slo.kind.title()} error budget left "
                          f"({number(slo.objective)} % over {PERIOD})",
                          [(expr, "budget left")], "percentunit")

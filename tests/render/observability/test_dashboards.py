@@ -79,6 +79,12 @@ def test_service_dashboard_has_red_and_budget_panels(example_spec: PlatformSpec)
     assert [t for t in titles if "error budget" in t] == [
         "Availability error budget left (99.9 % over 30d)",
         "Latency error budget left (99 % over 30d)"]
+    budgets = [p for p in by_name["dashboard.payments.prod.ledger"]["panels"]
+               if "error budget" in p["title"]]
+    for panel in budgets:
+        # no error series yet (a service that never failed) is zero spend, not "No data"
+        (target,) = panel["targets"]
+        assert "\nor on() vector(0)\n" in target["expr"]
     overview = by_name["dashboard.payments.prod"]
     assert {link["url"] for link in overview["links"]} == {
         f"/d/{by_name[f'dashboard.payments.prod.{s}']['uid']}"
