@@ -4,8 +4,10 @@ Parsing YAML is most of what loading costs (pure-Python construction, ~0.5 ms a 
 validation by pydantic is cheaper but not free. A file's validated model depends only on
 its bytes, the model class and the code (goldenpath's source and library versions: see
 :mod:`goldenpath.spec.fingerprint`), so that triple is the key: a hit is exactly what
-parsing and validating the file again would return. Only valid files are cached; a file
-with issues is parsed every time, so every issue is still reported.
+parsing and validating the file again would return. The model's canonical JSON (what the
+spec digests hash) depends on the same triple and is kept with it, so an unchanged file is
+never dumped again either. Only valid files are cached; a file with issues is parsed every
+time, so every issue is still reported.
 
 The cross-file checks (:mod:`goldenpath.spec.crossref`) are not cached: they always run
 over every team. The cache is one pickle under the state directory, which only goldenpath
@@ -31,7 +33,8 @@ _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, Import
 
 
 class ModelCache:
-    """Validated models by (code, model class, file bytes); ``save`` keeps only the
+    """Validated models and their canonical JSON by (code, model class, file bytes);
+    ``save`` keeps only the
     entries used since ``open``, so the file never outgrows the platform. Each model is
     pickled on its own inside the file, so saving after one change re-pickles one model."""
 
@@ -57,19 +60,22 @@ class ModelCache:
         digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> tuple[Any, str] | None:
+        """(model, canonical JSON) stored under ``key``, or None."""
         hit = self._old.get(key)
         if not isinstance(hit, bytes):
             return None
         try:
-            model = pickle.loads(hit)
+            entry = pickle.loads(hit)
         except _UNREADABLE:
             return None
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str)):
+            return None
         self._used[key] = hit
-        return model
+        return entry[0], entry[1]
 
-    def put(self, key: str, value: BaseModel) -> None:
-        self._used[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    def put(self, key: str, value: BaseModel, canonical: str) -> None:
+        self._used[key] = pickle.dumps((value, canonical), protocol=pickle.HIGHEST_PROTOCOL)
 
     def save(self) -> None:
         """Write the entries used, atomically; nothing when they are what was read."""

@@ -20,7 +20,7 @@ from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.spec import crossref
 from goldenpath.spec.cache import ModelCache
 from goldenpath.spec.models import Platform, Team
-from goldenpath.spec.resolve import PlatformSpec
+from goldenpath.spec.resolve import PlatformSpec, canonical_json
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping, read_spec_bytes
 
 PLATFORM_FILE = "platform.yaml"
@@ -59,15 +59,16 @@ def _load(root: Path, cache: ModelCache) -> PlatformSpec:
                 )
             ]
         )
-    platform = _load_model(platform_file, Platform, issues, cache)
-    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache)
-    if platform is None:
+    documents: dict[str, str] = {}
+    loaded = _load_model(platform_file, Platform, issues, cache)
+    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache, documents)
+    if loaded is None:
         raise SpecError(issues)
+    platform, documents[""] = loaded
     sources["platform"] = str(platform_file)
     issues.extend(crossref.platform_issues(platform, str(platform_file)))
-    spec = PlatformSpec(
-        platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)), sources=sources
-    )
+    spec = PlatformSpec(platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)),
+                        sources=sources, documents=documents)
     for team in spec.teams:
         issues.extend(crossref.team_issues(spec, team, sources[team.name]))
     issues.extend(crossref.global_issues(spec))
@@ -85,17 +86,19 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
     return team
 
 
-def _load_teams(directory: Path, issues: list[SpecIssue],
-                cache: ModelCache) -> tuple[list[Team], dict[str, str]]:
+def _load_teams(directory: Path, issues: list[SpecIssue], cache: ModelCache,
+                documents: dict[str, str]) -> tuple[list[Team], dict[str, str]]:
+    """Teams and their files; ``documents`` gets each team's canonical JSON."""
     teams: list[Team] = []
     sources: dict[str, str] = {}
     files = (
         sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
     )
     for path in files:
-        team = _load_model(path, Team, issues, cache)
-        if team is None:
+        loaded = _load_model(path, Team, issues, cache)
+        if loaded is None:
             continue
+        team, canonical = loaded
         if team.name != path.stem:
             issues.append(
                 SpecIssue(
@@ -119,26 +122,30 @@ def _load_teams(directory: Path, issues: list[SpecIssue],
             )
             continue
         sources[team.name] = str(path)
+        documents[team.name] = canonical
         teams.append(team)
     return teams, sources
 
 
 def _load_model(path: Path, model: type[_M], issues: list[SpecIssue],
-                cache: ModelCache) -> _M | None:
+                cache: ModelCache) -> tuple[_M, str] | None:
+    """The file's validated model and its canonical JSON, or None (issues recorded)."""
     try:
         raw = read_spec_bytes(path)
         key = cache.key(model, raw)
         hit = cache.get(key)
-        if isinstance(hit, model):
-            return hit
+        if hit is not None and isinstance(hit[0], model):
+            return hit[0], hit[1]
         data = parse_yaml_mapping(raw)
     except (YamlProblem, OSError) as err:
         issues.append(SpecIssue(str(path), "", str(err)))
         return None
     found = _validate(data, model, str(path), issues)
-    if found is not None:
-        cache.put(key, found)
-    return found
+    if found is None:
+        return None
+    canonical = canonical_json(found)
+    cache.put(key, found, canonical)
+    return found, canonical
 
 
 def _validate(

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from pydantic import BaseModel
+
 from goldenpath.spec.models import (
     ClusterSpec,
     EnvironmentSpec,
@@ -40,6 +42,12 @@ BUILTIN_QUOTA = QuotaSpec(
 #: the admin-only Argo CD project, which a team's project (named after the team) must not take.
 RESERVED_NAMESPACES = frozenset({"default", "goldenpath", "platform"})
 RESERVED_PREFIXES = ("kube-",)
+
+
+def canonical_json(doc: BaseModel) -> str:
+    """A document's canonical JSON (what spec digests hash)."""
+    return json.dumps(doc.model_dump(mode="json", by_alias=True), sort_keys=True,
+                      separators=(",", ":"))
 
 
 def namespace_name(team: str, environment: str) -> str:
@@ -101,6 +109,9 @@ class PlatformSpec:
     teams: tuple[Team, ...]
     #: where each spec came from (``platform`` or a team name -> file path), for messages
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    #: canonical JSON already known (the loader caches it with each file's model), keyed
+    #: as ``canonical``; a document missing here is dumped when first asked for
+    documents: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -128,15 +139,15 @@ class PlatformSpec:
         check when apply renders only those teams."""
         keep = set(names)
         return PlatformSpec(self.platform, tuple(t for t in self.teams if t.name in keep),
-                            self.sources)
+                            self.sources, self.documents)
 
     @cached_property
     def canonical(self) -> dict[str, str]:
         """Canonical JSON of each document, ``""`` for the platform and a team's name for
         its spec: what digests of the spec hash (dumped once, used by several)."""
         docs = {"": self.platform, **{team.name: team for team in self.teams}}
-        return {key: json.dumps(doc.model_dump(mode="json", by_alias=True), sort_keys=True,
-                                separators=(",", ":")) for key, doc in docs.items()}
+        return {key: self.documents.get(key) or canonical_json(doc)
+                for key, doc in docs.items()}
 
     def quota(self, team: Team, environment: str) -> ResolvedQuota:
         """The team's quota in the environment; computed once per team and environment

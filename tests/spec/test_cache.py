@@ -11,6 +11,7 @@ import pytest
 from goldenpath.errors import SpecError
 from goldenpath.spec import loader
 from goldenpath.spec.cache import FILE
+from goldenpath.spec.resolve import canonical_json
 from tests.factories import platform_doc, team_doc, write_platform
 
 
@@ -55,3 +56,15 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     expected = loader.load_platform(root, cache)
     (cache / FILE).write_bytes(b"not a pickle")
     assert loader.load_platform(root, cache) == expected
+
+
+def test_cached_canonical_json_is_what_dumping_the_models_gives(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha"), team_doc("beta")])
+    cache = tmp_path / "cache"
+    loader.load_platform(root, cache)
+    cached = loader.load_platform(root, cache)
+    fresh = loader.load_platform(root)
+    assert cached.documents.keys() == {"", "alpha", "beta"}
+    assert cached.canonical == fresh.canonical == {
+        key: canonical_json(doc) for key, doc in
+        {"": fresh.platform, **fresh.teams_by_name}.items()}
