@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
@@ -27,7 +26,3 @@ def by_namespace(bundle: Bundle, kind: str) -> dict[str, list[Resource]]:
     for resource in bundle.of_kind(kind):
         out[resource.namespace or ""].append(resource)
     return out
-
-
-def team_resources(bundle: Bundle) -> Iterator[Resource]:
-    return (r for r in bundle if r.coords.team is not None)

@@ -114,9 +114,6 @@ class Bundle:
     def for_cluster(self, cluster: str) -> Bundle:
         return Bundle(tuple(r for r in self.resources if r.coords.cluster == cluster))
 
-    def for_team(self, team: str) -> Bundle:
-        return Bundle(tuple(r for r in self.resources if r.coords.team == team))
-
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for r in self.resources if r.kind == kind]
 

@@ -38,13 +38,6 @@ def wrapped(action: str) -> Iterator[None]:
         raise GitError(f"git: cannot {action}: {message}") from err
 
 
-def open_repo(path: Path) -> git.Repo:
-    with wrapped(f"open repository {path}"):
-        repo = git.Repo(path)
-    repo.git.update_environment(**IDENTITY)
-    return repo
-
-
 # --- templates ------------------------------------------------------------------------
 
 
