@@ -36,7 +36,7 @@ def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
             err.print(f"[red]violation:[/] {escape(str(violation))}", soft_wrap=True)
         err.print(f"[bold red]error:[/] {len(report.violations)} guardrail violation(s)")
         raise typer.Exit(EXIT_ERROR)
-    out.print(f"[green]ok[/]: {len(spec.teams)} teams, all guardrails pass")
+    out.print(f"[green]ok[/]: {len(spec.team_names)} teams, all guardrails pass")
 
 
 @app.command()
@@ -56,7 +56,7 @@ def render(
                 checked, out_dir, lambda done: progress.update(task, completed=done)
             )
     out.print(summary_table(checked.bundle))
-    teams = len(checked.spec.teams)
+    teams = len(checked.spec.team_names)
     out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}")
 
 

@@ -8,7 +8,7 @@ that team, the platform and the cluster-level objects. ``check_teams`` runs them
 Bundle holding the cluster-level objects and some teams' objects (``render_teams``), with
 the spec narrowed to those teams, so a namespace the spec gives them and the Bundle lacks
 is still caught. The global guardrails (capacity: the sum of every team's quotas) always
-see every team: the quotas of the teams not rendered are rendered alone, which is cheap.
+see every team: they get the whole spec, and count the teams not rendered from it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from goldenpath.errors import PolicyViolation
 from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
-from goldenpath.render import tenancy as tenancy_render
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -78,12 +77,8 @@ def check(spec: PlatformSpec, bundle: Bundle) -> Report:
 def check_teams(spec: PlatformSpec, names: Iterable[str], bundle: Bundle) -> Report:
     """Every guardrail, for a Bundle of the cluster-level objects and the teams ``names``."""
     subset = spec.subset(names)
-    rendered = {team.name for team in subset.teams}
-    quotas = [tenancy_render.quota_resource(spec, team, env) for team in spec.teams
-              if team.name not in rendered for env in team.spec.environments]
-    everyone = Bundle.of([*bundle, *quotas])
     return Report(tuple(
-        guardrail.run(spec, everyone) if guardrail.name in GLOBAL else guardrail.run(subset, bundle)
+        guardrail.run(spec if guardrail.name in GLOBAL else subset, bundle)
         for guardrail in GUARDRAILS
     ))
 

@@ -16,8 +16,8 @@ def tenant_namespaces(spec: PlatformSpec) -> dict[str, tuple[str, str, str]]:
     """
     return {
         namespace_name(team.name, env): (spec.cluster_of[env].name, team.name, env)
-        for team in spec.teams
-        for env in team.spec.environments
+        for team in (entry.facts for entry in spec.entries)
+        for env in team.environments
     }
 
 

@@ -79,7 +79,7 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
         if team is None or env is None:
             continue
         findings.cover()
-        network = spec.teams_by_name[team].spec.network
+        network = spec.team(team).spec.network
         allowed = platform | {namespace_name(t, env) for t in (team, *network.allow_from_teams)}
         cidrs = [ipaddress.ip_network(cidr) for cidr in network.egress_cidrs]
         for direction, side in (("ingress", "from"), ("egress", "to")):

@@ -37,7 +37,7 @@ def render(spec: PlatformSpec) -> Bundle:
 def render_teams(spec: PlatformSpec, names: Iterable[str]) -> Bundle:
     """The platform objects and the objects of the teams ``names`` only: for each of them
     exactly what ``render(spec)`` holds."""
-    teams = [spec.teams_by_name[name] for name in sorted(set(names))]
+    teams = [spec.team(name) for name in sorted(set(names))]
     with cyclic_gc_paused():
         return Bundle.of(r for concern in CONCERNS for r in concern.render(spec, teams))
 

@@ -167,7 +167,7 @@ def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]
     p = spec.platform.spec
     namespaces = {
         p.argocd.namespace, p.observability.dashboards_namespace, *p.network.monitoring_namespaces,
-        *(namespace_name(team.name, env) for team, env in spec.teams_on(cluster.name)),
+        *(namespace_name(team, env) for team, env in spec.namespaces_on(cluster.name)),
     }
     # Only groups: the policy layer checks each role group against the platform's admins.
     admins = sorted({s.partition(":")[2] for s in p.admins if s.startswith("group:")})

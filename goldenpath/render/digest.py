@@ -24,23 +24,24 @@ import json
 from typing import Any
 
 from goldenpath.spec import fingerprint
-from goldenpath.spec.models import Team
 from goldenpath.spec.resolve import PlatformSpec
 
 
 def team_digests(spec: PlatformSpec) -> dict[str, str]:
-    """Team name -> its input digest, for every team of ``spec``."""
-    return {team.name: _team_digest(spec, team) for team in spec.teams}
+    """Team name -> its input digest, for every team of ``spec`` (from the teams' facts
+    and canonical JSON: no team model is needed)."""
+    common = hashlib.sha256(fingerprint.code_fingerprint().encode())
+    common.update(b"\0" + spec.canonical[""].encode())
+    return {name: _team_digest(spec, name, common.copy()) for name in spec.team_names}
 
 
-def _team_digest(spec: PlatformSpec, team: Team) -> str:
+def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
     peers = {
-        name: spec.teams_by_name[name].spec.environments
-        for name in sorted(set(team.spec.network.allow_from_teams))
-        if name in spec.teams_by_name
+        other: list(spec.facts(other).environments)
+        for other in sorted(set(spec.facts(name).allow_from_teams))
+        if other in spec.entry
     }
-    digest = hashlib.sha256(fingerprint.code_fingerprint().encode())
-    for part in (spec.canonical[""], spec.canonical[team.name], _canonical(peers)):
+    for part in (spec.canonical[name], _canonical(peers)):
         digest.update(b"\0" + part.encode())
     return "sha256:" + digest.hexdigest()
 

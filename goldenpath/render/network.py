@@ -58,7 +58,7 @@ def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any
     peers = sorted(
         namespace_name(other, env)
         for other in team.spec.network.allow_from_teams
-        if env in spec.teams_by_name[other].spec.environments and other != team.name
+        if env in spec.facts(other).environments and other != team.name
     )
     if peers:
         yield policy(

@@ -30,19 +30,12 @@ def render_team(spec: PlatformSpec, team: Team) -> Iterator[Resource]:
         coords = Coordinates(spec.cluster_of[env].name, team.name, env)
         ns = namespace_name(team.name, env)
         yield Resource(coords, namespace(spec, team, env), CONCERN)
-        yield quota_resource(spec, team, env)
+        body = resource_quota(ns, team, env, spec.quota(team, env))
+        yield Resource(coords, body, CONCERN)
         yield Resource(coords, limit_range(spec, ns, team, env), CONCERN)
         for service in team.spec.services:
             body = service_account(ns, team, env, service.name)
             yield Resource(Coordinates(coords.cluster, team.name, env, service.name), body, CONCERN)
-
-
-def quota_resource(spec: PlatformSpec, team: Team, env: str) -> Resource:
-    """A team's ResourceQuota in one environment; the capacity guardrail renders just
-    these for the teams apply does not otherwise render."""
-    coords = Coordinates(spec.cluster_of[env].name, team.name, env)
-    body = resource_quota(namespace_name(team.name, env), team, env, spec.quota(team, env))
-    return Resource(coords, body, CONCERN)
 
 
 RENDERER = Concern(no_platform_objects, render_team)

@@ -99,7 +99,7 @@ class _Target:
         """Render and check only the teams the base does not hold as they are now."""
         inputs = layout.unit_inputs(spec)
         kept = tree.reusable(base, inputs)
-        stale = [t.name for t in spec.teams if layout.team_unit(t.name) not in kept]
+        stale = [n for n in spec.team_names if layout.team_unit(n) not in kept]
         return cls(check_teams(spec, stale), inputs)
 
     def wanted(self, base: BaseTree, only: set[str] | None) -> dict[str, UnitState]:
@@ -216,7 +216,7 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
 
 def spec_digest(spec: PlatformSpec) -> str:
     """sha256 of the canonical JSON list [platform, *teams]."""
-    docs = [spec.canonical[""], *(spec.canonical[team.name] for team in spec.teams)]
+    docs = [spec.canonical[""], *(spec.canonical[name] for name in spec.team_names)]
     text = "[" + ",".join(docs) + "]"
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -109,11 +109,10 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
 
 
 def find_team(spec: PlatformSpec, name: str) -> Team:
-    team = spec.teams_by_name.get(name)
-    if team is None:
-        known = ", ".join(sorted(spec.teams_by_name)) or "none"
+    if name not in spec.entry:
+        known = ", ".join(spec.team_names) or "none"
         raise NotFound(f"team {name!r} does not exist (known: {known})", kind="team", name=name)
-    return team
+    return spec.team(name)
 
 
 def _check_name(spec: PlatformSpec, team: Team, name: str) -> None:

@@ -18,6 +18,7 @@ from goldenpath.spec.resolve import (
     PlatformSpec,
     namespace_name,
 )
+from goldenpath.spec.teams import TeamFacts
 from goldenpath.spec.types import DNS_LABEL_MAX
 
 
@@ -94,15 +95,20 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
         if env not in body.environments:
             yield _issue(file, f"spec.alerting.pagerduty.environments[{i}]", env,
                          f"is not one of the team's environments ({_list(body.environments)})")
-    for i, other in enumerate(body.network.allow_from_teams):
-        if other not in spec.teams_by_name:
+    yield from _service_issues(spec, team, file)
+
+
+def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str) -> Iterator[SpecIssue]:
+    """The teams ``network.allowFromTeams`` names exist (kept apart from ``team_issues``:
+    it is the one rule a team breaks when another team's file goes away)."""
+    for i, other in enumerate(team.allow_from_teams):
+        if other not in spec.entry:
             yield _issue(
                 file,
                 f"spec.network.allowFromTeams[{i}]",
                 other,
-                f"is not a team (known: {_list(spec.teams_by_name)})",
+                f"is not a team (known: {_list(spec.entry)})",
             )
-    yield from _service_issues(spec, team, file)
 
 
 def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
@@ -151,19 +157,16 @@ def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterat
 def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
     """Rules across teams: namespaces and ingress hosts are unique on the whole platform."""
     namespaces: dict[str, str] = {}
-    for team in spec.teams:
-        for i, env in enumerate(team.spec.environments):
+    for team in (entry.facts for entry in spec.entries):
+        for i, env in enumerate(team.environments):
             namespace = namespace_name(team.name, env)
             if namespaces.setdefault(namespace, team.name) != team.name:
                 yield _issue(spec.sources.get(team.name, team.name), f"spec.environments[{i}]",
                              env, f"namespace {namespace!r} is already team "
                              f"{namespaces[namespace]}'s; choose another team name")
     owners: dict[str, str] = {}
-    for team in spec.teams:
-        for i, service in enumerate(team.spec.services):
-            if service.ingress is None:
-                continue
-            host = service.ingress.host
+    for team in (entry.facts for entry in spec.entries):
+        for i, host, service in team.hosts:
             if host in owners:
                 yield _issue(
                     spec.sources.get(team.name, team.name),
@@ -172,7 +175,7 @@ def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
                     f"is already used by {owners[host]}; ingress hosts must be unique",
                 )
             else:
-                owners[host] = f"{team.name}/{service.name}"
+                owners[host] = f"{team.name}/{service}"
 
 
 def reserved_namespaces(platform: Platform) -> set[str]:

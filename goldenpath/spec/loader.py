@@ -5,12 +5,18 @@ engineer fixes a whole batch at once; each is printed as
 ``file: field.path: value: what is wrong``.
 
 With a cache directory, a file whose bytes were loaded before by the same code is not
-parsed again (:mod:`goldenpath.spec.cache`); the cross-file checks always run.
+parsed again, its model is built only when asked for, and a team that passed the
+cross-file checks under the same platform is not checked again, except against the set
+of teams, which can change without its file (:mod:`goldenpath.spec.cache`). So loading
+a platform where one file changed parses and checks that file, and reads the others'
+small cached facts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,9 +24,10 @@ from pydantic import BaseModel, ValidationError
 
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.spec import crossref
-from goldenpath.spec.cache import ModelCache
+from goldenpath.spec.cache import Cached, ModelCache
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.resolve import PlatformSpec, canonical_json
+from goldenpath.spec.teams import TeamEntry, TeamFacts
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping, read_spec_bytes
 
 PLATFORM_FILE = "platform.yaml"
@@ -59,22 +66,42 @@ def _load(root: Path, cache: ModelCache) -> PlatformSpec:
                 )
             ]
         )
-    documents: dict[str, str] = {}
-    loaded = _load_model(platform_file, Platform, issues, cache)
-    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache, documents)
+    loaded = _load_file(platform_file, Platform, issues, cache)
+    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache)
     if loaded is None:
         raise SpecError(issues)
-    platform, documents[""] = loaded
+    platform = loaded.model
+    assert isinstance(platform, Platform)  # _load_file returns the model class asked for
     sources["platform"] = str(platform_file)
     issues.extend(crossref.platform_issues(platform, str(platform_file)))
-    spec = PlatformSpec(platform=platform, teams=tuple(sorted(teams, key=lambda t: t.name)),
-                        sources=sources, documents=documents)
-    for team in spec.teams:
-        issues.extend(crossref.team_issues(spec, team, sources[team.name]))
+    spec = PlatformSpec(platform, tuple(entry for entry, _ in teams), sources,
+                        loaded.canonical)
+    platform_key = cache.platform_key(loaded.canonical)
+    for entry, key in teams:
+        issues.extend(_team_issues(spec, entry, cache.check_key(key, platform_key), cache))
     issues.extend(crossref.global_issues(spec))
     if issues:
         raise SpecError(issues)
     return spec
+
+
+def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str,
+                 cache: ModelCache) -> list[SpecIssue]:
+    """The cross-file issues of one team. A file that passed them before under the same
+    platform (``key``) is not checked again (only which teams exist can have changed,
+    checked here from the facts); its resolved quotas come from that check."""
+    file = spec.sources[entry.name]
+    quotas = cache.get_quotas(key)
+    if quotas is None:
+        found = list(crossref.team_issues(spec, entry.model, file))
+        if not found:
+            cache.put_quotas(key, {env: spec.quota_of(entry.name, env)
+                                   for env in entry.facts.environments})
+    else:
+        entry.quotas.update(quotas)
+        found = []
+    found.extend(crossref.peer_issues(spec, entry.facts, file))
+    return found
 
 
 def parse_team(data: dict[str, Any], file: str) -> Team:
@@ -86,56 +113,83 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
     return team
 
 
-def _load_teams(directory: Path, issues: list[SpecIssue], cache: ModelCache,
-                documents: dict[str, str]) -> tuple[list[Team], dict[str, str]]:
-    """Teams and their files; ``documents`` gets each team's canonical JSON."""
-    teams: list[Team] = []
+def _load_teams(directory: Path, issues: list[SpecIssue],
+                cache: ModelCache) -> tuple[list[tuple[TeamEntry, str]], dict[str, str]]:
+    """(entry, cache key) of each valid team file, sorted by name, and their files."""
+    teams: list[tuple[TeamEntry, str]] = []
     sources: dict[str, str] = {}
-    files = (
-        sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
-    )
+    files = sorted(directory / name for name in _names(directory)
+                   if name.endswith((".yaml", ".yml")))
     for path in files:
-        loaded = _load_model(path, Team, issues, cache)
+        loaded = _load_file(path, Team, issues, cache)
         if loaded is None:
             continue
-        team, canonical = loaded
-        if team.name != path.stem:
+        assert loaded.facts is not None  # a Team file always has facts
+        name = loaded.facts.name
+        if name != path.stem:
             issues.append(
                 SpecIssue(
                     str(path),
                     "metadata.name",
                     f"must equal the file name {path.stem!r}",
-                    value=team.name,
+                    value=name,
                     has_value=True,
                 )
             )
             continue
-        if team.name in sources:
+        if name in sources:
             issues.append(
                 SpecIssue(
                     str(path),
                     "metadata.name",
-                    f"team is defined twice (also in {sources[team.name]})",
-                    value=team.name,
+                    f"team is defined twice (also in {sources[name]})",
+                    value=name,
                     has_value=True,
                 )
             )
             continue
-        sources[team.name] = str(path)
-        documents[team.name] = canonical
-        teams.append(team)
+        sources[name] = str(path)
+        teams.append((TeamEntry(loaded.facts, loaded.canonical, load=loaded.load,
+                                model=loaded.built), loaded.key))
+    teams.sort(key=lambda pair: pair[0].name)
     return teams, sources
 
 
-def _load_model(path: Path, model: type[_M], issues: list[SpecIssue],
-                cache: ModelCache) -> tuple[_M, str] | None:
-    """The file's validated model and its canonical JSON, or None (issues recorded)."""
+def _names(directory: Path) -> list[str]:
+    """The file names in ``directory`` (none when it does not exist)."""
+    try:
+        with os.scandir(directory) as found:
+            return [entry.name for entry in found]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A valid file: its cache key, canonical JSON, team facts, and its model (``built``
+    when it was just parsed, else built by ``load`` on demand)."""
+
+    key: str
+    canonical: str
+    facts: TeamFacts | None
+    load: Callable[[], Any]
+    built: Any = None
+
+    @property
+    def model(self) -> BaseModel:
+        model: BaseModel = self.built if self.built is not None else self.load()
+        return model
+
+
+def _load_file(path: Path, model: type[_M], issues: list[SpecIssue],
+               cache: ModelCache) -> _Loaded | None:
+    """The file's model and what is cached with it, or None (issues recorded)."""
     try:
         raw = read_spec_bytes(path)
         key = cache.key(model, raw)
         hit = cache.get(key)
-        if hit is not None and isinstance(hit[0], model):
-            return hit[0], hit[1]
+        if hit is not None and (hit.facts is not None) == (model is Team):
+            return _Loaded(key, hit.canonical, hit.facts, _from_cache(hit, model, path, raw))
         data = parse_yaml_mapping(raw)
     except (YamlProblem, OSError) as err:
         issues.append(SpecIssue(str(path), "", str(err)))
@@ -144,8 +198,20 @@ def _load_model(path: Path, model: type[_M], issues: list[SpecIssue],
     if found is None:
         return None
     canonical = canonical_json(found)
-    cache.put(key, found, canonical)
-    return found, canonical
+    facts = TeamFacts.of(found) if isinstance(found, Team) else None
+    cache.put(key, found, canonical, facts)
+    return _Loaded(key, canonical, facts, lambda: found, found)
+
+
+def _from_cache(hit: Cached, model: type[_M], path: Path, raw: bytes) -> Callable[[], _M]:
+    """Build the cached model; should its bytes be unreadable after all, validate the
+    bytes the key was made of again (they were valid when cached)."""
+    def load() -> _M:
+        built = hit.load()
+        if isinstance(built, model):
+            return built
+        return model.model_validate(parse_yaml_mapping(raw))
+    return load
 
 
 def _validate(

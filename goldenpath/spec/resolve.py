@@ -24,6 +24,7 @@ from goldenpath.spec.models import (
     Team,
 )
 from goldenpath.spec.quantity import format_bytes, format_cpu, parse_quantity
+from goldenpath.spec.teams import TeamEntry, TeamFacts
 
 #: Quota values used when neither the platform defaults nor the team name a field.
 BUILTIN_QUOTA = QuotaSpec(
@@ -103,19 +104,58 @@ def _set_after(layers: tuple[QuotaSpec, ...], limit: str, request: str) -> bool:
 
 @dataclass(frozen=True)
 class PlatformSpec:
-    """A validated platform: the Platform object and its Teams, sorted by name."""
+    """A validated platform: the Platform object and its Teams, sorted by name.
+
+    Each team is a :class:`~goldenpath.spec.teams.TeamEntry`: its facts and canonical JSON
+    are always at hand, its model is built when first asked for. Code that needs every
+    team's model reads ``teams``; code that runs on every apply whatever changed (cross-team
+    rules, cluster-level objects, digests, the capacity guardrail) reads ``team_names``,
+    ``facts``, ``canonical`` and ``quota_of``, so unchanged teams' models are never built.
+    """
 
     platform: Platform
-    teams: tuple[Team, ...]
+    entries: tuple[TeamEntry, ...] = ()
     #: where each spec came from (``platform`` or a team name -> file path), for messages
     sources: dict[str, str] = field(default_factory=dict, compare=False)
-    #: canonical JSON already known (the loader caches it with each file's model), keyed
-    #: as ``canonical``; a document missing here is dumped when first asked for
-    documents: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: the platform's canonical JSON when already known (the loader caches it)
+    platform_json: str = field(default="", compare=False, repr=False)
+
+    @classmethod
+    def of(cls, platform: Platform, teams: Iterable[Team],
+           sources: dict[str, str] | None = None) -> PlatformSpec:
+        """A spec of already-built models (sorted here by name)."""
+        entries = [TeamEntry(TeamFacts.of(t), canonical_json(t), model=t) for t in teams]
+        return cls(platform, tuple(sorted(entries, key=lambda e: e.name)), sources or {})
 
     @property
     def name(self) -> str:
         return self.platform.metadata.name
+
+    @cached_property
+    def teams(self) -> tuple[Team, ...]:
+        """Every team's model (builds those not built yet)."""
+        return tuple(entry.model for entry in self.entries)
+
+    @cached_property
+    def team_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.entries)
+
+    @cached_property
+    def entry(self) -> dict[str, TeamEntry]:
+        """Team name -> its entry."""
+        return {entry.name: entry for entry in self.entries}
+
+    def team(self, name: str) -> Team:
+        """The model of the team ``name`` (KeyError if there is none)."""
+        return self.entry[name].model
+
+    def facts(self, name: str) -> TeamFacts:
+        return self.entry[name].facts
+
+    @cached_property
+    def teams_by_name(self) -> dict[str, Team]:
+        """Every team's model by name (builds every model; see ``team``)."""
+        return {entry.name: entry.model for entry in self.entries}
 
     @cached_property
     def environments(self) -> dict[str, EnvironmentSpec]:
@@ -130,34 +170,36 @@ class PlatformSpec:
         """Environment name -> the one cluster that hosts it."""
         return {env: c for c in self.platform.spec.clusters for env in c.environments}
 
-    @cached_property
-    def teams_by_name(self) -> dict[str, Team]:
-        return {team.name: team for team in self.teams}
-
     def subset(self, names: Iterable[str]) -> PlatformSpec:
         """The same platform with only the teams ``names``: what the per-team guardrails
         check when apply renders only those teams."""
         keep = set(names)
-        return PlatformSpec(self.platform, tuple(t for t in self.teams if t.name in keep),
-                            self.sources, self.documents)
+        return PlatformSpec(self.platform, tuple(e for e in self.entries if e.name in keep),
+                            self.sources, self.platform_json)
 
     @cached_property
     def canonical(self) -> dict[str, str]:
         """Canonical JSON of each document, ``""`` for the platform and a team's name for
-        its spec: what digests of the spec hash (dumped once, used by several)."""
-        docs = {"": self.platform, **{team.name: team for team in self.teams}}
-        return {key: self.documents.get(key) or canonical_json(doc)
-                for key, doc in docs.items()}
+        its spec: what digests of the spec hash."""
+        platform = self.platform_json or canonical_json(self.platform)
+        return {"": platform, **{entry.name: entry.canonical for entry in self.entries}}
 
     def quota(self, team: Team, environment: str) -> ResolvedQuota:
         """The team's quota in the environment; computed once per team and environment
         (renderers, guardrails and the cross-file checks all ask)."""
-        if self.teams_by_name.get(team.name) is not team:  # not one of ours: no caching
+        entry = self.entry.get(team.name)
+        if entry is None or not entry.holds(team):  # not one of ours: no caching
             return self._merged_quota(team, environment)
-        key = (team.name, environment)
-        if key not in self._quotas:
-            self._quotas[key] = self._merged_quota(team, environment)
-        return self._quotas[key]
+        return self.quota_of(team.name, environment)
+
+    def quota_of(self, name: str, environment: str) -> ResolvedQuota:
+        """The quota of the team ``name`` in the environment, without building its model
+        when an earlier load resolved it (see ``TeamEntry.quotas``)."""
+        entry = self.entry[name]
+        found = entry.quotas.get(environment)
+        if found is None:
+            found = entry.quotas[environment] = self._merged_quota(entry.model, environment)
+        return found
 
     def _merged_quota(self, team: Team, environment: str) -> ResolvedQuota:
         override = team.spec.environment_overrides.get(environment)
@@ -166,14 +208,11 @@ class PlatformSpec:
             layers.append(override.quota)
         return merge_quota(*layers)
 
-    @cached_property
-    def _quotas(self) -> dict[tuple[str, str], ResolvedQuota]:
-        return {}
-
     def replicas(self, service: ServiceSpec, environment: str) -> int:
         return service.replicas.get(environment, 1)
 
-    def teams_on(self, cluster: str) -> list[tuple[Team, str]]:
-        """(team, environment) pairs whose namespace lives on ``cluster``."""
+    def namespaces_on(self, cluster: str) -> list[tuple[str, str]]:
+        """(team name, environment) of every team namespace on ``cluster``."""
         envs = set(self.clusters[cluster].environments)
-        return [(t, env) for t in self.teams for env in t.spec.environments if env in envs]
+        return [(e.name, env) for e in self.entries for env in e.facts.environments
+                if env in envs]

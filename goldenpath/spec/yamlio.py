@@ -7,6 +7,7 @@ where libyaml is present), and files are size-limited before parsing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,12 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
 
 def read_spec_bytes(path: Path) -> bytes:
     """A spec file's bytes, refusing oversize files before reading them."""
-    size = path.stat().st_size
-    if size > MAX_SPEC_BYTES:
-        raise YamlProblem(f"file is {size} bytes; spec files are limited to {MAX_SPEC_BYTES}")
-    return path.read_bytes()
+    with open(path, "rb") as file:  # one open and fstat: loading reads 1,000 of these
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_SPEC_BYTES:
+            raise YamlProblem(f"file is {size} bytes; spec files are limited to "
+                              f"{MAX_SPEC_BYTES}")
+        return file.read()
 
 
 def parse_yaml_mapping(data: bytes) -> dict[str, Any]:

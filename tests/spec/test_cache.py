@@ -1,15 +1,19 @@
 """The validated-model cache: unchanged files are not parsed again, changed and invalid
-files are, and a damaged cache is ignored."""
+files are, unchanged teams' models are not even built, teams that passed the cross-file
+checks under the same platform are not checked again, and a damaged cache is ignored."""
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from goldenpath.errors import SpecError
-from goldenpath.spec import loader
+from goldenpath.errors import SpecError, SpecIssue
+from goldenpath.render import render_teams
+from goldenpath.spec import PlatformSpec, Team, crossref, loader
 from goldenpath.spec.cache import FILE
 from goldenpath.spec.resolve import canonical_json
 from tests.factories import platform_doc, team_doc, write_platform
@@ -64,7 +68,98 @@ def test_cached_canonical_json_is_what_dumping_the_models_gives(tmp_path: Path) 
     loader.load_platform(root, cache)
     cached = loader.load_platform(root, cache)
     fresh = loader.load_platform(root)
-    assert cached.documents.keys() == {"", "alpha", "beta"}
+    assert cached.platform_json
     assert cached.canonical == fresh.canonical == {
         key: canonical_json(doc) for key, doc in
         {"": fresh.platform, **fresh.teams_by_name}.items()}
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the teams the cross-file checks run on."""
+    calls: list[str] = []
+    real = crossref.team_issues
+
+    def spy(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
+        calls.append(team.name)
+        return real(spec, team, file)
+
+    monkeypatch.setattr(crossref, "team_issues", spy)
+    return calls
+
+
+def _three(root: Path, **platform: Any) -> Path:
+    return write_platform(root, platform_doc(**platform), [
+        team_doc("alpha", network={"allowFromTeams": ["beta"]}), team_doc("beta"),
+        team_doc("gamma", quota={"cpu": "3"})])
+
+
+def test_unchanged_teams_models_are_not_built(tmp_path: Path) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
+    spec = loader.load_platform(root, cache)
+    built = {e.name: e.holds(spec.team(e.name)) for e in spec.entries}  # builds each
+    assert built == {"alpha": True, "beta": True, "gamma": True}
+    spec = loader.load_platform(root, cache)
+    assert [e.name for e in spec.entries if e._model is not None] == []
+    # what needs no model: names, digests, quotas, cluster-level objects
+    assert spec.team_names == ("alpha", "beta", "gamma")
+    assert spec.quota_of("gamma", "dev").cpu == "3"
+    render_teams(spec, ["beta"])
+    assert [e.name for e in spec.entries if e._model is not None] == ["beta"]
+    assert spec.teams_by_name["alpha"] == loader.load_platform(root).teams_by_name["alpha"]
+
+
+def test_a_team_that_passed_is_not_checked_again(tmp_path: Path,
+                                                 checked: list[str]) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    assert checked == ["alpha", "beta", "gamma"]
+    write_platform(root, platform_doc(), [team_doc("gamma", quota={"cpu": "5"})])
+    spec = loader.load_platform(root, cache)
+    assert checked[3:] == ["gamma"]
+    assert spec.quota_of("gamma", "prod").cpu == "5"
+    assert spec.quota_of("alpha", "prod") == loader.load_platform(root).quota_of("alpha", "prod")
+
+
+def test_a_platform_change_checks_every_team_again(tmp_path: Path, checked: list[str]) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    defaults = {"quota": {"cpu": "2", "memory": "4Gi"}}
+    _three(root, defaults=defaults)
+    spec = loader.load_platform(root, cache)
+    assert checked[3:] == ["alpha", "beta", "gamma"]
+    assert spec.quota_of("alpha", "dev").cpu == "2"  # the platform default, not the cached 4
+
+
+def test_a_removed_peer_is_reported_with_every_other_file_cached(tmp_path: Path) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    (root / "teams" / "beta.yaml").unlink()
+    with pytest.raises(SpecError, match=r"alpha\.yaml: spec\.network\.allowFromTeams\[0\]: "
+                                        r'"beta": is not a team \(known: alpha, gamma\)'):
+        loader.load_platform(root, cache)
+
+
+def test_a_team_that_failed_is_checked_every_time(tmp_path: Path, checked: list[str]) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(),
+                          [team_doc("alpha", quota={"cpu": "4", "limitsCpu": "2"})])
+    for _ in range(2):
+        with pytest.raises(SpecError, match=r"limitsCpu is below the cpu request"):
+            loader.load_platform(root, tmp_path / "cache")
+    assert checked == ["alpha", "alpha"]
+
+
+def test_a_damaged_cached_model_is_built_from_its_file(tmp_path: Path) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    expected = loader.load_platform(root, cache)
+    entries = pickle.loads((cache / FILE).read_bytes())
+    for key, value in entries.items():
+        entry = pickle.loads(value)
+        if isinstance(entry, tuple):  # a file: (canonical, facts, model bytes)
+            entries[key] = pickle.dumps((entry[0], entry[1], b"damaged"))
+    (cache / FILE).write_bytes(pickle.dumps(entries))
+    spec = loader.load_platform(root, cache)
+    assert spec.teams_by_name == expected.teams_by_name
+    assert spec == expected

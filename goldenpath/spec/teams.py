@@ -1,0 +1,104 @@
+"""A loaded team as the platform holds it: small facts always at hand, the model on demand.
+
+Rules across teams and the cluster-level objects need only a few facts of every team
+(its name, environments, the teams it admits, its ingress hosts); rendering a team needs
+its whole model. On a platform of 1,000 teams where one file changed, apply renders one
+team, so the loader keeps each unchanged team's model serialised (see
+:mod:`goldenpath.spec.cache`) and a :class:`TeamEntry` rebuilds it only when something
+asks for it. The facts are derived from the model by :meth:`TeamFacts.of`, so they can
+never say something the model does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from goldenpath.spec.models import Team
+
+if TYPE_CHECKING:
+    from goldenpath.spec.resolve import ResolvedQuota
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFacts:
+    """What cross-team rules and cluster-level objects read of a team."""
+
+    name: str
+    environments: tuple[str, ...]
+    allow_from_teams: tuple[str, ...]
+    #: (index in spec.services, ingress host, service name) of each service with an ingress
+    hosts: tuple[tuple[int, str, str], ...]
+
+    @classmethod
+    def of(cls, team: Team) -> TeamFacts:
+        body = team.spec
+        hosts = tuple((i, s.ingress.host, s.name) for i, s in enumerate(body.services)
+                      if s.ingress is not None)
+        return cls(team.name, tuple(body.environments), tuple(body.network.allow_from_teams),
+                   hosts)
+
+    def as_tuple(self) -> tuple[object, ...]:
+        return (self.name, self.environments, self.allow_from_teams, self.hosts)
+
+    @classmethod
+    def from_tuple(cls, values: object) -> TeamFacts:
+        """Rebuild from ``as_tuple``; TypeError when ``values`` is not such a tuple."""
+        if not (isinstance(values, tuple) and len(values) == 4 and isinstance(values[0], str)
+                and _strings(values[1]) and _strings(values[2])
+                and isinstance(values[3], tuple)):
+            raise TypeError(f"not the facts of a team: {values!r}")
+        return cls(*values)
+
+
+class TeamEntry:
+    """One team of a platform: its facts, its canonical JSON, and its model, built by
+    ``load`` the first time it is asked for unless given.
+
+    ``quotas`` may hold the team's resolved quota per environment, known from an earlier
+    load of the same file under the same platform (the loader's check cache)."""
+
+    __slots__ = ("_load", "_model", "canonical", "facts", "quotas")
+
+    def __init__(self, facts: TeamFacts, canonical: str, *, model: Team | None = None,
+                 load: Callable[[], Team] | None = None,
+                 quotas: dict[str, ResolvedQuota] | None = None) -> None:
+        if model is None and load is None:
+            raise ValueError("a TeamEntry needs its model or a way to load it")
+        self.facts = facts
+        self.canonical = canonical
+        self.quotas = quotas or {}
+        self._load = load
+        self._model = model
+
+    @property
+    def name(self) -> str:
+        return self.facts.name
+
+    @property
+    def model(self) -> Team:
+        if self._model is None:
+            assert self._load is not None  # guaranteed by __init__
+            self._model = self._load()
+            self._load = None
+        return self._model
+
+    def holds(self, team: Team) -> bool:
+        """Is ``team`` this entry's model (already built), not some other Team object?"""
+        return self._model is team
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TeamEntry):
+            return NotImplemented
+        return self.facts == other.facts and self.canonical == other.canonical
+
+    def __hash__(self) -> int:
+        return hash((self.facts, self.canonical))
+
+    def __repr__(self) -> str:
+        return f"TeamEntry({self.name!r})"
+
+
+def _strings(values: object) -> bool:
+    return isinstance(values, tuple) and all(isinstance(v, str) for v in values)
