@@ -1,33 +1,42 @@
-"""A cache of validated spec files, so loading 1,000 team files parses only the changed ones.
+"""A cache of loaded spec files, so loading 1,000 team files parses only the changed ones.
 
 Parsing YAML is most of what loading costs (pure-Python construction, ~0.5 ms a file);
 validation by pydantic is cheaper but not free. A file's validated model depends only on
 its bytes, the model class and the code (goldenpath's source and library versions: see
 :mod:`goldenpath.spec.fingerprint`), so that triple is the key: a hit is exactly what
-parsing and validating the file again would return. Stored with the model, under the same
-key: its canonical JSON (what spec digests hash) and, for a team, its
-:class:`~goldenpath.spec.teams.TeamFacts`. The model itself stays serialised until
-something asks for it: an apply that renders one team of 1,000 builds one model.
+parsing and validating the file again would return. Kept for each key: the model's
+canonical JSON (what spec digests hash) and, for a team, its
+:class:`~goldenpath.spec.teams.TeamFacts`, in one small index; the model itself in a file
+of its own, read only when something asks for it (an apply that renders one team of
+1,000 builds one model).
 
-A second kind of entry records that a team file passed the cross-file checks under a
-given platform (:mod:`goldenpath.spec.crossref`; everything they read is the platform,
-the file and the code, except which teams exist, which the loader checks every time from
-the facts), with the quota it resolves to in each of its environments.
+Two more things are recorded in the index:
+
+- each file's ``stat`` signature (inode, size, mtime, ctime) with the key of the bytes
+  read: a file whose signature is unchanged is not even read again. Like git's index, a
+  signature taken within :data:`RACY_NS` of the save is not trusted (the file could
+  still change within the same timestamp), and ctime changes with every write, so an
+  edit that restores the mtime is still seen;
+- that a team file passed the cross-file checks under a platform
+  (:mod:`goldenpath.spec.crossref`: everything they read is the platform, the file and
+  the code, except which teams exist, which the loader checks every time from the
+  facts), with the quota it resolves to in each of its environments.
 
 Only valid files are cached; a file with issues is parsed and checked every time, so
-every issue is still reported. The cache is one pickle under the state directory, which
-only goldenpath writes (like the git cache beside it); a file that cannot be read is
-ignored and rebuilt.
+every issue is still reported. The cache lives under the state directory, which only
+goldenpath writes (like the git cache beside it); anything that cannot be read is
+ignored and rebuilt, and ``save`` keeps only what the last load used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
-from dataclasses import astuple, dataclass
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,43 +46,59 @@ from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import ResolvedQuota
 from goldenpath.spec.teams import TeamFacts
 
-FILE = "spec-models.pickle"
+INDEX = "spec-index.pickle"
+MODELS = "models"
+#: A stat signature this close to the save (or after it) is re-read next time.
+RACY_NS = 2_000_000_000
+_FORMAT = 1
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
                IndexError, TypeError, ValueError)
+Signature = tuple[int, int, int, int, int]
 
 
-@dataclass(frozen=True)
-class Cached:
-    """A cached file: its canonical JSON, its facts (teams only) and its model on demand."""
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A valid file seen before: its key, canonical JSON and facts (teams only)."""
 
+    key: str
     canonical: str
     facts: TeamFacts | None
-    #: the model, or None should its bytes be unreadable after all
-    load: Callable[[], Any]
 
 
-class ModelCache:
-    """Cached files by (code, model class, file bytes) and passed checks by (that key,
-    platform); ``save`` keeps only the entries used since ``open``, so the file never
-    outgrows the platform. Each entry is pickled on its own inside the file, so saving
-    after one change pickles one model again, and reading an entry unpickles only its
-    small parts."""
+class SpecCache:
+    """The index (documents by key, files by path, passed checks) and the model files.
 
-    def __init__(self, path: Path | None, entries: dict[str, bytes]) -> None:
-        self._path = path
-        self._old = entries
-        self._used: dict[str, bytes] = {}
+    The index holds plain tuples of strings, rebuilt into their classes when used:
+    unpickling a thousand of those is several times faster than a thousand objects."""
+
+    def __init__(self, directory: Path | None, index: dict[str, Any]) -> None:
+        self._dir = directory
+        self._docs: dict[str, Any] = index.get("docs", {})
+        self._paths: dict[str, Any] = index.get("paths", {})
+        self._checked: dict[str, Any] = index.get("checked", {})
+        saved = index.get("saved", 0)
+        self._trusted_before = (saved if isinstance(saved, int) else 0) - RACY_NS
+        self._used_docs: dict[str, Any] = {}
+        self._used_paths: dict[str, Any] = {}
+        self._used_checked: dict[str, Any] = {}
+        self._new_models: dict[str, bytes] = {}
+        self._stats: dict[str, Signature] = {}
+        self._changed = False
 
     @classmethod
-    def open(cls, directory: Path | None) -> ModelCache:
+    def open(cls, directory: Path | None) -> SpecCache:
         if directory is None:
             return cls(None, {})
-        path = directory / FILE
         try:
-            entries = pickle.loads(path.read_bytes())
+            index = pickle.loads((directory / INDEX).read_bytes())
         except _UNREADABLE:  # absent, damaged or stale: start afresh
-            entries = {}
-        return cls(path, entries if isinstance(entries, dict) else {})
+            index = {}
+        # Written by this very code (same fingerprint) or not used at all: so its entries
+        # are trusted to have the shapes this code gives them, as a pickle must be anyway.
+        fresh = isinstance(index, dict) and index.get("format") == _FORMAT \
+            and index.get("code") == fingerprint.code_fingerprint() \
+            and all(isinstance(index.get(k), dict) for k in ("docs", "paths", "checked"))
+        return cls(directory, index if fresh else {})
 
     @staticmethod
     def key(model: type[BaseModel], data: bytes) -> str:
@@ -91,62 +116,103 @@ class ModelCache:
         """The key of a team file's passed cross-file checks under a platform."""
         return hashlib.sha256(f"checked\0{file_key}\0{platform_key}".encode()).hexdigest()
 
-    # Entries hold plain tuples of strings (rebuilt into their classes here): unpickling
-    # a thousand of them is several times faster than a thousand dataclasses.
+    # --- files and documents ------------------------------------------------------------
 
-    def get(self, key: str) -> Cached | None:
-        entry = self._entry(key)
-        try:
-            canonical, facts, model = entry
-            found = Cached(canonical, None if facts is None else TeamFacts.from_tuple(facts),
-                           lambda: _unpickled(model))
-        except (TypeError, ValueError):
+    def unchanged(self, path: str) -> Known | None:
+        """What ``path`` held when last loaded, if its stat signature says it has not
+        changed since (None: read it). Raises OSError when it cannot be stat'ed."""
+        st = os.stat(path)
+        signature = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev)
+        self._stats[path] = signature
+        record = self._paths.get(path)
+        if self._dir is None or record is None or record[0] != signature \
+                or max(st.st_mtime_ns, st.st_ctime_ns) >= self._trusted_before:
             return None
-        return found if isinstance(canonical, str) and isinstance(model, bytes) else None
+        found = self.get(record[1])
+        if found is not None:
+            self._used_paths[path] = record
+        return found
 
-    def put(self, key: str, value: BaseModel, canonical: str,
+    def get(self, key: str) -> Known | None:
+        """The document stored under ``key``, or None."""
+        entry = self._docs.get(key)
+        if entry is None:
+            return None
+        canonical, facts = entry  # the index is this code's own (see ``open``)
+        self._used_docs[key] = entry
+        return Known(key, canonical, None if facts is None else TeamFacts(*facts))
+
+    def put(self, key: str, model: BaseModel, canonical: str,
             facts: TeamFacts | None = None) -> None:
-        model = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        plain = None if facts is None else facts.as_tuple()
-        self._used[key] = pickle.dumps((canonical, plain, model),
-                                       protocol=pickle.HIGHEST_PROTOCOL)
+        self._used_docs[key] = (canonical, None if facts is None else facts.as_tuple())
+        self._new_models[key] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        self._changed = True
+
+    def seen(self, path: str, key: str) -> None:
+        """``path`` was read and held the document ``key`` (as of its last ``unchanged``)."""
+        signature = self._stats.get(path)
+        if signature is None:
+            return
+        record = (signature, key)
+        self._used_paths[path] = record
+        self._changed |= self._paths.get(path) != record
+
+    def model(self, key: str) -> Any:
+        """The model stored under ``key``, or None when it cannot be read."""
+        data = self._new_models.get(key)
+        try:
+            if data is None:
+                if self._dir is None:
+                    return None
+                data = (self._dir / MODELS / f"{key}.pickle").read_bytes()
+            return pickle.loads(data)
+        except _UNREADABLE:
+            return None
+
+    # --- passed checks -------------------------------------------------------------------
 
     def get_quotas(self, key: str) -> dict[str, ResolvedQuota] | None:
         """The resolved quotas stored under a check key, or None."""
-        entry = self._entry(key)
-        try:
-            return {env: ResolvedQuota(*values) for env, values in entry}
-        except (TypeError, ValueError):
+        entry = self._checked.get(key)
+        if entry is None:
             return None
+        self._used_checked[key] = entry
+        return {env: ResolvedQuota(*values) for env, values in entry}
 
     def put_quotas(self, key: str, quotas: dict[str, ResolvedQuota]) -> None:
-        plain = tuple((env, astuple(quota)) for env, quota in quotas.items())
-        self._used[key] = pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL)
+        self._used_checked[key] = tuple((env, tuple(q)) for env, q in quotas.items())
+        self._changed = True
 
-    def _entry(self, key: str) -> Any:
-        hit = self._old.get(key)
-        if not isinstance(hit, bytes):
-            return None
-        try:
-            entry = pickle.loads(hit)
-        except _UNREADABLE:
-            return None
-        self._used[key] = hit
-        return entry
+    # --- saving --------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write the entries used, atomically; nothing when they are what was read."""
-        if self._path is None or self._used.keys() == self._old.keys():
+        """Write what this load used, atomically; nothing when it is what was read."""
+        if self._dir is None:
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=self._path.parent)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pickle.dumps(self._used, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, self._path)
+        if not self._changed and self._used_docs.keys() == self._docs.keys() \
+                and self._used_paths.keys() == self._paths.keys() \
+                and self._used_checked.keys() == self._checked.keys():
+            return
+        models = self._dir / MODELS
+        models.mkdir(parents=True, exist_ok=True)
+        for key, data in self._new_models.items():
+            _write(models / f"{key}.pickle", data)
+        index = {"format": _FORMAT, "code": fingerprint.code_fingerprint(),
+                 "saved": time.time_ns(), "docs": self._used_docs,
+                 "paths": self._used_paths, "checked": self._used_checked}
+        _write(self._dir / INDEX, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+        self._prune(models)
+
+    def _prune(self, models: Path) -> None:
+        """Remove the model files no document of the index names any more."""
+        for name in os.listdir(models):
+            if not name.startswith(".") and name.removesuffix(".pickle") not in self._used_docs:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(models / name)
 
 
-def _unpickled(data: bytes) -> Any:
-    try:
-        return pickle.loads(data)
-    except _UNREADABLE:
-        return None
+def _write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -56,10 +57,10 @@ def namespace_name(team: str, environment: str) -> str:
     return f"{team}-{environment}"
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedQuota:
+class ResolvedQuota(NamedTuple):
     """A quota with every field set: platform defaults, team values and the environment
-    override merged in that order."""
+    override merged in that order. (A NamedTuple: the loader rebuilds thousands of these
+    from its cache, several times faster than a frozen dataclass.)"""
 
     cpu: str
     memory: str

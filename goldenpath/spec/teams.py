@@ -42,15 +42,6 @@ class TeamFacts:
     def as_tuple(self) -> tuple[object, ...]:
         return (self.name, self.environments, self.allow_from_teams, self.hosts)
 
-    @classmethod
-    def from_tuple(cls, values: object) -> TeamFacts:
-        """Rebuild from ``as_tuple``; TypeError when ``values`` is not such a tuple."""
-        if not (isinstance(values, tuple) and len(values) == 4 and isinstance(values[0], str)
-                and _strings(values[1]) and _strings(values[2])
-                and isinstance(values[3], tuple)):
-            raise TypeError(f"not the facts of a team: {values!r}")
-        return cls(*values)
-
 
 class TeamEntry:
     """One team of a platform: its facts, its canonical JSON, and its model, built by
@@ -99,6 +90,3 @@ class TeamEntry:
     def __repr__(self) -> str:
         return f"TeamEntry({self.name!r})"
 
-
-def _strings(values: object) -> bool:
-    return isinstance(values, tuple) and all(isinstance(v, str) for v in values)

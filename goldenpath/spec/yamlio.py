@@ -51,14 +51,25 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return parse_yaml_mapping(read_spec_bytes(path))
 
 
-def read_spec_bytes(path: Path) -> bytes:
+def read_spec_bytes(path: Path | str) -> bytes:
     """A spec file's bytes, refusing oversize files before reading them."""
-    with open(path, "rb") as file:  # one open and fstat: loading reads 1,000 of these
-        size = os.fstat(file.fileno()).st_size
+    # os-level calls: loading reads 1,000 of these, and io.open's objects cost more
+    # than the reading itself
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
         if size > MAX_SPEC_BYTES:
             raise YamlProblem(f"file is {size} bytes; spec files are limited to "
                               f"{MAX_SPEC_BYTES}")
-        return file.read()
+        chunks = []
+        while chunk := os.read(fd, max(size, 1 << 16)):  # the file may grow meanwhile
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_SPEC_BYTES:
+                raise YamlProblem(f"file is over {MAX_SPEC_BYTES} bytes; spec files are "
+                                  "limited to that")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_yaml_mapping(data: bytes) -> dict[str, Any]:

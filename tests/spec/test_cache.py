@@ -4,6 +4,7 @@ checks under the same platform are not checked again, and a damaged cache is ign
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ import pytest
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.render import render_teams
 from goldenpath.spec import PlatformSpec, Team, crossref, loader
-from goldenpath.spec.cache import FILE
+from goldenpath.spec import cache as spec_cache
+from goldenpath.spec.cache import INDEX, MODELS
 from goldenpath.spec.resolve import canonical_json
 from tests.factories import platform_doc, team_doc, write_platform
 
@@ -58,7 +60,7 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
     cache = tmp_path / "cache"
     expected = loader.load_platform(root, cache)
-    (cache / FILE).write_bytes(b"not a pickle")
+    (cache / INDEX).write_bytes(b"not a pickle")
     assert loader.load_platform(root, cache) == expected
 
 
@@ -154,12 +156,62 @@ def test_a_team_that_failed_is_checked_every_time(tmp_path: Path, checked: list[
 def test_a_damaged_cached_model_is_built_from_its_file(tmp_path: Path) -> None:
     root, cache = _three(tmp_path / "p"), tmp_path / "cache"
     expected = loader.load_platform(root, cache)
-    entries = pickle.loads((cache / FILE).read_bytes())
-    for key, value in entries.items():
-        entry = pickle.loads(value)
-        if isinstance(entry, tuple):  # a file: (canonical, facts, model bytes)
-            entries[key] = pickle.dumps((entry[0], entry[1], b"damaged"))
-    (cache / FILE).write_bytes(pickle.dumps(entries))
+    models = sorted((cache / MODELS).iterdir())
+    assert len(models) == 4  # the platform and three teams
+    for path in models:
+        path.write_bytes(b"damaged")
     spec = loader.load_platform(root, cache)
     assert spec.teams_by_name == expected.teams_by_name
     assert spec == expected
+
+
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the loader reads."""
+    calls: list[str] = []
+    real = loader.read_spec_bytes
+
+    def spy(path: str) -> bytes:
+        calls.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(loader, "read_spec_bytes", spy)
+    return calls
+
+
+def test_files_whose_stat_is_unchanged_are_not_read(tmp_path: Path, read: list[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spec_cache, "RACY_NS", -10**18)  # trust even this instant's stats
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    first = loader.load_platform(root, cache)
+    assert sorted(read) == ["alpha.yaml", "beta.yaml", "gamma.yaml", "platform.yaml"]
+    assert loader.load_platform(root, cache) == first
+    assert len(read) == 4
+    gamma = root / "teams" / "gamma.yaml"
+    before = gamma.stat()
+    gamma.write_text(gamma.read_text().replace("cpu: '3'", "cpu: '5'"))
+    os.utime(gamma, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size and mtime
+    assert gamma.stat().st_size == before.st_size
+    spec = loader.load_platform(root, cache)
+    assert read[4:] == ["gamma.yaml"]  # the ctime changed
+    assert spec.quota_of("gamma", "dev").cpu == "5"
+
+
+def test_a_file_written_just_before_a_load_is_read_again(tmp_path: Path,
+                                                        read: list[str]) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    loader.load_platform(root, cache)
+    assert len(read) == 8  # written within RACY_NS of the save: not trusted
+
+
+def test_the_cache_keeps_only_what_the_last_load_used(tmp_path: Path) -> None:
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    (root / "teams" / "gamma.yaml").unlink()
+    write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
+    loader.load_platform(root, cache)
+    index = pickle.loads((cache / INDEX).read_bytes())
+    assert len(index["docs"]) == len(list((cache / MODELS).iterdir())) == 3
+    assert sorted(Path(p).name for p in index["paths"]) == [
+        "alpha.yaml", "beta.yaml", "platform.yaml"]
