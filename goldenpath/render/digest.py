@@ -29,9 +29,9 @@ from goldenpath.spec.resolve import PlatformSpec
 
 def team_digests(spec: PlatformSpec) -> dict[str, str]:
     """Team name -> its input digest, for every team of ``spec`` (from the teams' facts
-    and canonical JSON: no team model is needed)."""
+    and document digests: no team model is needed)."""
     common = hashlib.sha256(fingerprint.code_fingerprint().encode())
-    common.update(b"\0" + spec.canonical[""].encode())
+    common.update(b"\0" + spec.digests[""].encode())
     return {name: _team_digest(spec, name, common.copy()) for name in spec.team_names}
 
 
@@ -41,7 +41,7 @@ def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
         for other in sorted(set(spec.facts(name).allow_from_teams))
         if other in spec.entry
     }
-    for part in (spec.canonical[name], _canonical(peers)):
+    for part in (spec.digests[name], _canonical(peers)):
         digest.update(b"\0" + part.encode())
     return "sha256:" + digest.hexdigest()
 

@@ -215,9 +215,10 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
 
 
 def spec_digest(spec: PlatformSpec) -> str:
-    """sha256 of the canonical JSON list [platform, *teams]."""
-    docs = [spec.canonical[""], *(spec.canonical[name] for name in spec.team_names)]
-    text = "[" + ",".join(docs) + "]"
+    """sha256 of the document digests (sha256 of each canonical JSON) of the platform and
+    the teams, in that order, one per line."""
+    docs = [spec.digests[""], *(spec.digests[name] for name in spec.team_names)]
+    text = "".join(f"{doc}\n" for doc in docs)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -5,7 +5,7 @@ validation by pydantic is cheaper but not free. A file's validated model depends
 its bytes, the model class and the code (goldenpath's source and library versions: see
 :mod:`goldenpath.spec.fingerprint`), so that triple is the key: a hit is exactly what
 parsing and validating the file again would return. Kept for each key: the model's
-canonical JSON (what spec digests hash) and, for a team, its
+document digest (what the digests of the spec are made of) and, for a team, its
 :class:`~goldenpath.spec.teams.TeamFacts`, in one small index; the model itself in a file
 of its own, read only when something asks for it (an apply that renders one team of
 1,000 builds one model).
@@ -58,10 +58,10 @@ Signature = tuple[int, int, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A valid file seen before: its key, canonical JSON and facts (teams only)."""
+    """A valid file seen before: its key, document digest and facts (teams only)."""
 
     key: str
-    canonical: str
+    digest: str
     facts: TeamFacts | None
 
 
@@ -107,14 +107,9 @@ class SpecCache:
         return digest.hexdigest()
 
     @staticmethod
-    def platform_key(platform_json: str) -> str:
-        """What a team's check key takes of the platform (hashed once per load)."""
-        return hashlib.sha256(platform_json.encode()).hexdigest()
-
-    @staticmethod
-    def check_key(file_key: str, platform_key: str) -> str:
+    def check_key(file_key: str, platform_digest: str) -> str:
         """The key of a team file's passed cross-file checks under a platform."""
-        return hashlib.sha256(f"checked\0{file_key}\0{platform_key}".encode()).hexdigest()
+        return hashlib.sha256(f"checked\0{file_key}\0{platform_digest}".encode()).hexdigest()
 
     # --- files and documents ------------------------------------------------------------
 
@@ -138,13 +133,13 @@ class SpecCache:
         entry = self._docs.get(key)
         if entry is None:
             return None
-        canonical, facts = entry  # the index is this code's own (see ``open``)
+        digest, facts = entry  # the index is this code's own (see ``open``)
         self._used_docs[key] = entry
-        return Known(key, canonical, None if facts is None else TeamFacts(*facts))
+        return Known(key, digest, None if facts is None else TeamFacts(*facts))
 
-    def put(self, key: str, model: BaseModel, canonical: str,
+    def put(self, key: str, model: BaseModel, digest: str,
             facts: TeamFacts | None = None) -> None:
-        self._used_docs[key] = (canonical, None if facts is None else facts.as_tuple())
+        self._used_docs[key] = (digest, None if facts is None else facts.as_tuple())
         self._new_models[key] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         self._changed = True
 

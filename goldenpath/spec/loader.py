@@ -26,7 +26,7 @@ from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.spec import crossref
 from goldenpath.spec.cache import Known, SpecCache
 from goldenpath.spec.models import Platform, Team
-from goldenpath.spec.resolve import PlatformSpec, canonical_json
+from goldenpath.spec.resolve import PlatformSpec, document_digest
 from goldenpath.spec.teams import TeamEntry, TeamFacts
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping, read_spec_bytes
 
@@ -75,10 +75,9 @@ def _load(root: Path, cache: SpecCache) -> PlatformSpec:
     sources["platform"] = str(platform_file)
     issues.extend(crossref.platform_issues(platform, str(platform_file)))
     spec = PlatformSpec(platform, tuple(entry for entry, _ in teams), sources,
-                        loaded.canonical)
-    platform_key = cache.platform_key(loaded.canonical)
+                        loaded.digest)
     for entry, key in teams:
-        issues.extend(_team_issues(spec, entry, cache.check_key(key, platform_key), cache))
+        issues.extend(_team_issues(spec, entry, cache.check_key(key, loaded.digest), cache))
     issues.extend(crossref.global_issues(spec))
     if issues:
         raise SpecError(issues)
@@ -150,7 +149,7 @@ def _load_teams(directory: Path, issues: list[SpecIssue],
             )
             continue
         sources[name] = path
-        teams.append((TeamEntry(loaded.facts, loaded.canonical, load=loaded.load,
+        teams.append((TeamEntry(loaded.facts, loaded.digest, load=loaded.load,
                                 model=loaded.built), loaded.key))
     teams.sort(key=lambda pair: pair[0].name)
     return teams, sources
@@ -167,11 +166,11 @@ def _names(directory: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """A valid file: its cache key, canonical JSON, team facts, and its model (``built``
+    """A valid file: its cache key, document digest, team facts, and its model (``built``
     when it was just parsed, else built by ``load`` on demand)."""
 
     key: str
-    canonical: str
+    digest: str
     facts: TeamFacts | None
     load: Callable[[], Any]
     built: Any = None
@@ -197,7 +196,7 @@ def _load_file(path: str, model: type[_M], issues: list[SpecIssue],
     except (YamlProblem, OSError) as err:
         issues.append(SpecIssue(path, "", str(err)))
         return None
-    return _Loaded(known.key, known.canonical, known.facts,
+    return _Loaded(known.key, known.digest, known.facts,
                    _from_cache(cache, known.key, model, path))
 
 
@@ -212,11 +211,11 @@ def _parse(path: str, raw: bytes, key: str, model: type[_M], *, issues: list[Spe
     found = _validate(data, model, path, issues)
     if found is None:
         return None
-    canonical = canonical_json(found)
+    digest = document_digest(found)
     facts = TeamFacts.of(found) if isinstance(found, Team) else None
-    cache.put(key, found, canonical, facts)
+    cache.put(key, found, digest, facts)
     cache.seen(path, key)
-    return _Loaded(key, canonical, facts, lambda: found, found)
+    return _Loaded(key, digest, facts, lambda: found, found)
 
 
 def _from_cache(cache: SpecCache, key: str, model: type[_M], path: str) -> Callable[[], _M]:

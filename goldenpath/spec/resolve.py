@@ -8,6 +8,7 @@ renderers and guardrails cannot disagree about them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,9 +48,14 @@ RESERVED_PREFIXES = ("kube-",)
 
 
 def canonical_json(doc: BaseModel) -> str:
-    """A document's canonical JSON (what spec digests hash)."""
+    """A document's canonical JSON: sorted keys, no spaces, field names as in the files."""
     return json.dumps(doc.model_dump(mode="json", by_alias=True), sort_keys=True,
                       separators=(",", ":"))
+
+
+def document_digest(doc: BaseModel) -> str:
+    """sha256 of a document's canonical JSON: what the digests of the spec are made of."""
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()
 
 
 def namespace_name(team: str, environment: str) -> str:
@@ -107,25 +113,25 @@ def _set_after(layers: tuple[QuotaSpec, ...], limit: str, request: str) -> bool:
 class PlatformSpec:
     """A validated platform: the Platform object and its Teams, sorted by name.
 
-    Each team is a :class:`~goldenpath.spec.teams.TeamEntry`: its facts and canonical JSON
+    Each team is a :class:`~goldenpath.spec.teams.TeamEntry`: its facts and document digest
     are always at hand, its model is built when first asked for. Code that needs every
     team's model reads ``teams``; code that runs on every apply whatever changed (cross-team
     rules, cluster-level objects, digests, the capacity guardrail) reads ``team_names``,
-    ``facts``, ``canonical`` and ``quota_of``, so unchanged teams' models are never built.
+    ``facts``, ``digests`` and ``quota_of``, so unchanged teams' models are never built.
     """
 
     platform: Platform
     entries: tuple[TeamEntry, ...] = ()
     #: where each spec came from (``platform`` or a team name -> file path), for messages
     sources: dict[str, str] = field(default_factory=dict, compare=False)
-    #: the platform's canonical JSON when already known (the loader caches it)
-    platform_json: str = field(default="", compare=False, repr=False)
+    #: the platform's document digest when already known (the loader caches it)
+    platform_digest: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def of(cls, platform: Platform, teams: Iterable[Team],
            sources: dict[str, str] | None = None) -> PlatformSpec:
         """A spec of already-built models (sorted here by name)."""
-        entries = [TeamEntry(TeamFacts.of(t), canonical_json(t), model=t) for t in teams]
+        entries = [TeamEntry(TeamFacts.of(t), document_digest(t), model=t) for t in teams]
         return cls(platform, tuple(sorted(entries, key=lambda e: e.name)), sources or {})
 
     @property
@@ -176,14 +182,14 @@ class PlatformSpec:
         check when apply renders only those teams."""
         keep = set(names)
         return PlatformSpec(self.platform, tuple(e for e in self.entries if e.name in keep),
-                            self.sources, self.platform_json)
+                            self.sources, self.platform_digest)
 
     @cached_property
-    def canonical(self) -> dict[str, str]:
-        """Canonical JSON of each document, ``""`` for the platform and a team's name for
-        its spec: what digests of the spec hash."""
-        platform = self.platform_json or canonical_json(self.platform)
-        return {"": platform, **{entry.name: entry.canonical for entry in self.entries}}
+    def digests(self) -> dict[str, str]:
+        """Each document's digest (:func:`document_digest`): ``""`` for the platform, a
+        team's name for its spec. What the input digests and the Spec-Digest are made of."""
+        platform = self.platform_digest or document_digest(self.platform)
+        return {"": platform, **{entry.name: entry.digest for entry in self.entries}}
 
     def quota(self, team: Team, environment: str) -> ResolvedQuota:
         """The team's quota in the environment; computed once per team and environment

@@ -44,21 +44,21 @@ class TeamFacts:
 
 
 class TeamEntry:
-    """One team of a platform: its facts, its canonical JSON, and its model, built by
+    """One team of a platform: its facts, the digest of its canonical JSON, and its model, built by
     ``load`` the first time it is asked for unless given.
 
     ``quotas`` may hold the team's resolved quota per environment, known from an earlier
     load of the same file under the same platform (the loader's check cache)."""
 
-    __slots__ = ("_load", "_model", "canonical", "facts", "quotas")
+    __slots__ = ("_load", "_model", "digest", "facts", "quotas")
 
-    def __init__(self, facts: TeamFacts, canonical: str, *, model: Team | None = None,
+    def __init__(self, facts: TeamFacts, digest: str, *, model: Team | None = None,
                  load: Callable[[], Team] | None = None,
                  quotas: dict[str, ResolvedQuota] | None = None) -> None:
         if model is None and load is None:
             raise ValueError("a TeamEntry needs its model or a way to load it")
         self.facts = facts
-        self.canonical = canonical
+        self.digest = digest
         self.quotas = quotas or {}
         self._load = load
         self._model = model
@@ -82,10 +82,10 @@ class TeamEntry:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TeamEntry):
             return NotImplemented
-        return self.facts == other.facts and self.canonical == other.canonical
+        return self.facts == other.facts and self.digest == other.digest
 
     def __hash__(self) -> int:
-        return hash((self.facts, self.canonical))
+        return hash((self.facts, self.digest))
 
     def __repr__(self) -> str:
         return f"TeamEntry({self.name!r})"

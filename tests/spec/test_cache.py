@@ -4,6 +4,7 @@ checks under the same platform are not checked again, and a damaged cache is ign
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from goldenpath.render import render_teams
 from goldenpath.spec import PlatformSpec, Team, crossref, loader
 from goldenpath.spec import cache as spec_cache
 from goldenpath.spec.cache import INDEX, MODELS
-from goldenpath.spec.resolve import canonical_json
+from goldenpath.spec.resolve import canonical_json, document_digest
 from tests.factories import platform_doc, team_doc, write_platform
 
 
@@ -64,16 +65,18 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     assert loader.load_platform(root, cache) == expected
 
 
-def test_cached_canonical_json_is_what_dumping_the_models_gives(tmp_path: Path) -> None:
+def test_cached_digests_are_what_dumping_the_models_gives(tmp_path: Path) -> None:
     root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha"), team_doc("beta")])
     cache = tmp_path / "cache"
     loader.load_platform(root, cache)
     cached = loader.load_platform(root, cache)
     fresh = loader.load_platform(root)
-    assert cached.platform_json
-    assert cached.canonical == fresh.canonical == {
-        key: canonical_json(doc) for key, doc in
-        {"": fresh.platform, **fresh.teams_by_name}.items()}
+    assert cached.platform_digest
+    expected = {key: document_digest(doc) for key, doc in
+                {"": fresh.platform, **fresh.teams_by_name}.items()}
+    assert cached.digests == fresh.digests == expected
+    assert expected["alpha"] == hashlib.sha256(
+        canonical_json(fresh.team("alpha")).encode()).hexdigest()
 
 
 @pytest.fixture
