@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import pickle
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,7 @@ INDEX = "spec-index.pickle"
 MODELS = "models"
 #: A stat signature this close to the save (or after it) is re-read next time.
 RACY_NS = 2_000_000_000
-_FORMAT = 1
+_FORMAT = 2
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
                IndexError, TypeError, ValueError)
 Signature = tuple[int, int, int, int, int]
@@ -166,16 +168,18 @@ class SpecCache:
 
     # --- passed checks -------------------------------------------------------------------
 
-    def get_quotas(self, key: str) -> dict[str, ResolvedQuota] | None:
-        """The resolved quotas stored under a check key, or None."""
+    def get_quotas(self, key: str) -> Callable[[], dict[str, ResolvedQuota]] | None:
+        """What reads the resolved quotas stored under a check key, or None."""
         entry = self._checked.get(key)
         if entry is None:
             return None
         self._used_checked[key] = entry
-        return {env: ResolvedQuota(*values) for env, values in entry}
+        return lambda: {env: ResolvedQuota(*values) for env, values in marshal.loads(entry)}
 
     def put_quotas(self, key: str, quotas: dict[str, ResolvedQuota]) -> None:
-        self._used_checked[key] = tuple((env, tuple(q)) for env, q in quotas.items())
+        # one marshalled string per team, not a thousand tuples of eleven for pickle
+        self._used_checked[key] = marshal.dumps(tuple((env, tuple(q))
+                                                      for env, q in quotas.items()))
         self._changed = True
 
     # --- saving --------------------------------------------------------------------------

@@ -90,14 +90,14 @@ def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str,
     platform (``key``) is not checked again (only which teams exist can have changed,
     checked here from the facts); its resolved quotas come from that check."""
     file = spec.sources[entry.name]
-    quotas = cache.get_quotas(key)
-    if quotas is None:
+    known = cache.get_quotas(key)
+    if known is None:
         found = list(crossref.team_issues(spec, entry.model, file))
         if not found:
             cache.put_quotas(key, {env: spec.quota_of(entry.name, env)
                                    for env in entry.facts.environments})
     else:
-        entry.quotas.update(quotas)
+        entry.known_quotas(known)
         found = []
     found.extend(crossref.peer_issues(spec, entry.facts, file))
     return found

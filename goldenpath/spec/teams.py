@@ -44,24 +44,36 @@ class TeamFacts:
 
 
 class TeamEntry:
-    """One team of a platform: its facts, the digest of its canonical JSON, and its model, built by
-    ``load`` the first time it is asked for unless given.
+    """One team of a platform: its facts, the digest of its canonical JSON, and its
+    model, built by ``load`` the first time it is asked for unless given.
 
-    ``quotas`` may hold the team's resolved quota per environment, known from an earlier
-    load of the same file under the same platform (the loader's check cache)."""
+    ``quotas`` holds the team's resolved quota per environment as far as known: resolved
+    in this process, or (``known_quotas``) from an earlier load of the same file under
+    the same platform (the loader's check cache), read only when first asked for."""
 
-    __slots__ = ("_load", "_model", "digest", "facts", "quotas")
+    __slots__ = ("_known", "_load", "_model", "_quotas", "digest", "facts")
 
     def __init__(self, facts: TeamFacts, digest: str, *, model: Team | None = None,
-                 load: Callable[[], Team] | None = None,
-                 quotas: dict[str, ResolvedQuota] | None = None) -> None:
+                 load: Callable[[], Team] | None = None) -> None:
         if model is None and load is None:
             raise ValueError("a TeamEntry needs its model or a way to load it")
         self.facts = facts
         self.digest = digest
-        self.quotas = quotas or {}
         self._load = load
         self._model = model
+        self._quotas: dict[str, ResolvedQuota] | None = {}
+        self._known: Callable[[], dict[str, ResolvedQuota]] | None = None
+
+    @property
+    def quotas(self) -> dict[str, ResolvedQuota]:
+        if self._quotas is None:
+            assert self._known is not None  # set together by known_quotas
+            self._quotas, self._known = self._known(), None
+        return self._quotas
+
+    def known_quotas(self, read: Callable[[], dict[str, ResolvedQuota]]) -> None:
+        """The quotas an earlier load resolved, to be read by ``read`` when needed."""
+        self._quotas, self._known = None, read
 
     @property
     def name(self) -> str:
