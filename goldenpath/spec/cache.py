@@ -142,7 +142,8 @@ class SpecCache:
     def put(self, key: str, model: BaseModel, digest: str,
             facts: TeamFacts | None = None) -> None:
         self._used_docs[key] = (digest, None if facts is None else facts.as_tuple())
-        self._new_models[key] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._dir is not None:  # nowhere to keep it: the caller holds the model anyway
+            self._new_models[key] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         self._changed = True
 
     def seen(self, path: str, key: str) -> None:
