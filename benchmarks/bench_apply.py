@@ -8,11 +8,13 @@ For each size, in one process, with real git (a bare remote in a temporary direc
            each run alternating between two quota values so every run makes a commit.
 The change time is the wall time of ``gitops.apply`` (load, fetch, render and check what
 changed, commit, push). Separately, and not part of that time, the same run measures
-loading the spec alone (``load_platform`` with apply's model cache), the part of every
+loading the spec alone (``load_platform`` with apply's spec cache), the part of every
 apply that reads every team's file. Also checks that the change commit touches only that
-team's files.
+team's files. With ``--capacity`` both clusters declare a capacity (large enough), so the
+capacity guardrail sums every team's quota on each apply.
 
     .venv/bin/python benchmarks/bench_apply.py [--large 1000] [--small 10] [--repeat 3]
+                                               [--capacity]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
 from goldenpath.spec import load_platform
-from tests.factories import generated_platform
+from tests.factories import generated_platform, platform_doc
 
 
 def _quota(root: Path, team: str, cpu: str) -> None:
@@ -48,8 +51,16 @@ def _changed_paths(remote: Path) -> list[str]:
     return out.split()
 
 
-def measure(teams: int, repeat: int, work: Path) -> dict[str, float]:
-    root = generated_platform(work / f"platform-{teams}", teams)
+def _platform(capacity: bool) -> dict[str, Any]:
+    doc = platform_doc()
+    if capacity:
+        for cluster in doc["spec"]["clusters"]:
+            cluster["capacity"] = {"cpu": "1000000", "memory": "10000Ti"}
+    return doc
+
+
+def measure(teams: int, repeat: int, work: Path, capacity: bool) -> dict[str, float]:
+    root = generated_platform(work / f"platform-{teams}", teams, platform=_platform(capacity))
     remote = work / f"remote-{teams}.git"
     subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
     settings = Settings(state_dir=work / f"state-{teams}")
@@ -79,10 +90,12 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1000)
     parser.add_argument("--small", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--capacity", action="store_true",
+                        help="declare cluster capacities (the capacity guardrail runs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="goldenpath-bench-apply-") as tmp:
-        small = measure(args.small, args.repeat, Path(tmp))
-        large = measure(args.large, args.repeat, Path(tmp))
+        small = measure(args.small, args.repeat, Path(tmp), args.capacity)
+        large = measure(args.large, args.repeat, Path(tmp), args.capacity)
     for name, m in ((f"{args.small} teams", small), (f"{args.large} teams", large)):
         print(f"{name:>11}: first apply {m['first']:7.2f}s | one-team change "
               f"{m['change']:6.2f}s, {int(m['files'])} files in the commit | "

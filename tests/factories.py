@@ -99,8 +99,10 @@ def write_platform(root: Path, platform: dict[str, Any], teams: list[dict[str, A
     return root
 
 
-def generated_platform(root: Path, teams: int, services: int = 4) -> Path:
-    """A synthetic platform of ``teams`` teams x 3 environments x ``services`` services."""
+def generated_platform(root: Path, teams: int, services: int = 4,
+                       platform: dict[str, Any] | None = None) -> Path:
+    """A synthetic platform of ``teams`` teams x 3 environments x ``services`` services
+    (on ``platform``, by default ``platform_doc()``)."""
     docs = []
     for i in range(teams):
         name = f"team-{i:04d}"
@@ -128,4 +130,4 @@ def generated_platform(root: Path, teams: int, services: int = 4) -> Path:
                 },
             )
         )
-    return write_platform(root, platform_doc(), docs)
+    return write_platform(root, platform or platform_doc(), docs)
