@@ -1,46 +1,59 @@
-"""The base a change is computed on: every path's blob id in a commit and goldenpath's
-ownership records there (:class:`~goldenpath.gitops.tree.BaseTree`).
+"""The base a change is computed on: what a commit holds, as a
+:class:`~goldenpath.gitops.tree.BaseTree` (ownership records, drift, unowned files).
 
 Reading it from scratch lists the whole tree and reads every ownership manifest: in a
-repository of 1,000 teams that is most of a one-team apply. But a commit never changes,
-so the analysis of one commit, kept beside the cache repository, turns into the
-analysis of a later one through ``git diff-tree`` (which reads only the trees that
-differ) and a re-read of the manifests that changed. The result is exactly what reading
-from scratch gives; a missing, damaged or foreign cache is simply read from scratch and
-saved again. The saved analysis is moved forward (saved again) only when it falls more
-than a few hundred paths behind, so most applies only load it.
+repository of 1,000 teams (117,000 files) that alone is several times a one-team apply.
+But a commit never changes, so the analysis of one commit is kept beside the cache
+repository and turned into the analysis of a later one with ``git diff-tree`` (which
+reads only the trees that differ), re-reading only the manifests that changed. The result
+is exactly what reading from scratch gives; a missing, damaged or foreign file is simply
+read from scratch and saved again.
+
+The saved analysis is a header (each unit's fingerprint and input digest, the drift, the
+unowned files: small) followed by each unit's path -> blob map on its own, read only when
+that unit is used, so a one-team change reads the header and a few units, not 117,000
+paths. Moving it forward costs what changed: the units whose manifests changed are
+compared with the tree on their own paths; only a changed path that no changed unit owns
+(a hand edit, someone's own file) or a path a unit gave up makes it read every unit. It is
+saved again only when it falls more than a few hundred paths behind.
 """
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
+import struct
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from goldenpath.errors import GitError
 from goldenpath.gitops import ownership
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import Workspace
-from goldenpath.gitops.tree import BaseTree
+from goldenpath.gitops.tree import BaseTree, LazyBlobs
 from goldenpath.spec import fingerprint
 
-FILE = "goldenpath-base.pickle"
+FILE = "goldenpath-base.pack"
 #: Beyond this many changed paths since the saved commit, save the analysis of the new one.
 SAVE_AFTER = 200
+_MAGIC = b"goldenpath-base 2\n"
+_LENGTH = struct.Struct("<Q")
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-               IndexError, TypeError, ValueError)
-Saved = tuple[str, str, dict[str, str], dict[str, tuple[str, str, dict[str, str]]]]
+               IndexError, TypeError, ValueError, struct.error)
+Drift = dict[tuple[str, str], str | None]
 
 
 def read(ws: Workspace, head: str | None) -> BaseTree:
     """The base at ``head`` (empty when the branch does not exist yet)."""
     if head is None:
         return BaseTree.empty()
-    saved = _load(ws.path / FILE)
+    saved = _Pack.open(ws.path / FILE)
     if saved is not None:
         try:
-            changed = ws.diff_tree(saved[1], head)
+            changed = ws.diff_tree(saved.head, head)
         except GitError:  # the saved commit is gone (history rewritten and pruned)
             changed = None
         if changed is not None:
@@ -57,7 +70,7 @@ def _from_scratch(ws: Workspace, head: str) -> BaseTree:
     blobs = ws.tree(head)
     manifests = {unit: blobs[path] for path in blobs
                  if (unit := ownership.unit_of_manifest(path)) is not None}
-    return BaseTree(blobs, _records(ws, manifests))
+    return BaseTree.of(blobs, _records(ws, manifests))
 
 
 def _records(ws: Workspace, manifests: dict[str, str]) -> dict[str, UnitState]:
@@ -65,40 +78,162 @@ def _records(ws: Workspace, manifests: dict[str, str]) -> dict[str, UnitState]:
     return {unit: ownership.parse_manifest(contents[blob]) for unit, blob in manifests.items()}
 
 
-def _advance(ws: Workspace, saved: Saved, changed: dict[str, str | None]) -> BaseTree:
-    """The saved analysis moved to a later commit by the paths that changed since."""
-    _, _, blobs, recorded = saved
-    records = {unit: UnitState(fp, files, inputs=inputs)
-               for unit, (fp, inputs, files) in recorded.items()}
-    manifests: dict[str, str] = {}
-    for path, blob in changed.items():
-        unit = ownership.unit_of_manifest(path)
-        if blob is None:
-            blobs.pop(path, None)
-            if unit is not None:
-                records.pop(unit, None)
-        else:
-            blobs[path] = blob
-            if unit is not None:
-                manifests[unit] = blob
-    records.update(_records(ws, manifests))
-    return BaseTree(blobs, records)
+class _Pack:
+    """A saved analysis: its header, and its units' path maps read on demand from the
+    open file (which stays readable if a newer analysis replaces it meanwhile)."""
 
+    def __init__(self, file: BinaryIO, header: tuple[Any, ...], data_at: int) -> None:
+        self._file = file
+        self.head: str = header[1]
+        #: unit -> (fingerprint, input digest, offset and size of its path map)
+        self.units: dict[str, tuple[str, str, int, int]] = header[2]
+        self.drift: Drift = header[3]
+        self.unowned: dict[str, str] = header[4]
+        self._data_at = data_at
 
-def _load(path: Path) -> Saved | None:
-    try:
-        saved = pickle.loads(path.read_bytes())
-    except _UNREADABLE:
-        return None
-    ok = isinstance(saved, tuple) and len(saved) == 4 and saved[0] == fingerprint.code_fingerprint()
-    return saved if ok else None
+    @classmethod
+    def open(cls, path: Path) -> _Pack | None:
+        try:
+            file = path.open("rb")
+        except OSError:
+            return None
+        try:
+            if file.read(len(_MAGIC)) != _MAGIC:
+                raise ValueError("not a saved analysis")
+            (length,) = _LENGTH.unpack(file.read(_LENGTH.size))
+            header = pickle.loads(file.read(length))
+            if not (isinstance(header, tuple) and len(header) == 5
+                    and header[0] == fingerprint.code_fingerprint()):
+                raise ValueError("saved by another goldenpath")
+        except _UNREADABLE:
+            file.close()
+            return None
+        return cls(file, header, len(_MAGIC) + _LENGTH.size + length)
+
+    def records(self) -> dict[str, UnitState]:
+        return {unit: UnitState(fp, LazyBlobs(self._reader(at, size)), inputs=inputs)
+                for unit, (fp, inputs, at, size) in self.units.items()}
+
+    def _reader(self, at: int, size: int) -> Callable[[], dict[str, str]]:
+        def read() -> dict[str, str]:
+            self._file.seek(self._data_at + at)
+            blobs: dict[str, str] = marshal.loads(self._file.read(size))
+            return blobs
+        return read
 
 
 def _save(path: Path, head: str, base: BaseTree) -> None:
-    recorded = {unit: (r.fingerprint, r.inputs, r.blobs) for unit, r in base.records.items()}
-    data = pickle.dumps((fingerprint.code_fingerprint(), head, base.blobs, recorded),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    units: dict[str, tuple[str, str, int, int]] = {}
+    chunks: list[bytes] = []
+    at = 0
+    for unit, record in base.records.items():
+        chunk = marshal.dumps(dict(record.blobs))
+        units[unit] = (record.fingerprint, record.inputs, at, len(chunk))
+        chunks.append(chunk)
+        at += len(chunk)
+    header = pickle.dumps((fingerprint.code_fingerprint(), head, units, base.drift_entries,
+                           base.unowned), protocol=pickle.HIGHEST_PROTOCOL)
     fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=path.parent)
     with os.fdopen(fd, "wb") as out:
-        out.write(data)
+        out.write(_MAGIC + _LENGTH.pack(len(header)) + header)
+        out.writelines(chunks)
     os.replace(tmp, path)
+
+
+def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> BaseTree:
+    """The saved analysis moved to a later commit by the paths that changed since."""
+    before = saved.records()
+    records = dict(before)
+    manifests: dict[str, str] = {}
+    touched: set[str] = set()
+    for path, blob in changed.items():
+        unit = ownership.unit_of_manifest(path)
+        if unit is None:
+            continue
+        touched.add(unit)
+        if blob is None:
+            records.pop(unit, None)
+        else:
+            manifests[unit] = blob
+    records.update(_records(ws, manifests))
+    return _Advance(saved, before, records, touched, changed).tree()
+
+
+class _Advance:
+    """The drift and unowned files at the new commit, from those at the saved one."""
+
+    def __init__(self, saved: _Pack, before: dict[str, UnitState],
+                 records: dict[str, UnitState], touched: set[str],
+                 changed: dict[str, str | None]) -> None:
+        self._saved, self._before, self._records = saved, before, records
+        self._touched, self._changed = touched, changed
+        self._drift_before = {p: current for (_, p), current in saved.drift.items()}
+        #: paths that had drifted at the saved commit for a unit the change did not touch
+        self._untouched_drift = {p for (u, p) in saved.drift if u not in touched}
+        self._claims_before: dict[str, str] | None = None
+
+    def tree(self) -> BaseTree:
+        changed, touched = self._changed, self._touched
+        drift: Drift = {key: current for key, current in self._saved.drift.items()
+                        if key[0] not in touched and key[1] not in changed}
+        unowned = dict(self._saved.unowned)
+        claimed: set[str] = set()  # by the touched units, now
+        for unit in touched & self._records.keys():
+            for path, blob in self._records[unit].blobs.items():
+                claimed.add(path)
+                unowned.pop(path, None)
+                current = self._now(path, unit)
+                if current != blob:
+                    drift[unit, path] = current
+        # Changed paths no touched unit owns: another unit's, edited by hand, or nobody's.
+        rest = [p for p in changed if ownership.unit_of_manifest(p) is None
+                and (p not in claimed or p in self._untouched_drift)]
+        # Paths a touched unit owned and gave up, still in the tree: somebody's or nobody's.
+        given_up = [p for unit in touched & self._before.keys()
+                    for p in self._before[unit].blobs
+                    if p not in claimed and p not in changed and self._now(p, unit) is not None]
+        owners = self._untouched_owners() if rest or given_up else {}
+        for path in [*rest, *given_up]:
+            current = self._now(path, None)
+            for unit in owners.get(path, ()):
+                if current != self._records[unit].blobs[path]:
+                    drift[unit, path] = current
+            if path in owners or path in claimed or current is None:
+                unowned.pop(path, None)
+            else:
+                unowned[path] = current
+        for path, new in changed.items():  # the manifests: never owned by a record
+            if ownership.unit_of_manifest(path) is not None:
+                if new is None:
+                    unowned.pop(path, None)
+                else:
+                    unowned[path] = new
+        return BaseTree(self._records, drift, unowned)
+
+    def _now(self, path: str, unit: str | None) -> str | None:
+        """The blob at ``path`` in the new commit (None: no such file)."""
+        if path in self._changed:
+            return self._changed[path]
+        return self._then(path, unit)
+
+    def _then(self, path: str, unit: str | None) -> str | None:
+        """The blob at ``path`` in the saved commit; ``unit`` likely owned it then."""
+        if path in self._drift_before:
+            return self._drift_before[path]
+        if path in self._saved.unowned:
+            return self._saved.unowned[path]
+        old = self._before.get(unit) if unit is not None else None
+        if old is not None and path in old.blobs:
+            return old.blobs[path]
+        if self._claims_before is None:  # owned by another unit then: read every unit
+            self._claims_before = {p: b for r in self._before.values() for p, b in r.blobs.items()}
+        return self._claims_before.get(path)
+
+    def _untouched_owners(self) -> dict[str, list[str]]:
+        """path -> the units not touched by the change that own it (reads every unit)."""
+        owners: dict[str, list[str]] = {}
+        for unit, record in self._records.items():
+            if unit not in self._touched:
+                for path in record.blobs:
+                    owners.setdefault(path, []).append(unit)
+        return owners

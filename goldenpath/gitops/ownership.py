@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from goldenpath.render.bundle import Resource
@@ -67,7 +67,8 @@ class UnitState:
     """The files of one unit: path -> blob id, and the bytes of those not yet in git."""
 
     fingerprint: str
-    blobs: dict[str, str]
+    #: path -> blob id; a Mapping, as a record of the base may read it only when used
+    blobs: Mapping[str, str]
     contents: dict[str, bytes] = field(default_factory=dict, compare=False)
     #: path -> (kind, namespace/name) of the object in it, for summaries without parsing
     names: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
@@ -110,5 +111,7 @@ def parse_manifest(content: bytes) -> UnitState:
     text = content.decode("utf-8", "replace")
     fields = {"fingerprint": "", "inputs": ""}
     fields.update(_FIELD.findall(text))
-    blobs = {path: blob for blob, path in _ENTRY.findall(text)}
+    # A manifest never lists a manifest (the base analysis relies on it): drop any such line.
+    blobs = {path: blob for blob, path in _ENTRY.findall(text)
+             if not path.startswith(OWNED_DIR + "/")}
     return UnitState(fields["fingerprint"], blobs, inputs=fields["inputs"])

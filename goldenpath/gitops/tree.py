@@ -13,8 +13,10 @@ team is kept, and the same unit changed by both is a Conflict, never a silent ov
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from goldenpath.errors import Conflict
 from goldenpath.gitops import layout, ownership
@@ -32,44 +34,183 @@ class Drift:
     current: str | None  # None: deleted by hand
 
 
-@dataclass(frozen=True)
 class BaseTree:
-    """What a commit holds: every path's blob id and goldenpath's ownership records."""
+    """What a commit holds: every path's blob id and goldenpath's ownership records.
 
-    blobs: dict[str, str]
-    records: dict[str, UnitState]
+    Kept in the form apply needs it in, so that a one-team change never walks the whole
+    tree: ``records`` (unit -> UnitState, whose path -> blob maps may be read only when
+    first used, see :mod:`goldenpath.gitops.base`), the ``drift`` (owned files whose
+    content is not what goldenpath recorded, or which are gone) and the ``unowned`` paths
+    with their blob ids (files goldenpath does not own, the ownership manifests
+    included). Every other path of the tree is owned, intact, and has its record's blob.
+    ``blobs`` is that tree as a mapping: a path of a record already read is answered at
+    once; any other path reads every record, once (a change that adds files).
+    """
+
+    def __init__(self, records: dict[str, UnitState], drift: dict[tuple[str, str], str | None],
+                 unowned: dict[str, str]) -> None:
+        self.records = records
+        #: (unit, path) -> the blob in the tree (None: deleted) of each drifted file
+        self._drift = drift
+        self._unowned = unowned
+        self._drift_by_path = {path: current for (_, path), current in drift.items()}
+        #: path -> recorded blob, from every record read so far (``claim``)
+        self._claims: dict[str, str] = {}
+        self._complete = False
+        for record in records.values():
+            if isinstance(record.blobs, LazyBlobs):
+                record.blobs.bind(self)
+            else:
+                self._claims.update(record.blobs)
+        self.blobs: Mapping[str, str] = _TreeBlobs(self)
 
     @classmethod
     def empty(cls) -> BaseTree:
-        return cls({}, {})
+        return cls({}, {}, {})
+
+    @classmethod
+    def of(cls, blobs: dict[str, str], records: dict[str, UnitState]) -> BaseTree:
+        """The analysis of a whole tree (path -> blob) and its ownership records."""
+        drift = {(unit, path): blobs.get(path) for unit, record in records.items()
+                 for path, blob in record.blobs.items() if blobs.get(path) != blob}
+        claimed = {path for record in records.values() for path in record.blobs}
+        return cls(records, drift, {p: b for p, b in blobs.items() if p not in claimed})
+
+    def claim(self, blobs: Mapping[str, str]) -> None:
+        """A record's paths were read (called by LazyBlobs)."""
+        self._claims.update(blobs)
+
+    def blob(self, path: str) -> str | None:
+        """The blob id at ``path`` in the tree, or None when the tree has no such file."""
+        if path in self._drift_by_path:
+            return self._drift_by_path[path]
+        found = self._unowned.get(path) or self._claims.get(path)
+        if found is None and not self._complete:
+            self._read_every_record()
+            found = self._claims.get(path)
+        return found
+
+    def _read_every_record(self) -> None:
+        for record in self.records.values():
+            self._claims.update(record.blobs)
+        self._complete = True
+
+    def all_blobs(self) -> dict[str, str]:
+        """path -> blob of every file in the tree (reads every record)."""
+        self._read_every_record()
+        tree = {**self._claims, **self._unowned}
+        for path, current in self._drift_by_path.items():
+            if current is None:
+                tree.pop(path, None)
+            else:
+                tree[path] = current
+        return tree
+
+    @property
+    def unowned(self) -> dict[str, str]:
+        """Path -> blob of every file goldenpath does not own (manifests included)."""
+        return self._unowned
+
+    @property
+    def drift_entries(self) -> dict[tuple[str, str], str | None]:
+        """(unit, path) -> blob in the tree (None: deleted) of every drifted file."""
+        return self._drift
 
     @cached_property
     def owned(self) -> frozenset[str]:
         """Every path goldenpath owns; built only when a write lands on an existing path
         that the writing unit did not own before."""
+        self._read_every_record()
         paths = {p for record in self.records.values() for p in record.blobs}
         return frozenset(paths | {ownership.manifest_path(u) for u in self.records})
 
     @cached_property
     def drift(self) -> list[Drift]:
         """Owned files whose content is not what goldenpath recorded, sorted by path."""
-        found = [
-            Drift(path, blob, self.blobs.get(path))
-            for record in self.records.values()
-            for path, blob in record.blobs.items()
-            if self.blobs.get(path) != blob
-        ]
+        found = [Drift(path, self.records[unit].blobs[path], current)
+                 for (unit, path), current in self._drift.items()]
         return sorted(found, key=lambda d: d.path)
 
     @cached_property
-    def drifted_paths(self) -> frozenset[str]:
-        return frozenset(d.path for d in self.drift)
+    def drifted_units(self) -> frozenset[str]:
+        return frozenset(unit for unit, _ in self._drift)
 
-    def intact(self, record: UnitState) -> bool:
-        """No file of ``record`` was edited or deleted by hand."""
-        if not self.drifted_paths:  # the common case: one look at the whole tree, once
-            return True
-        return self.drifted_paths.isdisjoint(record.blobs)
+    def intact(self, unit: str) -> bool:
+        """No file of ``unit`` was edited or deleted by hand."""
+        return unit not in self.drifted_units
+
+
+class LazyBlobs(Mapping[str, str]):
+    """A record's path -> blob map, read by ``read`` when first used; tells ``tree``
+    (``BaseTree.claim``) once it is."""
+
+    __slots__ = ("_data", "_read", "_trees")
+
+    def __init__(self, read: Callable[[], dict[str, str]]) -> None:
+        self._read: Callable[[], dict[str, str]] | None = read
+        self._data: dict[str, str] = {}
+        self._trees: list[BaseTree] = []
+
+    def bind(self, tree: BaseTree) -> None:
+        """Tell ``tree`` the paths, now if they were read, else when they are."""
+        if self._read is None:
+            tree.claim(self._data)
+        else:
+            self._trees.append(tree)
+
+    @property
+    def data(self) -> dict[str, str]:
+        if self._read is not None:
+            self._data, self._read = self._read(), None
+            for tree in self._trees:
+                tree.claim(self._data)
+            self._trees.clear()
+        return self._data
+
+    def __getitem__(self, path: str) -> str:
+        return self.data[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.data
+
+    def __eq__(self, other: object) -> bool:
+        return self.data == (other.data if isinstance(other, LazyBlobs) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _TreeBlobs(Mapping[str, str]):
+    """``BaseTree.blobs``: the tree as path -> blob, answered by ``BaseTree.blob``."""
+
+    __slots__ = ("_tree",)
+
+    def __init__(self, tree: BaseTree) -> None:
+        self._tree = tree
+
+    def __getitem__(self, path: str) -> str:
+        found = self._tree.blob(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def get(self, path: str, default: Any = None) -> Any:  # one lookup, not two
+        found = self._tree.blob(path)
+        return default if found is None else found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._tree.blob(path) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tree.all_blobs())
+
+    def __len__(self) -> int:
+        return len(self._tree.all_blobs())
 
 
 @dataclass
@@ -93,7 +234,7 @@ def reusable(base: BaseTree, inputs: dict[str, str]) -> set[str]:
     return {
         unit for unit, digest in inputs.items()
         if (record := base.records.get(unit)) is not None
-        and record.inputs == digest and base.intact(record)
+        and record.inputs == digest and base.intact(unit)
     }
 
 
@@ -108,7 +249,7 @@ def desired(bundle: Bundle, base: BaseTree, inputs: dict[str, str] | None = None
     out = {unit: base.records[unit] for unit in reuse or ()}
     for unit, entries in layout.units(bundle).items():
         record = base.records.get(unit)
-        intact = record if record is not None and base.intact(record) else None
+        intact = record if record is not None and base.intact(unit) else None
         out[unit] = _unit(entries, intact, inputs.get(unit, ""))
     return out
 
@@ -162,7 +303,7 @@ def _layout(spec: PlatformSpec, base: BaseTree, units: dict[str, UnitState]) -> 
     """The layout files; the kustomizations are regenerated only when some unit's set of
     paths changed (a quota change, the common case, moves no file)."""
     record = base.records.get(layout.LAYOUT_UNIT)
-    if record is not None and layout.current(record) and base.intact(record) \
+    if record is not None and layout.current(record) and base.intact(layout.LAYOUT_UNIT) \
             and _same_paths(base, units):
         return layout.with_readme(spec, record)
     return layout.layout_state(spec, (path for state in units.values() for path in state.blobs))
@@ -178,11 +319,12 @@ def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet
     record = base.records.get(unit)
     if state is record:
         return  # kept as the base records it: its files and its manifest stay as they are
+    # Read first: the tree then knows this unit's paths (see BaseTree.blob).
+    before: Mapping[str, str] = record.blobs if record is not None else {}
     for path, blob in state.blobs.items():
-        if base.blobs.get(path) == blob or path not in state.contents:
-            continue  # unchanged, or a unit kept as the base has it (see merge)
-        if path in base.blobs and (record is None or path not in record.blobs) \
-                and path not in base.owned:
+        if path not in state.contents or base.blobs.get(path) == blob:
+            continue  # a unit kept as the base has it (see merge), or unchanged
+        if path not in before and path in base.blobs and path not in base.owned:
             raise Conflict(f"{path} exists in the repository but goldenpath does not own it; "
                            "move or delete it, then apply again")
         result.writes[path] = state.contents[path]
@@ -190,7 +332,7 @@ def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet
         if path in state.names:
             result.names[path] = state.names[path]
         result.units.add(unit)
-    for path in set(record.blobs if record else ()) - set(state.blobs):
+    for path in before.keys() - state.blobs.keys():
         _delete(result, base, unit, path)
     manifest = ownership.format_manifest(unit, state)
     path = ownership.manifest_path(unit)

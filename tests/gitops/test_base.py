@@ -3,7 +3,6 @@ exactly what reading the commit from scratch gives."""
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,14 +25,18 @@ def _read(remote: Path, settings: Settings) -> tuple[BaseTree, BaseTree, str]:
         head = ws.fetch("main")
         assert head is not None
         kept = base.read(ws, head)
-        saved = pickle.loads((ws.path / base.FILE).read_bytes())[1]
-        return kept, base._from_scratch(ws, head), saved
+        saved = base._Pack.open(ws.path / base.FILE)
+        assert saved is not None
+        return kept, base._from_scratch(ws, head), saved.head
 
 
 def _same(a: BaseTree, b: BaseTree) -> None:
-    assert a.blobs == b.blobs
-    assert {u: (r.fingerprint, r.inputs, r.blobs) for u, r in a.records.items()} == \
-        {u: (r.fingerprint, r.inputs, r.blobs) for u, r in b.records.items()}
+    assert {u: (r.fingerprint, r.inputs, dict(r.blobs)) for u, r in a.records.items()} == \
+        {u: (r.fingerprint, r.inputs, dict(r.blobs)) for u, r in b.records.items()}
+    assert a.drift_entries == b.drift_entries
+    assert a.unowned == b.unowned
+    assert a.drift == b.drift
+    assert dict(a.blobs) == dict(b.blobs)
 
 
 def test_a_saved_analysis_follows_later_commits(
