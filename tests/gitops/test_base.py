@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from goldenpath.errors import Conflict
 from goldenpath.gitops import base
+from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import Remote, Workspace
-from goldenpath.gitops.tree import BaseTree
+from goldenpath.gitops.tree import BaseTree, LazyBlobs
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
 from tests.gitops.conftest import git, teams
@@ -78,3 +80,135 @@ def test_a_damaged_or_stale_analysis_is_read_afresh(
     path.write_bytes(b"damaged")
     kept, scratch, _ = _read(remote, settings)
     _same(kept, scratch)
+
+
+# --- moving a saved analysis forward over what people do to the repository ----------------
+
+
+@pytest.fixture
+def saved(remote: Path, tmp_path: Path, make_platform: Make,
+          settings_for: SettingsFor) -> tuple[Settings, str, Path]:
+    """Teams alpha and beta applied, the analysis saved at that commit, and a clone."""
+    settings = settings_for("a")
+    gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote), settings=settings)
+    kept, scratch, at = _read(remote, settings)
+    _same(kept, scratch)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone))
+    return settings, at, clone
+
+
+def _push(clone: Path, message: str) -> None:
+    git("add", "-A", cwd=clone)
+    git("commit", "-q", "-m", message, cwd=clone)
+    git("push", "-q", "origin", "main", cwd=clone)
+
+
+def _moved(remote: Path, settings: Settings, at: str) -> BaseTree:
+    """The analysis at the remote's head, moved forward from ``at`` and checked against
+    reading that commit from scratch."""
+    kept, scratch, still = _read(remote, settings)
+    assert still == at  # moved forward by diff-tree, not saved again
+    _same(kept, scratch)
+    return kept
+
+
+QUOTA = "tenants/alpha/dev/resourcequota-quota.yaml"
+
+
+def test_drift_appears_and_goes_as_the_analysis_moves(
+    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    settings_for: SettingsFor,
+) -> None:
+    settings, at, clone = saved
+    (clone / QUOTA).write_text("edited by hand\n")
+    _push(clone, "hand edit")
+    assert [d.path for d in _moved(remote, settings, at).drift] == [QUOTA]
+    # another applier changes beta, and rewrites alpha's file: the drift is gone
+    gitops.apply(make_platform("p2", teams("alpha", "beta", beta={"quota": {"cpu": "9"}})),
+                 str(remote), settings=settings_for("b"))
+    assert _moved(remote, settings, at).drift == []
+
+
+def test_a_file_added_by_hand_where_a_team_will_write(
+    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+) -> None:
+    settings, at, clone = saved
+    path = "tenants/gamma/dev/namespace-gamma-dev.yaml"
+    (clone / path).parent.mkdir(parents=True)
+    (clone / path).write_text("mine\n")
+    _push(clone, "a file of our own")
+    moved = _moved(remote, settings, at)
+    assert path in moved.unowned and path in moved.blobs
+    with pytest.raises(Conflict, match=f"{path} exists in the repository but goldenpath "
+                                       "does not own it"):
+        gitops.apply(make_platform("p2", teams("alpha", "beta", "gamma")), str(remote),
+                     settings=settings)
+    assert _moved(remote, settings, at).unowned[path]
+
+
+def test_a_path_moved_between_units_by_hand(
+    remote: Path, saved: tuple[Settings, str, Path],
+) -> None:
+    settings, at, clone = saved
+    alpha, beta = (clone / ".goldenpath/owned" / f"team-{t}.txt" for t in ("alpha", "beta"))
+    line = next(x for x in alpha.read_text().splitlines() if x.endswith(QUOTA))
+    alpha.write_text("".join(f"{x}\n" for x in alpha.read_text().splitlines() if x != line))
+    beta.write_text(beta.read_text() + line + "\n")
+    _push(clone, "alpha's quota is beta's now")
+    moved = _moved(remote, settings, at)
+    assert QUOTA in moved.records["team-beta"].blobs
+    assert QUOTA not in moved.records["team-alpha"].blobs and QUOTA not in moved.unowned
+
+
+def test_a_manifest_deleted_by_hand_leaves_its_files_unowned(
+    remote: Path, saved: tuple[Settings, str, Path],
+) -> None:
+    settings, at, clone = saved
+    (clone / ".goldenpath/owned/team-alpha.txt").unlink()
+    _push(clone, "forget alpha")
+    moved = _moved(remote, settings, at)
+    assert "team-alpha" not in moved.records and QUOTA in moved.unowned
+
+
+def test_a_hand_edit_and_its_revert_across_commits(
+    remote: Path, saved: tuple[Settings, str, Path],
+) -> None:
+    settings, at, clone = saved
+    original = (clone / QUOTA).read_text()
+    (clone / QUOTA).unlink()
+    _push(clone, "delete by hand")
+    [gone] = _moved(remote, settings, at).drift
+    assert gone.path == QUOTA and gone.current is None
+    (clone / QUOTA).write_text(original)
+    _push(clone, "put it back")
+    assert _moved(remote, settings, at).drift == []
+
+
+def test_a_one_team_change_reads_only_that_teams_paths(
+    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, _, _ = saved
+    read: list[str] = []
+    real = base._Pack.records
+
+    def spy(pack: base._Pack) -> dict[str, UnitState]:
+        records = real(pack)
+        for unit, record in records.items():
+            assert isinstance(record.blobs, LazyBlobs)
+            load = record.blobs._read
+            assert load is not None
+
+            def recorded(unit: str = unit, load: Callable[[], dict[str, str]] = load
+                         ) -> dict[str, str]:
+                read.append(unit)
+                return load()
+            record.blobs._read = recorded
+        return records
+
+    monkeypatch.setattr(base._Pack, "records", spy)
+    result = gitops.apply(make_platform("p2", teams("alpha", "beta", beta={"quota": {"cpu": "9"}})),
+                          str(remote), settings=settings)
+    assert result.commit is not None
+    assert sorted(read) == ["layout", "team-beta"]  # not alpha, not the clusters
