@@ -20,8 +20,6 @@ namespaces) are not covered; they are always rendered and checked.
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
 
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
@@ -36,15 +34,10 @@ def team_digests(spec: PlatformSpec) -> dict[str, str]:
 
 
 def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
-    peers = {
-        other: list(spec.facts(other).environments)
-        for other in sorted(set(spec.facts(name).allow_from_teams))
-        if other in spec.entry
-    }
-    for part in (spec.digests[name], _canonical(peers)):
-        digest.update(b"\0" + part.encode())
+    peers = sorted(set(spec.facts(name).allow_from_teams) & spec.entry.keys())
+    # {"<peer>":["<env>",...],...} with sorted keys, as json.dumps(sort_keys=True) writes
+    # it; team and environment names are DNS labels, which JSON needs no escaping for.
+    text = ",".join(f'"{peer}":[' + ",".join(f'"{env}"' for env in spec.facts(peer).environments)
+                    + "]" for peer in peers)
+    digest.update(f"\0{spec.digests[name]}\0{{{text}}}".encode())
     return "sha256:" + digest.hexdigest()
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))

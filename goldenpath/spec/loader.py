@@ -118,8 +118,9 @@ def _load_teams(directory: Path, issues: list[SpecIssue],
     teams: list[tuple[TeamEntry, str]] = []
     sources: dict[str, str] = {}
     # Plain strings, not Paths: sorting and naming 1,000 Paths took longer than reading.
+    prefix = os.path.join(directory, "")
     for file_name in sorted(n for n in _names(directory) if n.endswith((".yaml", ".yml"))):
-        path = os.path.join(directory, file_name)
+        path = prefix + file_name
         stem = file_name.rpartition(".")[0]
         loaded = _load_file(path, Team, issues, cache)
         if loaded is None:

@@ -5,8 +5,8 @@ checks under the same platform are not checked again, and a damaged cache is ign
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,7 +214,7 @@ def test_the_cache_keeps_only_what_the_last_load_used(tmp_path: Path) -> None:
     (root / "teams" / "gamma.yaml").unlink()
     write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
     loader.load_platform(root, cache)
-    index = pickle.loads((cache / INDEX).read_bytes())
+    index = marshal.loads((cache / INDEX).read_bytes())
     assert len(index["docs"]) == len(list((cache / MODELS).iterdir())) == 3
     assert sorted(Path(p).name for p in index["paths"]) == [
         "alpha.yaml", "beta.yaml", "platform.yaml"]
