@@ -81,6 +81,8 @@ def measure(teams: int, repeat: int, work: Path, capacity: bool) -> dict[str, fl
         started = time.perf_counter()
         load_platform(root, settings.spec_cache_dir)
         loads.append(time.perf_counter() - started)
+    print(f"{teams} teams, one-team change, every run: "
+          + ", ".join(f"{t * 1000:.0f} ms" for t in changes), flush=True)
     return {"first": first, "change": statistics.median(changes),
             "load": statistics.median(loads), "files": float(len(paths))}
 

@@ -38,9 +38,8 @@ import pickle
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -58,8 +57,7 @@ _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, Import
 Signature = tuple[int, int, int, int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
+class Known(NamedTuple):
     """A valid file seen before: its key, document digest and facts (teams only)."""
 
     key: str
@@ -142,7 +140,7 @@ class SpecCache:
 
     def put(self, key: str, model: BaseModel, digest: str,
             facts: TeamFacts | None = None) -> None:
-        self._used_docs[key] = (digest, None if facts is None else facts.as_tuple())
+        self._used_docs[key] = (digest, None if facts is None else tuple(facts))
         if self._dir is not None:  # nowhere to keep it: the caller holds the model anyway
             self._new_models[key] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         self._changed = True

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -165,8 +164,7 @@ def _names(directory: Path) -> list[str]:
         return []
 
 
-@dataclass(frozen=True)
-class _Loaded:
+class _Loaded(NamedTuple):
     """A valid file: its cache key, document digest, team facts, and its model (``built``
     when it was just parsed, else built by ``load`` on demand)."""
 

@@ -12,8 +12,7 @@ never say something the model does not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from goldenpath.spec.models import Team
 
@@ -21,9 +20,9 @@ if TYPE_CHECKING:
     from goldenpath.spec.resolve import ResolvedQuota
 
 
-@dataclass(frozen=True, slots=True)
-class TeamFacts:
-    """What cross-team rules and cluster-level objects read of a team."""
+class TeamFacts(NamedTuple):
+    """What cross-team rules and cluster-level objects read of a team. (A NamedTuple:
+    the loader rebuilds a thousand of these from its index on every load.)"""
 
     name: str
     environments: tuple[str, ...]
@@ -39,8 +38,6 @@ class TeamFacts:
         return cls(team.name, tuple(body.environments), tuple(body.network.allow_from_teams),
                    hosts)
 
-    def as_tuple(self) -> tuple[object, ...]:
-        return (self.name, self.environments, self.allow_from_teams, self.hosts)
 
 
 class TeamEntry:
@@ -101,4 +98,3 @@ class TeamEntry:
 
     def __repr__(self) -> str:
         return f"TeamEntry({self.name!r})"
-
