@@ -21,13 +21,14 @@ saved again only when it falls more than a few hundred paths behind.
 from __future__ import annotations
 
 import marshal
+import mmap
 import os
 import pickle
 import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from goldenpath.errors import GitError
 from goldenpath.gitops import ownership
@@ -79,11 +80,12 @@ def _records(ws: Workspace, manifests: dict[str, str]) -> dict[str, UnitState]:
 
 
 class _Pack:
-    """A saved analysis: its header, and its units' path maps read on demand from the
-    open file (which stays readable if a newer analysis replaces it meanwhile)."""
+    """A saved analysis: its header, and its units' path maps read on demand from a
+    read-only memory map of the file (which stays as it was if a newer analysis replaces
+    the file meanwhile, and needs no closing)."""
 
-    def __init__(self, file: BinaryIO, header: tuple[Any, ...], data_at: int) -> None:
-        self._file = file
+    def __init__(self, data: mmap.mmap, header: tuple[Any, ...], data_at: int) -> None:
+        self._data = data
         self.head: str = header[1]
         #: unit -> (fingerprint, input digest, offset and size of its path map)
         self.units: dict[str, tuple[str, str, int, int]] = header[2]
@@ -94,21 +96,19 @@ class _Pack:
     @classmethod
     def open(cls, path: Path) -> _Pack | None:
         try:
-            file = path.open("rb")
-        except OSError:
-            return None
-        try:
-            if file.read(len(_MAGIC)) != _MAGIC:
+            with path.open("rb") as file:
+                data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            start = len(_MAGIC) + _LENGTH.size
+            if data[:len(_MAGIC)] != _MAGIC:
                 raise ValueError("not a saved analysis")
-            (length,) = _LENGTH.unpack(file.read(_LENGTH.size))
-            header = pickle.loads(file.read(length))
+            (length,) = _LENGTH.unpack(data[len(_MAGIC):start])
+            header = pickle.loads(data[start:start + length])
             if not (isinstance(header, tuple) and len(header) == 5
                     and header[0] == fingerprint.code_fingerprint()):
                 raise ValueError("saved by another goldenpath")
-        except _UNREADABLE:
-            file.close()
+        except _UNREADABLE:  # absent (or empty: mmap refuses), damaged or foreign
             return None
-        return cls(file, header, len(_MAGIC) + _LENGTH.size + length)
+        return cls(data, header, start + length)
 
     def records(self) -> dict[str, UnitState]:
         return {unit: UnitState(fp, LazyBlobs(self._reader(at, size)), inputs=inputs)
@@ -116,8 +116,8 @@ class _Pack:
 
     def _reader(self, at: int, size: int) -> Callable[[], dict[str, str]]:
         def read() -> dict[str, str]:
-            self._file.seek(self._data_at + at)
-            blobs: dict[str, str] = marshal.loads(self._file.read(size))
+            start = self._data_at + at
+            blobs: dict[str, str] = marshal.loads(self._data[start:start + size])
             return blobs
         return read
 

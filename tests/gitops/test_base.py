@@ -212,3 +212,20 @@ def test_a_one_team_change_reads_only_that_teams_paths(
                           str(remote), settings=settings)
     assert result.commit is not None
     assert sorted(read) == ["layout", "team-beta"]  # not alpha, not the clusters
+
+
+def test_a_read_analysis_survives_its_file_being_replaced(
+    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, _, _ = saved
+    with Workspace.open(settings.state_dir / "cache", Remote(str(remote))) as ws:
+        head = ws.fetch("main")
+        assert head is not None
+        old = base.read(ws, head)  # nothing of a unit read yet
+        expected = base._from_scratch(ws, head)
+    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings)
+    monkeypatch.setattr(base, "SAVE_AFTER", 0)
+    kept, _, at = _read(remote, settings)  # saved again, over the file `old` reads
+    assert at != head and "team-alpha" not in kept.records
+    _same(old, expected)
