@@ -123,9 +123,13 @@ def current(record: UnitState) -> bool:
 
 def with_readme(spec: PlatformSpec, record: UnitState) -> UnitState:
     """The layout of a tree whose object paths did not change: the kustomizations as
-    recorded, the README (which names the platform and its clusters) rendered again."""
+    recorded, the README (which names the platform and its clusters) rendered again;
+    ``record`` itself when the README is what it records (then nothing is written)."""
     text = readme(spec)
-    blobs = {**record.blobs, README: ownership.blob_id(text)}
+    blob = ownership.blob_id(text)
+    if record.blobs.get(README) == blob:
+        return record
+    blobs = {**record.blobs, README: blob}
     return UnitState(record.fingerprint, blobs, {README: text}, inputs=record.inputs)
 
 
