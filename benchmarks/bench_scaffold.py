@@ -58,7 +58,7 @@ def measure(mode: str, template_name: str, rounds: int, root: Path) -> tuple[flo
     if mode == "platform":
         _use_local_remotes(workspace, root / "remotes", rounds)
     spec = load_platform(workspace.settings.platform_dir)
-    team = spec.teams_by_name["payments"]
+    team = spec.team("payments")
     template = workspace.template_path(template_name)
     params = PARAMS[template_name]
 

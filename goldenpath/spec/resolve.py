@@ -127,13 +127,6 @@ class PlatformSpec:
     #: the platform's document digest when already known (the loader caches it)
     platform_digest: str = field(default="", compare=False, repr=False)
 
-    @classmethod
-    def of(cls, platform: Platform, teams: Iterable[Team],
-           sources: dict[str, str] | None = None) -> PlatformSpec:
-        """A spec of already-built models (sorted here by name)."""
-        entries = [TeamEntry(TeamFacts.of(t), document_digest(t), model=t) for t in teams]
-        return cls(platform, tuple(sorted(entries, key=lambda e: e.name)), sources or {})
-
     @property
     def name(self) -> str:
         return self.platform.metadata.name
@@ -158,11 +151,6 @@ class PlatformSpec:
 
     def facts(self, name: str) -> TeamFacts:
         return self.entry[name].facts
-
-    @cached_property
-    def teams_by_name(self) -> dict[str, Team]:
-        """Every team's model by name (builds every model; see ``team``)."""
-        return {entry.name: entry.model for entry in self.entries}
 
     @cached_property
     def environments(self) -> dict[str, EnvironmentSpec]:

@@ -35,7 +35,7 @@ def test_scaffold_pushes_a_recorded_repository_and_adds_the_service(
     assert text.startswith("# owned by payments\n")
     assert text.endswith("    - name: settle\n      template: python-worker\n"
                          "      parameters: {queue: settlements}\n")
-    team = load_platform(workspace.settings.platform_dir).teams_by_name["payments"]
+    team = load_platform(workspace.settings.platform_dir).team("payments")
     assert [s.name for s in team.spec.services] == ["ledger", "settle"]
 
 

@@ -46,7 +46,7 @@ def test_only_changed_files_are_parsed_again(tmp_path: Path, parsed: list[bytes]
     write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
     again = loader.load_platform(root, cache)
     assert len(parsed) == 4 and b"CC-9" in parsed[-1]
-    assert again.teams_by_name["beta"].spec.cost_center == "CC-9"
+    assert again.team("beta").spec.cost_center == "CC-9"
 
 
 def test_an_invalid_file_is_reported_every_time(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_cached_digests_are_what_dumping_the_models_gives(tmp_path: Path) -> Non
     fresh = loader.load_platform(root)
     assert cached.platform_digest
     expected = {key: document_digest(doc) for key, doc in
-                {"": fresh.platform, **fresh.teams_by_name}.items()}
+                {"": fresh.platform, **{n: fresh.team(n) for n in fresh.team_names}}.items()}
     assert cached.digests == fresh.digests == expected
     assert expected["alpha"] == hashlib.sha256(
         canonical_json(fresh.team("alpha")).encode()).hexdigest()
@@ -113,7 +113,7 @@ def test_unchanged_teams_models_are_not_built(tmp_path: Path) -> None:
     assert spec.quota_of("gamma", "dev").cpu == "3"
     render_teams(spec, ["beta"])
     assert [e.name for e in spec.entries if e._model is not None] == ["beta"]
-    assert spec.teams_by_name["alpha"] == loader.load_platform(root).teams_by_name["alpha"]
+    assert spec.team("alpha") == loader.load_platform(root).team("alpha")
 
 
 def test_a_team_that_passed_is_not_checked_again(tmp_path: Path,
@@ -164,7 +164,7 @@ def test_a_damaged_cached_model_is_built_from_its_file(tmp_path: Path) -> None:
     for path in models:
         path.write_bytes(b"damaged")
     spec = loader.load_platform(root, cache)
-    assert spec.teams_by_name == expected.teams_by_name
+    assert spec.teams == expected.teams
     assert spec == expected
 
 

@@ -59,7 +59,7 @@ def _platform(root: Path, case: Case) -> Path:
 
 def generate(root: Path, case: Case) -> Generated:
     spec = load_platform(_platform(root / "platform", case))
-    team = spec.teams_by_name[case.team]
+    team = spec.team(case.team)
     context = service_context(spec, team, case.service, case.params, case.latency_ms)
     project = cookie.render(ROOT / "templates" / case.template, context, root / "out")
     return Generated(case, project, context)
