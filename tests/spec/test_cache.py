@@ -218,3 +218,17 @@ def test_the_cache_keeps_only_what_the_last_load_used(tmp_path: Path) -> None:
     assert len(index["docs"]) == len(list((cache / MODELS).iterdir())) == 3
     assert sorted(Path(p).name for p in index["paths"]) == [
         "alpha.yaml", "beta.yaml", "platform.yaml"]
+
+
+def test_a_file_changed_after_loading_is_not_built_from_its_new_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spec_cache, "RACY_NS", -10**18)
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    spec = loader.load_platform(root, cache)  # every model left in its file
+    for path in (cache / MODELS).iterdir():
+        path.write_bytes(b"damaged")
+    write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
+    with pytest.raises(SpecError, match=r"beta\.yaml: changed while goldenpath was reading"):
+        spec.team("beta")
+    assert spec.team("alpha").name == "alpha"  # unchanged: validated from its file again
