@@ -58,8 +58,9 @@ def read(ws: Workspace, head: str | None) -> BaseTree:
         except GitError:  # the saved commit is gone (history rewritten and pruned)
             changed = None
         if changed is not None:
-            base = _advance(ws, saved, changed)
-            if len(changed) > SAVE_AFTER:
+            advance = _advance(ws, saved, changed)
+            base = advance.tree()
+            if len(changed) > SAVE_AFTER or advance.read_every_unit:
                 _save(ws.path / FILE, head, base)
             return base
     base = _from_scratch(ws, head)
@@ -140,7 +141,7 @@ def _save(path: Path, head: str, base: BaseTree) -> None:
     os.replace(tmp, path)
 
 
-def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> BaseTree:
+def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> _Advance:
     """The saved analysis moved to a later commit by the paths that changed since."""
     before = saved.records()
     records = dict(before)
@@ -156,11 +157,14 @@ def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> Bas
         else:
             manifests[unit] = blob
     records.update(_records(ws, manifests))
-    return _Advance(saved, before, records, touched, changed).tree()
+    return _Advance(saved, before, records, touched, changed)
 
 
 class _Advance:
-    """The drift and unowned files at the new commit, from those at the saved one."""
+    """The drift and unowned files at the new commit, from those at the saved one.
+
+    ``read_every_unit`` tells whether that took reading every unit's path map: the
+    analysis is then saved at once, so the next apply does not pay for it again."""
 
     def __init__(self, saved: _Pack, before: dict[str, UnitState],
                  records: dict[str, UnitState], touched: set[str],
@@ -171,44 +175,53 @@ class _Advance:
         #: paths that had drifted at the saved commit for a unit the change did not touch
         self._untouched_drift = {p for (u, p) in saved.drift if u not in touched}
         self._claims_before: dict[str, str] | None = None
+        self.read_every_unit = False
 
     def tree(self) -> BaseTree:
-        changed, touched = self._changed, self._touched
         drift: Drift = {key: current for key, current in self._saved.drift.items()
-                        if key[0] not in touched and key[1] not in changed}
+                        if key[0] not in self._touched and key[1] not in self._changed}
         unowned = dict(self._saved.unowned)
-        claimed: set[str] = set()  # by the touched units, now
-        for unit in touched & self._records.keys():
+        claimed = self._compare_touched(drift, unowned)
+        self._settle_others(claimed, drift, unowned)
+        for path, new in self._changed.items():  # the manifests: never owned by a record
+            if ownership.unit_of_manifest(path) is not None:
+                _file_of_nobody(unowned, path, new)
+        return BaseTree(self._records, drift, unowned)
+
+    def _compare_touched(self, drift: Drift, unowned: dict[str, str]) -> set[str]:
+        """Compare the touched units' files with the new tree; return their paths."""
+        claimed: set[str] = set()
+        for unit in self._touched & self._records.keys():
             for path, blob in self._records[unit].blobs.items():
                 claimed.add(path)
                 unowned.pop(path, None)
                 current = self._now(path, unit)
                 if current != blob:
                     drift[unit, path] = current
-        # Changed paths no touched unit owns: another unit's, edited by hand, or nobody's.
+        return claimed
+
+    def _settle_others(self, claimed: set[str], drift: Drift, unowned: dict[str, str]) -> None:
+        """Changed paths no touched unit owns (another unit's, edited by hand, or
+        nobody's), and paths a touched unit gave up that are still in the tree."""
+        changed, touched = self._changed, self._touched
         rest = [p for p in changed if ownership.unit_of_manifest(p) is None
                 and (p not in claimed or p in self._untouched_drift)]
-        # Paths a touched unit owned and gave up, still in the tree: somebody's or nobody's.
         given_up = [p for unit in touched & self._before.keys()
                     for p in self._before[unit].blobs
                     if p not in claimed and p not in changed and self._now(p, unit) is not None]
-        owners = self._untouched_owners() if rest or given_up else {}
-        for path in [*rest, *given_up]:
+        # A file nobody owned before still is: the untouched units' records are as then.
+        nobodys = [p for p in rest if p in self._saved.unowned and p not in self._untouched_drift]
+        for path in nobodys:
+            _file_of_nobody(unowned, path, None if path in claimed else changed[path])
+        unknown = [p for p in [*rest, *given_up] if p not in nobodys]
+        owners = self._untouched_owners() if unknown else {}
+        for path in unknown:
             current = self._now(path, None)
             for unit in owners.get(path, ()):
                 if current != self._records[unit].blobs[path]:
                     drift[unit, path] = current
-            if path in owners or path in claimed or current is None:
-                unowned.pop(path, None)
-            else:
-                unowned[path] = current
-        for path, new in changed.items():  # the manifests: never owned by a record
-            if ownership.unit_of_manifest(path) is not None:
-                if new is None:
-                    unowned.pop(path, None)
-                else:
-                    unowned[path] = new
-        return BaseTree(self._records, drift, unowned)
+            owned = path in owners or path in claimed
+            _file_of_nobody(unowned, path, None if owned else current)
 
     def _now(self, path: str, unit: str | None) -> str | None:
         """The blob at ``path`` in the new commit (None: no such file)."""
@@ -227,13 +240,23 @@ class _Advance:
             return old.blobs[path]
         if self._claims_before is None:  # owned by another unit then: read every unit
             self._claims_before = {p: b for r in self._before.values() for p, b in r.blobs.items()}
+            self.read_every_unit = True
         return self._claims_before.get(path)
 
     def _untouched_owners(self) -> dict[str, list[str]]:
         """path -> the units not touched by the change that own it (reads every unit)."""
+        self.read_every_unit = True
         owners: dict[str, list[str]] = {}
         for unit, record in self._records.items():
             if unit not in self._touched:
                 for path in record.blobs:
                     owners.setdefault(path, []).append(unit)
         return owners
+
+
+def _file_of_nobody(unowned: dict[str, str], path: str, blob: str | None) -> None:
+    """Record ``path`` as a file nobody owns with ``blob``, or as none (None)."""
+    if blob is None:
+        unowned.pop(path, None)
+    else:
+        unowned[path] = blob

@@ -21,15 +21,17 @@ Make = Callable[..., Path]
 SettingsFor = Callable[[str], Settings]
 
 
-def _read(remote: Path, settings: Settings) -> tuple[BaseTree, BaseTree, str]:
-    """(the base as the saved analysis gives it, from scratch, the saved commit)."""
+def _read(remote: Path, settings: Settings) -> tuple[BaseTree, BaseTree, str | None, str]:
+    """(the base as the saved analysis gives it, from scratch, the commit of the saved
+    analysis it started from (None: none), the commit of the one saved after)."""
     with Workspace.open(settings.state_dir / "cache", Remote(str(remote))) as ws:
         head = ws.fetch("main")
         assert head is not None
+        before = base._Pack.open(ws.path / base.FILE)
         kept = base.read(ws, head)
         saved = base._Pack.open(ws.path / base.FILE)
         assert saved is not None
-        return kept, base._from_scratch(ws, head), saved.head
+        return (kept, base._from_scratch(ws, head), before and before.head, saved.head)
 
 
 def _same(a: BaseTree, b: BaseTree) -> None:
@@ -58,8 +60,8 @@ def test_a_saved_analysis_follows_later_commits(
     git("push", "-q", "origin", "main", cwd=clone)
     gitops.apply(make_platform("p3", teams("beta")), str(remote), settings=settings_for("b"))
 
-    kept, scratch, saved = _read(remote, settings)
-    assert saved == first  # moved forward by diff-tree, not read again
+    kept, scratch, started, _ = _read(remote, settings)
+    assert started == first  # moved forward by diff-tree, not read again
     _same(kept, scratch)
     assert "team-alpha" not in kept.records and "NOTES.md" in kept.blobs
 
@@ -73,12 +75,12 @@ def test_a_damaged_or_stale_analysis_is_read_afresh(
     gitops.apply(make_platform("p2", teams("alpha", "beta")), str(remote), settings=settings)
     head = git("rev-parse", "main", cwd=remote).strip()
     monkeypatch.setattr(base, "SAVE_AFTER", 0)
-    kept, scratch, saved = _read(remote, settings)
+    kept, scratch, _, saved = _read(remote, settings)
     assert saved == head
     _same(kept, scratch)
     path = next((settings.state_dir / "cache").glob(f"*.git/{base.FILE}"))
     path.write_bytes(b"damaged")
-    kept, scratch, _ = _read(remote, settings)
+    kept, scratch, _, _ = _read(remote, settings)
     _same(kept, scratch)
 
 
@@ -87,15 +89,15 @@ def test_a_damaged_or_stale_analysis_is_read_afresh(
 
 @pytest.fixture
 def saved(remote: Path, tmp_path: Path, make_platform: Make,
-          settings_for: SettingsFor) -> tuple[Settings, str, Path]:
+          settings_for: SettingsFor) -> tuple[Settings, Path]:
     """Teams alpha and beta applied, the analysis saved at that commit, and a clone."""
     settings = settings_for("a")
     gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote), settings=settings)
-    kept, scratch, at = _read(remote, settings)
+    kept, scratch, _, _ = _read(remote, settings)
     _same(kept, scratch)
     clone = tmp_path / "clone"
     git("clone", "-q", str(remote), str(clone))
-    return settings, at, clone
+    return settings, clone
 
 
 def _push(clone: Path, message: str) -> None:
@@ -104,11 +106,11 @@ def _push(clone: Path, message: str) -> None:
     git("push", "-q", "origin", "main", cwd=clone)
 
 
-def _moved(remote: Path, settings: Settings, at: str) -> BaseTree:
-    """The analysis at the remote's head, moved forward from ``at`` and checked against
-    reading that commit from scratch."""
-    kept, scratch, still = _read(remote, settings)
-    assert still == at  # moved forward by diff-tree, not saved again
+def _moved(remote: Path, settings: Settings) -> BaseTree:
+    """The analysis at the remote's head, moved forward from the saved one and checked
+    against reading that commit from scratch."""
+    kept, scratch, started, _ = _read(remote, settings)
+    assert started is not None  # moved forward by diff-tree, not read from scratch
     _same(kept, scratch)
     return kept
 
@@ -117,79 +119,79 @@ QUOTA = "tenants/alpha/dev/resourcequota-quota.yaml"
 
 
 def test_drift_appears_and_goes_as_the_analysis_moves(
-    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    remote: Path, saved: tuple[Settings, Path], make_platform: Make,
     settings_for: SettingsFor,
 ) -> None:
-    settings, at, clone = saved
+    settings, clone = saved
     (clone / QUOTA).write_text("edited by hand\n")
     _push(clone, "hand edit")
-    assert [d.path for d in _moved(remote, settings, at).drift] == [QUOTA]
+    assert [d.path for d in _moved(remote, settings).drift] == [QUOTA]
     # another applier changes beta, and rewrites alpha's file: the drift is gone
     gitops.apply(make_platform("p2", teams("alpha", "beta", beta={"quota": {"cpu": "9"}})),
                  str(remote), settings=settings_for("b"))
-    assert _moved(remote, settings, at).drift == []
+    assert _moved(remote, settings).drift == []
 
 
 def test_a_file_added_by_hand_where_a_team_will_write(
-    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    remote: Path, saved: tuple[Settings, Path], make_platform: Make,
 ) -> None:
-    settings, at, clone = saved
+    settings, clone = saved
     path = "tenants/gamma/dev/namespace-gamma-dev.yaml"
     (clone / path).parent.mkdir(parents=True)
     (clone / path).write_text("mine\n")
     _push(clone, "a file of our own")
-    moved = _moved(remote, settings, at)
+    moved = _moved(remote, settings)
     assert path in moved.unowned and path in moved.blobs
     with pytest.raises(Conflict, match=f"{path} exists in the repository but goldenpath "
                                        "does not own it"):
         gitops.apply(make_platform("p2", teams("alpha", "beta", "gamma")), str(remote),
                      settings=settings)
-    assert _moved(remote, settings, at).unowned[path]
+    assert _moved(remote, settings).unowned[path]
 
 
 def test_a_path_moved_between_units_by_hand(
-    remote: Path, saved: tuple[Settings, str, Path],
+    remote: Path, saved: tuple[Settings, Path],
 ) -> None:
-    settings, at, clone = saved
+    settings, clone = saved
     alpha, beta = (clone / ".goldenpath/owned" / f"team-{t}.txt" for t in ("alpha", "beta"))
     line = next(x for x in alpha.read_text().splitlines() if x.endswith(QUOTA))
     alpha.write_text("".join(f"{x}\n" for x in alpha.read_text().splitlines() if x != line))
     beta.write_text(beta.read_text() + line + "\n")
     _push(clone, "alpha's quota is beta's now")
-    moved = _moved(remote, settings, at)
+    moved = _moved(remote, settings)
     assert QUOTA in moved.records["team-beta"].blobs
     assert QUOTA not in moved.records["team-alpha"].blobs and QUOTA not in moved.unowned
 
 
 def test_a_manifest_deleted_by_hand_leaves_its_files_unowned(
-    remote: Path, saved: tuple[Settings, str, Path],
+    remote: Path, saved: tuple[Settings, Path],
 ) -> None:
-    settings, at, clone = saved
+    settings, clone = saved
     (clone / ".goldenpath/owned/team-alpha.txt").unlink()
     _push(clone, "forget alpha")
-    moved = _moved(remote, settings, at)
+    moved = _moved(remote, settings)
     assert "team-alpha" not in moved.records and QUOTA in moved.unowned
 
 
 def test_a_hand_edit_and_its_revert_across_commits(
-    remote: Path, saved: tuple[Settings, str, Path],
+    remote: Path, saved: tuple[Settings, Path],
 ) -> None:
-    settings, at, clone = saved
+    settings, clone = saved
     original = (clone / QUOTA).read_text()
     (clone / QUOTA).unlink()
     _push(clone, "delete by hand")
-    [gone] = _moved(remote, settings, at).drift
+    [gone] = _moved(remote, settings).drift
     assert gone.path == QUOTA and gone.current is None
     (clone / QUOTA).write_text(original)
     _push(clone, "put it back")
-    assert _moved(remote, settings, at).drift == []
+    assert _moved(remote, settings).drift == []
 
 
 def test_a_one_team_change_reads_only_that_teams_paths(
-    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    remote: Path, saved: tuple[Settings, Path], make_platform: Make,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings, _, _ = saved
+    settings, _ = saved
     read: list[str] = []
     real = base._Pack.records
 
@@ -215,10 +217,10 @@ def test_a_one_team_change_reads_only_that_teams_paths(
 
 
 def test_a_read_analysis_survives_its_file_being_replaced(
-    remote: Path, saved: tuple[Settings, str, Path], make_platform: Make,
+    remote: Path, saved: tuple[Settings, Path], make_platform: Make,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings, _, _ = saved
+    settings, _ = saved
     with Workspace.open(settings.state_dir / "cache", Remote(str(remote))) as ws:
         head = ws.fetch("main")
         assert head is not None
@@ -226,6 +228,23 @@ def test_a_read_analysis_survives_its_file_being_replaced(
         expected = base._from_scratch(ws, head)
     gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings)
     monkeypatch.setattr(base, "SAVE_AFTER", 0)
-    kept, _, at = _read(remote, settings)  # saved again, over the file `old` reads
+    kept, _, _, at = _read(remote, settings)  # saved again, over the file `old` reads
     assert at != head and "team-alpha" not in kept.records
     _same(old, expected)
+
+
+def test_an_analysis_that_had_to_read_every_unit_is_saved_at_once(
+    remote: Path, saved: tuple[Settings, Path],
+) -> None:
+    settings, clone = saved
+    (clone / "NOTES.md").write_text("ours\n")  # nobody's, and new: whose could it be?
+    _push(clone, "a file of our own")
+    head = git("rev-parse", "main", cwd=remote).strip()
+    kept, scratch, started, now = _read(remote, settings)
+    assert started != head and now == head  # not read again by the next apply
+    _same(kept, scratch)
+    (clone / "NOTES.md").write_text("still ours\n")  # known to be nobody's: no reading
+    _push(clone, "edit it")
+    kept, scratch, started, now = _read(remote, settings)
+    assert started == now == head  # moved forward without reading every unit
+    _same(kept, scratch)
