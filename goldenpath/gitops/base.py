@@ -14,8 +14,8 @@ unowned files: small) followed by each unit's path -> blob map on its own, read 
 that unit is used, so a one-team change reads the header and a few units, not 117,000
 paths. Moving it forward costs what changed: the units whose manifests changed are
 compared with the tree on their own paths; only a changed path that no changed unit owns
-(a hand edit, someone's own file) or a path a unit gave up makes it read every unit. It is
-saved again only when it falls more than a few hundred paths behind.
+(a hand edit, someone's new file) or a path a unit gave up makes it read every unit. It is
+saved again when it had to do that, or when it falls more than a few hundred paths behind.
 """
 
 from __future__ import annotations
