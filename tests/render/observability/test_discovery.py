@@ -138,6 +138,6 @@ def test_explicit_rule_and_route_labels_win(tmp_path: Path) -> None:
                       ruleLabels={"release": "rules"}, alertmanagerConfigLabels={})
     assert found == {"ServiceMonitor": {"release": "prom-stack"},
                      "PrometheusRule": {"release": "rules"}, "AlertmanagerConfig": {}}
-    assert _labelled(tmp_path / "b") == dict.fromkeys(
-        ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"),
-        {"release": "kube-prometheus-stack"})
+    assert _labelled(tmp_path / "b") == {
+        kind: {"release": "kube-prometheus-stack"}
+        for kind in ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig")}
