@@ -117,7 +117,8 @@ class PlatformSpec:
     are always at hand, its model is built when first asked for. Code that needs every
     team's model reads ``teams``; code that runs on every apply whatever changed (cross-team
     rules, cluster-level objects, digests, the capacity guardrail) reads ``team_names``,
-    ``facts``, ``digests`` and ``quota_of``, so unchanged teams' models are never built.
+    ``facts``, ``listed_by``, ``digests`` and ``quota_of``, so unchanged teams' models are
+    never built.
     """
 
     platform: Platform
