@@ -80,7 +80,13 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
             continue
         findings.cover()
         network = spec.team(team).spec.network
-        allowed = platform | {namespace_name(t, env) for t in (team, *network.allow_from_teams)}
+        own = platform | {namespace_name(team, env)}
+        # a team admits the teams it lists, and sends to the teams that list it
+        allowed = {
+            "ingress": own | {namespace_name(t, env) for t in network.allow_from_teams},
+            "egress": own | {namespace_name(t.name, env) for t in spec.listed_by(team)
+                             if env in t.environments},
+        }
         cidrs = [ipaddress.ip_network(cidr) for cidr in network.egress_cidrs]
         for direction, side in (("ingress", "from"), ("egress", "to")):
             for rule in resource.body["spec"].get(direction, []):
@@ -88,17 +94,18 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
                 if not rule.get(side):
                     findings.fail(resource, f"an {direction} rule without '{side}' allows "
                                   "every peer; name the peers")
-        for peer in _peers(resource.body["spec"]):
-            _check_peer(resource, peer, allowed, findings)
+        for direction, peer in _peers(resource.body["spec"]):
+            _check_peer(resource, peer, allowed[direction], findings)
             if "ipBlock" in peer:
                 _check_ip_block(resource, peer["ipBlock"], cidrs, findings)
 
 
-def _peers(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _peers(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(direction, peer) of every peer of a policy."""
     for rule in spec.get("ingress", []):
-        yield from rule.get("from", [])
+        yield from (("ingress", peer) for peer in rule.get("from", []))
     for rule in spec.get("egress", []):
-        yield from rule.get("to", [])
+        yield from (("egress", peer) for peer in rule.get("to", []))
 
 
 def _check_peer(

@@ -6,6 +6,8 @@ A team's objects (every object whose coordinates name the team) are a pure funct
 - the team's own spec;
 - the environments of the teams its ``network.allowFromTeams`` names (the allow list
   names only those of their namespaces that exist);
+- which teams list it in their ``network.allowFromTeams``, and their environments (its
+  namespaces may send to theirs in the environments both have);
 - goldenpath's own code, and the libraries that shape its output or its guardrails
   (:func:`goldenpath.spec.fingerprint.code_fingerprint`).
 
@@ -20,9 +22,11 @@ namespaces) are not covered; they are always rendered and checked.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
+from goldenpath.spec.teams import TeamFacts
 
 
 def team_digests(spec: PlatformSpec) -> dict[str, str]:
@@ -35,9 +39,16 @@ def team_digests(spec: PlatformSpec) -> dict[str, str]:
 
 def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
     peers = sorted(set(spec.facts(name).allow_from_teams) & spec.entry.keys())
-    # {"<peer>":["<env>",...],...} with sorted keys, as json.dumps(sort_keys=True) writes
-    # it; team and environment names are DNS labels, which JSON needs no escaping for.
-    text = ",".join(f'"{peer}":[' + ",".join(f'"{env}"' for env in spec.facts(peer).environments)
-                    + "]" for peer in peers)
-    digest.update(f"\0{spec.digests[name]}\0{{{text}}}".encode())
+    admitted = _environments(spec.facts(peer) for peer in peers)
+    callees = _environments(spec.listed_by(name))
+    digest.update(f"\0{spec.digests[name]}\0{admitted}\0{callees}".encode())
     return "sha256:" + digest.hexdigest()
+
+
+def _environments(teams: Iterable[TeamFacts]) -> str:
+    """{"<team>":["<env>",...],...} for ``teams`` (in name order), as
+    json.dumps(sort_keys=True) writes it; team and environment names are DNS labels,
+    which JSON needs no escaping for."""
+    text = ",".join(f'"{team.name}":[' + ",".join(f'"{env}"' for env in team.environments)
+                    + "]" for team in teams)
+    return f"{{{text}}}"

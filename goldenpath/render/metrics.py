@@ -7,6 +7,7 @@ scaffolder passes them to cookiecutter), so they cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 #: counter of handled HTTP requests; labels: method, route, code (status code as text)
@@ -28,6 +29,13 @@ DEFAULT_BUCKETS: tuple[float, ...] = (
 #: label names the template's series carry (Prometheus client conventions)
 LABEL_CODE = "code"
 LABEL_LE = "le"
+#: the route template a request matched (``/orders/{id}``, never the raw path)
+LABEL_ROUTE = "route"
+#: The kubelet's liveness and readiness probe routes. They are not users: SLIs, alerts and
+#: dashboards leave requests with these ``route`` values out, and the template does not
+#: count them at all. A service not made from a template keeps its SLO honest by serving
+#: its probes at these routes (or not counting them either).
+PROBE_ROUTES: tuple[str, ...] = ("/healthz", "/readyz")
 #: server-error status codes, as a regular expression over ``code``
 SERVER_ERROR_CODES = "5.."
 
@@ -51,6 +59,11 @@ def bucket_series() -> str:
 def count_series() -> str:
     """The histogram's observation counter."""
     return f"{HTTP_REQUEST_DURATION}_count"
+
+
+def probe_routes_regex() -> str:
+    """A regular expression matching exactly the probe routes (Prometheus anchors it)."""
+    return "|".join(re.escape(route) for route in PROBE_ROUTES)
 
 
 def kube_label(label: str) -> str:
@@ -89,4 +102,5 @@ def template_context() -> dict[str, object]:
         "metrics_port": METRICS_PORT,
         "http_port_name": HTTP_PORT_NAME,
         "buckets": list(DEFAULT_BUCKETS),
+        "probe_routes": list(PROBE_ROUTES),
     }

@@ -3,6 +3,13 @@
 Every namespace selector matches ``kubernetes.io/metadata.name``, which the API server
 sets and tenants cannot change, so a tenant cannot label its way into another team's
 allow list.
+
+Cross-team traffic needs both ends: when team B lists team A in ``allowFromTeams``, B's
+namespace admits A's (``allow-from-teams``) and A's namespace in the same environment
+may send to B's (``allow-to-teams``). B's consent authorizes both; A declares nothing.
+So A's objects depend on who lists A (see :mod:`goldenpath.render.digest`). Both rules
+are namespace to namespace, on every port: policies see the pod behind a Service, and
+the receiver's own pods decide what they listen on.
 """
 
 from __future__ import annotations
@@ -65,6 +72,14 @@ def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any
             "allow-from-teams",
             policyTypes=["Ingress"],
             ingress=[{"from": [namespaces_peer(peers)]}],
+        )
+    callees = sorted(namespace_name(other.name, env)
+                     for other in spec.listed_by(team.name) if env in other.environments)
+    if callees:
+        yield policy(
+            "allow-to-teams",
+            policyTypes=["Egress"],
+            egress=[{"to": [namespaces_peer(callees)]}],
         )
     cidrs = team.spec.network.egress_cidrs
     if cidrs:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from goldenpath.spec.types import (
@@ -139,6 +139,7 @@ class PlatformNetworkSpec(SpecModel):
 
 class ObservabilitySpec(SpecModel):
     service_monitor_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
+    #: default: ``serviceMonitorLabels`` (see ``_follow_service_monitor_labels``)
     rule_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     alertmanager_config_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     dashboards_namespace: DNSLabel = "monitoring"
@@ -148,6 +149,25 @@ class ObservabilitySpec(SpecModel):
         alias="runbookBaseURL",
         pattern=r"^https?://\S+[^/]$",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _follow_service_monitor_labels(cls, data: object) -> object:
+        """One Prometheus selects the ServiceMonitors, the rules and (through its
+        Alertmanager) the routes: unless set, rules and routes carry the labels the
+        ServiceMonitors do, so a platform that names its release once is picked up."""
+        if not isinstance(data, dict):
+            return data
+        monitors = next((data[k] for k in ("serviceMonitorLabels", "service_monitor_labels")
+                         if k in data), None)
+        if not isinstance(monitors, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in monitors.items()):
+            return data  # refused as serviceMonitorLabels alone, not three times
+        unset = [alias for alias, name in (("ruleLabels", "rule_labels"),
+                                           ("alertmanagerConfigLabels",
+                                            "alertmanager_config_labels"))
+                 if alias not in data and name not in data]
+        return {**data, **dict.fromkeys(unset, monitors)}
 
 
 class TemplateRef(SpecModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -117,7 +117,8 @@ class PlatformSpec:
     are always at hand, its model is built when first asked for. Code that needs every
     team's model reads ``teams``; code that runs on every apply whatever changed (cross-team
     rules, cluster-level objects, digests, the capacity guardrail) reads ``team_names``,
-    ``facts``, ``digests`` and ``quota_of``, so unchanged teams' models are never built.
+    ``facts``, ``listed_by``, ``digests`` and ``quota_of``, so unchanged teams' models are
+    never built.
     """
 
     platform: Platform
@@ -126,6 +127,9 @@ class PlatformSpec:
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     #: the platform's document digest when already known (the loader caches it)
     platform_digest: str = field(default="", compare=False, repr=False)
+    #: a subset's answer to ``listed_by``: the whole platform's (see ``subset``)
+    listings: Mapping[str, tuple[TeamFacts, ...]] | None = field(
+        default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -170,7 +174,24 @@ class PlatformSpec:
         check when apply renders only those teams."""
         keep = set(names)
         return PlatformSpec(self.platform, tuple(e for e in self.entries if e.name in keep),
-                            self.sources, self.platform_digest)
+                            self.sources, self.platform_digest, self._listings)
+
+    def listed_by(self, name: str) -> tuple[TeamFacts, ...]:
+        """The facts of the other teams whose ``network.allowFromTeams`` names the team
+        ``name``, sorted by name: their consent is what lets ``name`` send to them. Read
+        from every team's facts (no model is built); a subset answers for the whole
+        platform, since who lists a team does not depend on which teams are checked."""
+        return self._listings.get(name, ())
+
+    @cached_property
+    def _listings(self) -> Mapping[str, tuple[TeamFacts, ...]]:
+        if self.listings is not None:
+            return self.listings
+        found: dict[str, list[TeamFacts]] = {}
+        for entry in self.entries:
+            for listed in set(entry.facts.allow_from_teams) - {entry.name}:
+                found.setdefault(listed, []).append(entry.facts)
+        return {name: tuple(sorted(facts)) for name, facts in found.items()}
 
     @cached_property
     def digests(self) -> dict[str, str]:

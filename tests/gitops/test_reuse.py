@@ -100,3 +100,33 @@ def test_kustomizations_follow_added_files_and_a_hand_edited_one_is_restored(
     git("push", "-q", "origin", "main", cwd=clone)
     assert gitops.apply(grown, str(remote), settings=settings).commit is not None
     assert files_of(remote) == repository_files(checked.spec, checked.bundle)
+
+
+def test_a_team_is_rendered_again_when_another_starts_or_stops_listing_it(
+    remote: Path, make_platform: Make, settings_for: SettingsFor,
+    rendered: list[list[str]],
+) -> None:
+    """beta's allowFromTeams opens alpha's egress: the change is in beta's file only,
+    yet alpha's files are rewritten, in the environments both teams have."""
+    settings = settings_for("a")
+    gitops.apply(make_platform("p1", teams("alpha", "beta", beta={"environments": ["dev"],
+                                                                  "services": []})),
+                 str(remote), settings=settings)
+    lists = {"environments": ["dev"], "services": [], "network": {"allowFromTeams": ["alpha"]}}
+    listing = make_platform("p2", teams("alpha", "beta", beta=lists))
+    assert gitops.apply(listing, str(remote), settings=settings).commit is not None
+    assert rendered[-1] == ["alpha", "beta"]
+    egress = "tenants/alpha/dev/networkpolicy-allow-to-teams.yaml"
+    assert egress in _changed(remote) and "tenants/beta/dev/networkpolicy-allow-from-teams.yaml" \
+        in _changed(remote)
+    assert b"- beta-dev" in files_of(remote)[egress]
+    assert not any(p.startswith("tenants/alpha/prod/networkpolicy-allow-to")
+                   for p in files_of(remote))
+    # a second applier (its own state directory) agrees nothing is left to do
+    assert gitops.apply(listing, str(remote), settings=settings_for("b")).commit is None
+
+    stopped = make_platform("p3", teams("alpha", "beta", beta={"environments": ["dev"],
+                                                               "services": []}))
+    assert gitops.apply(stopped, str(remote), settings=settings).commit is not None
+    assert rendered[-1] == ["alpha", "beta"]
+    assert egress in _changed(remote) and egress not in files_of(remote)

@@ -6,7 +6,7 @@ from typing import Any
 
 from goldenpath.render import Bundle
 from goldenpath.spec import PlatformSpec
-from tests.policy.support import refused, tamper, without
+from tests.policy.support import plus, refused, tamper, without
 
 Example = tuple[PlatformSpec, Bundle]
 NO_DENY = ("has no default-deny NetworkPolicy for ingress and egress (podSelector {}, both "
@@ -126,4 +126,60 @@ def test_ip_block_the_spec_does_not_name(example: Example) -> None:
     assert refused(spec, bundle) == [
         "[network-selectors] prod/NetworkPolicy payments-prod/allow-egress-cidrs: ipBlock "
         "10.0.0.0/8 is not within the team's egressCIDRs"
+    ]
+
+
+def _to_names(names: list[str]) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": names}]}}
+
+
+def test_egress_to_a_team_that_does_not_list_the_sender(example: Example) -> None:
+    """storefront may send to checkout (checkout lists it), not to payments (which lists
+    only checkout), nor to a team that lists nobody."""
+    spec, bundle = example
+    bundle = tamper(bundle, "NetworkPolicy", "storefront-prod", "allow-to-teams",
+                    lambda b: b["spec"]["egress"][0]["to"].append(
+                        _to_names(["payments-prod", "data-platform-dev"])))
+    assert refused(spec, bundle) == [
+        "[network-selectors] prod/NetworkPolicy storefront-prod/allow-to-teams: allows "
+        "namespaces the spec does not name: data-platform-dev, payments-prod"
+    ]
+
+
+def test_egress_towards_a_team_the_sender_admits(example: Example) -> None:
+    """Admitting a team (checkout lists storefront) lets it in; it does not let the
+    admitting team send to it: consent runs from the receiver only."""
+    spec, bundle = example
+    [admits] = [r for r in bundle if r.namespace == "checkout-prod"
+                and r.name == "allow-from-teams"]
+    body = {**admits.body, "metadata": {**admits.body["metadata"], "name": "sneaky"},
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                     "egress": [{"to": [_to_names(["storefront-prod"])]}]}}
+    assert refused(spec, plus(bundle, admits.coords, body)) == [
+        "[network-selectors] prod/NetworkPolicy checkout-prod/sneaky: allows "
+        "namespaces the spec does not name: storefront-prod"
+    ]
+
+
+def test_ingress_from_a_team_that_lists_the_receiver(example: Example) -> None:
+    """Being listed by payments lets checkout send there, not payments send to checkout."""
+    spec, bundle = example
+    bundle = tamper(bundle, "NetworkPolicy", "checkout-prod", "allow-from-teams",
+                    lambda b: b["spec"]["ingress"][0]["from"].append(
+                        _to_names(["payments-prod"])))
+    assert refused(spec, bundle) == [
+        "[network-selectors] prod/NetworkPolicy checkout-prod/allow-from-teams: allows "
+        "namespaces the spec does not name: payments-prod"
+    ]
+
+
+def test_egress_to_a_listing_team_in_another_environment(example: Example) -> None:
+    """checkout lists storefront, but checkout-dev is not storefront-prod's peer."""
+    spec, bundle = example
+    bundle = tamper(bundle, "NetworkPolicy", "storefront-prod", "allow-to-teams",
+                    lambda b: b["spec"]["egress"][0]["to"].append(_to_names(["checkout-dev"])))
+    assert refused(spec, bundle) == [
+        "[network-selectors] prod/NetworkPolicy storefront-prod/allow-to-teams: allows "
+        "namespaces the spec does not name: checkout-dev"
     ]

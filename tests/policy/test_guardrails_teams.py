@@ -46,3 +46,13 @@ def test_capacity_counts_the_teams_not_rendered(tmp_path: Path) -> None:
     spec = load_platform(write_platform(tmp_path, platform_doc(clusters=clusters), teams))
     report = policy.check_teams(spec, ["alpha"], render_teams(spec, ["alpha"]))
     assert _failed(report) == {"capacity"}
+
+
+def test_a_caller_passes_without_the_teams_that_list_it(example: Example) -> None:
+    """storefront's egress to checkout is authorised by checkout's spec: checked alone,
+    storefront still passes, as it does in the whole platform."""
+    spec, _ = example
+    for names in (["storefront"], ["checkout"]):
+        part = render_teams(spec, names)
+        assert any(r.name == "allow-to-teams" for r in part)
+        assert policy.check_teams(spec, names, part).passed

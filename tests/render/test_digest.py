@@ -37,16 +37,20 @@ def test_render_teams_is_the_matching_part_of_render() -> None:
 
 
 def test_a_team_depends_on_nothing_outside_its_digest(tmp_path: Path) -> None:
-    """Every other team changed in every field but a peer's environments, a team added
-    and one removed: the team's digest and objects stay the same."""
-    before = _load(tmp_path / "a", [_alpha(), team_doc("beta"), team_doc("gamma")])
+    """Every other team changed in every field alpha's objects do not read (all but the
+    environments of alpha's peers and of the teams that list alpha, and whether they list
+    it), a team added and one removed: the team's digest and objects stay the same."""
+    before = _load(tmp_path / "a", [_alpha(), team_doc("beta", network={
+        "allowFromTeams": ["alpha"]}), team_doc("gamma")])
     beta = team_doc("beta", displayName="B", costCenter="CC-9", owners=["user:x"], members=[],
                     viewers=[], quota={"cpu": "9"}, services=[],
-                    network={"allowFromTeams": ["alpha"], "egressCIDRs": ["10.9.0.0/16"]})
+                    network={"allowFromTeams": ["delta", "alpha"], "egressCIDRs": ["10.9.0.0/16"]})
     after = _load(tmp_path / "b", [_alpha(), beta, team_doc("delta", services=[])])
     assert team_digests(before)["alpha"] == team_digests(after)["alpha"]
     assert _team(render_teams(before, ["alpha"]), "alpha") == \
         _team(render_teams(after, ["alpha"]), "alpha")
+    # and beta's listing does reach alpha's objects: the test above is not vacuous
+    assert any(r.name == "allow-to-teams" for r in render_teams(after, ["alpha"]))
 
 
 def test_each_input_changes_the_digest(tmp_path: Path) -> None:
@@ -55,8 +59,16 @@ def test_each_input_changes_the_digest(tmp_path: Path) -> None:
     own = _load(tmp_path / "c", [{**_alpha(), "spec": {**_alpha()["spec"], "costCenter": "X"}},
                                  team_doc("beta")])
     platform = _load(tmp_path / "d", [_alpha(), team_doc("beta")], kubernetesVersion="1.30")
-    for spec in (peer, own, platform):
+    lists = {"network": {"allowFromTeams": ["alpha"]}}
+    listed = _load(tmp_path / "e", [_alpha(), team_doc("beta"), team_doc("gamma", **lists)])
+    for spec in (peer, own, platform, listed):
         assert team_digests(spec)["alpha"] != base
+    # who lists alpha, and in which environments, are inputs of alpha
+    moved = _load(tmp_path / "f", [_alpha(), team_doc("beta"),
+                                   team_doc("gamma", environments=["dev"], services=[], **lists)])
+    assert team_digests(moved)["alpha"] != team_digests(listed)["alpha"]
+    stopped = _load(tmp_path / "g", [_alpha(), team_doc("beta"), team_doc("gamma")])
+    assert team_digests(stopped)["alpha"] == base
 
 
 def test_the_code_fingerprint_is_stable_within_a_process() -> None:

@@ -38,6 +38,11 @@ def test_policy_set_per_namespace(example: Bundle) -> None:
         "allow-dns", "allow-egress-cidrs", "allow-from-ingress", "allow-from-monitoring",
         "allow-from-teams", "allow-same-namespace", "default-deny",
     ]
+    # checkout is listed by payments: it may send there
+    assert sorted(_policies(example, "checkout-prod")) == [
+        "allow-dns", "allow-from-ingress", "allow-from-monitoring", "allow-from-teams",
+        "allow-same-namespace", "allow-to-teams", "default-deny",
+    ]
     # data-platform names no teams and no CIDRs
     assert sorted(_policies(example, "data-platform-dev")) == [
         "allow-dns", "allow-from-ingress", "allow-from-monitoring", "allow-same-namespace",
@@ -135,6 +140,45 @@ def test_example_allow_from_teams(example: Bundle) -> None:
     assert ingress == [{"from": [_by_names(["storefront-prod"])]}]
     # storefront has no staging namespace, so checkout-staging allows no team
     assert "allow-from-teams" not in _policies(example, "checkout-staging")
+
+
+def test_a_team_sends_to_the_teams_that_list_it(tmp_path: Path) -> None:
+    """The receiver's consent (its allowFromTeams) opens the caller's egress, in every
+    environment both have, namespace to namespace: the other half of allow-from-teams."""
+    teams = [
+        team_doc("alpha", network={"allowFromTeams": ["beta", "gamma", "alpha"]}),
+        team_doc("beta", environments=["dev", "prod"], services=[]),
+        team_doc("gamma", environments=["dev"], services=[],
+                 network={"allowFromTeams": ["beta"]}),
+    ]
+    bundle = Bundle.of(network.render(_load(tmp_path, platform_doc(), teams)))
+
+    def sends_to(ns: str) -> Any:
+        policy = _policies(bundle, ns).get("allow-to-teams")
+        return None if policy is None else policy.body["spec"]
+
+    assert sends_to("beta-dev") == {"podSelector": {}, "policyTypes": ["Egress"],
+                                    "egress": [{"to": [_by_names(["alpha-dev", "gamma-dev"])]}]}
+    assert sends_to("beta-prod") == {"podSelector": {}, "policyTypes": ["Egress"],
+                                     "egress": [{"to": [_by_names(["alpha-prod"])]}]}
+    assert sends_to("gamma-dev") == {"podSelector": {}, "policyTypes": ["Egress"],
+                                     "egress": [{"to": [_by_names(["alpha-dev"])]}]}
+    # alpha lists itself (same-namespace covers it) and nobody lists alpha
+    for ns in ("alpha-dev", "alpha-staging", "alpha-prod"):
+        assert sends_to(ns) is None
+
+
+def test_example_caller_reaches_its_callee(example: Bundle) -> None:
+    """storefront -> checkout -> payments, as their allowFromTeams consent to: each hop
+    has the caller's egress and the callee's ingress, in the same environment."""
+    for caller, callee in (("storefront", "checkout"), ("checkout", "payments")):
+        for env in ("dev", "prod"):
+            policies = _policies(example, f"{caller}-{env}")
+            assert policies["allow-to-teams"].body["spec"]["egress"] == [
+                {"to": [_by_names([f"{callee}-{env}"])]}]
+            ingress = _policies(example, f"{callee}-{env}")["allow-from-teams"]
+            assert ingress.body["spec"]["ingress"] == [{"from": [_by_names([f"{caller}-{env}"])]}]
+    assert "allow-to-teams" not in _policies(example, "payments-prod")
 
 
 def test_egress_cidrs(example: Bundle) -> None:

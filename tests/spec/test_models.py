@@ -225,6 +225,9 @@ PLATFORM_FIELD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("ingress-namespaces", {"network": {"ingressNamespaces": ["ingress_nginx"]}},
      f'spec.network.ingressNamespaces[0]: "ingress_nginx": {DNS_LABEL}'),
     ("unknown-field", {"region": "eu"}, f'spec.region: "eu": {UNKNOWN_FIELD}'),
+    # reported where it was written, not again on the fields that default to it
+    ("monitor-labels", {"observability": {"serviceMonitorLabels": {"release": 1}}},
+     "spec.observability.serviceMonitorLabels.release: 1: Input should be a valid string"),
     ("template-name", {"templates": [{"name": "Python", "path": "templates/python"}]},
      f'spec.templates[0].name: "Python": {DNS_LABEL}'),
 ]

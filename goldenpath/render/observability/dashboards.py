@@ -51,7 +51,7 @@ def dashboard_configmap(scope: Scope, dashboard: dict[str, Any]) -> dict[str, An
 
 def service_dashboard(scope: Scope) -> dict[str, Any]:
     ns, job = scope.namespace, scope.service_name
-    buckets = promql.selector(metrics.bucket_series(), *promql.service_matchers(ns, job))
+    buckets = promql.user_requests(metrics.bucket_series(), *promql.service_matchers(ns, job))
     quantiles = [(promql.quantile(q, buckets, RATE), legend) for q, legend in QUANTILES]
     panels = [
         grafana.panel("timeseries", "Requests per second by status",
@@ -90,10 +90,10 @@ def team_dashboard(scope: Scope) -> dict[str, Any]:
 def team_panels(namespace: str) -> list[dict[str, Any]]:
     """Every service of the namespace side by side: one series per ``job``."""
     in_ns = ("namespace", "=", namespace)
-    requests = promql.selector(metrics.HTTP_REQUESTS_TOTAL, in_ns)
-    errors = promql.selector(metrics.HTTP_REQUESTS_TOTAL, in_ns,
-                             (metrics.LABEL_CODE, "=~", metrics.SERVER_ERROR_CODES))
-    buckets = promql.selector(metrics.bucket_series(), in_ns)
+    requests = promql.user_requests(metrics.HTTP_REQUESTS_TOTAL, in_ns)
+    errors = promql.user_requests(metrics.HTTP_REQUESTS_TOTAL, in_ns,
+                                  (metrics.LABEL_CODE, "=~", metrics.SERVER_ERROR_CODES))
+    buckets = promql.user_requests(metrics.bucket_series(), in_ns)
     alerts = promql.selector(metrics.ALERTS, in_ns, ("alertstate", "=", "firing"))
     by_job = ("job",)
     return [

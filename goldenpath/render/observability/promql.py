@@ -1,8 +1,9 @@
 """PromQL text for the series of the metrics contract, always scoped to one service.
 
 Rules and dashboards build their queries here so that every expression selects the
-team's namespace and the service's job, and so that the SLIs a dashboard shows are the
-same expressions the alerts fire on. Series names come from :mod:`goldenpath.render.metrics`.
+team's namespace and the service's job, leaves the kubelet's probe routes out (users, not
+probes, make an SLI), and so that the SLIs a dashboard shows are the same expressions the
+alerts fire on. Series names come from :mod:`goldenpath.render.metrics`.
 """
 
 from __future__ import annotations
@@ -33,13 +34,22 @@ def service_matchers(namespace: str, job: str) -> tuple[tuple[str, str, str], ..
     return (("namespace", "=", namespace), ("job", "=", job))
 
 
+#: Requests of users: the kubelet's probes (:data:`metrics.PROBE_ROUTES`) left out.
+NOT_PROBES = (metrics.LABEL_ROUTE, "!~", metrics.probe_routes_regex())
+
+
+def user_requests(series: str, *matchers: tuple[str, str, str]) -> str:
+    """A request series (the counter or the histogram's) without the probe routes."""
+    return selector(series, *matchers, NOT_PROBES)
+
+
 def summed_rate(series: str, window: str, by: tuple[str, ...] = SERVICE_LABELS) -> str:
     """``sum by (...) (rate(series[window]))``; ``series`` is a full selector."""
     return f"sum by ({', '.join(by)}) (rate({series}[{window}]))"
 
 
 def requests(namespace: str, job: str, *extra: tuple[str, str, str]) -> str:
-    return selector(metrics.HTTP_REQUESTS_TOTAL, *service_matchers(namespace, job), *extra)
+    return user_requests(metrics.HTTP_REQUESTS_TOTAL, *service_matchers(namespace, job), *extra)
 
 
 def server_errors(namespace: str, job: str) -> str:
@@ -60,9 +70,9 @@ def latency_error_ratio(namespace: str, job: str, window: str, latency_ms: int) 
     """Share of requests slower than ``latency_ms`` over ``window``, from the histogram
     bucket at exactly that bound (the template adds it to its buckets)."""
     scope = service_matchers(namespace, job)
-    fast = selector(metrics.bucket_series(), *scope,
-                    (metrics.LABEL_LE, "=", metrics.le_value(latency_ms)))
-    total = selector(metrics.count_series(), *scope)
+    fast = user_requests(metrics.bucket_series(), *scope,
+                         (metrics.LABEL_LE, "=", metrics.le_value(latency_ms)))
+    total = user_requests(metrics.count_series(), *scope)
     return f"1 - (\n{rate_ratio(fast, total, window)}\n)"
 
 

@@ -3,6 +3,7 @@ and the kube-prometheus-stack values select exactly what goldenpath renders."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -11,7 +12,8 @@ from goldenpath.render import Bundle, Resource, metrics, render
 from goldenpath.render.meta import LABEL_APP_NAME
 from goldenpath.render.observability import stack, values
 from goldenpath.render.observability.dashboards import DASHBOARD_LABEL, FOLDER_ANNOTATION
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
+from tests.factories import platform_doc, team_doc, write_platform
 from tests.render.observability.helpers import alerts, dashboards
 
 
@@ -106,3 +108,36 @@ def test_kube_state_metrics_exports_the_label_the_alerts_join_on(spec: PlatformS
     allow = values(spec, cluster)["kube-state-metrics"]["metricLabelsAllowlist"]
     assert f"pods=[{LABEL_APP_NAME}]" in allow
     assert f"deployments=[{LABEL_APP_NAME}]" in allow
+
+
+def _labelled(tmp_path: Path, **observability: Any) -> dict[str, dict[str, str]]:
+    """Kind -> the labels of that kind's objects, for a platform with ``observability``,
+    checked to be the same on every object of the kind."""
+    slack = {"slack": {"channel": "#a", "secretRef": {"name": "slack", "key": "url"}}}
+    spec = load_platform(write_platform(tmp_path, platform_doc(observability=observability),
+                                        [team_doc("alpha", alerting=slack)]))
+    found: dict[str, dict[str, str]] = {}
+    for kind in ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"):
+        labels = [{k: v for k, v in r.body["metadata"]["labels"].items() if k == "release"}
+                  for r in render(spec).of_kind(kind)]
+        assert labels and all(one == labels[0] for one in labels)
+        found[kind] = labels[0]
+    return found
+
+
+def test_rules_and_routes_follow_the_service_monitor_labels(tmp_path: Path) -> None:
+    """A platform that names its Prometheus release once gets rules and routes that
+    release picks up, not the kube-prometheus-stack default."""
+    release = {"release": "prom-stack"}
+    assert _labelled(tmp_path / "a", serviceMonitorLabels=release) == {
+        "ServiceMonitor": release, "PrometheusRule": release, "AlertmanagerConfig": release}
+
+
+def test_explicit_rule_and_route_labels_win(tmp_path: Path) -> None:
+    found = _labelled(tmp_path / "a", serviceMonitorLabels={"release": "prom-stack"},
+                      ruleLabels={"release": "rules"}, alertmanagerConfigLabels={})
+    assert found == {"ServiceMonitor": {"release": "prom-stack"},
+                     "PrometheusRule": {"release": "rules"}, "AlertmanagerConfig": {}}
+    assert _labelled(tmp_path / "b") == {
+        kind: {"release": "kube-prometheus-stack"}
+        for kind in ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig")}

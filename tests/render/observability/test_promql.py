@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from goldenpath.render import Bundle
+from goldenpath.render import Bundle, metrics
 from goldenpath.render.meta import LABEL_APP_NAME
 from goldenpath.render.metrics import kube_label
 from tests.render.observability.helpers import dashboards, panel_exprs, parse, rules, selectors
@@ -52,3 +54,29 @@ def test_dashboard_selectors_are_scoped_to_the_team_namespace(bundle: Bundle) ->
         for expr in panel_exprs(dashboard):
             for metric, matchers in selectors(expr):
                 assert matchers.get("namespace") == ("Equal", namespace), (metric, expr)
+
+
+SERVICE_SERIES = {metrics.HTTP_REQUESTS_TOTAL, metrics.bucket_series(), metrics.count_series()}
+
+
+def test_slis_leave_probe_routes_out(bundle: Bundle) -> None:
+    """Kubelet probes are not users: every rule and panel reading the request series
+    drops the probe routes, so a service whose probes pass and whose users fail burns."""
+    exprs = [rule["expr"] for r in bundle.of_kind("PrometheusRule") for rule in rules(r)]
+    exprs += [expr for _, dashboard in dashboards(bundle) for expr in panel_exprs(dashboard)]
+    read = 0
+    for expr in exprs:
+        for metric, matchers in selectors(expr):
+            if metric in SERVICE_SERIES:
+                read += 1
+                assert matchers.get(metrics.LABEL_ROUTE) == ("NotRe", "/healthz|/readyz"), expr
+    assert read
+
+
+def test_the_probe_regex_matches_exactly_the_probe_routes() -> None:
+    pattern = re.compile(metrics.probe_routes_regex())
+    assert metrics.PROBE_ROUTES == ("/healthz", "/readyz")
+    for route in metrics.PROBE_ROUTES:
+        assert pattern.fullmatch(route)  # Prometheus anchors regular expressions
+    for route in ("/", "/healthz/deep", "/api/readyz", "unmatched", "/healthzz"):
+        assert not pattern.fullmatch(route)

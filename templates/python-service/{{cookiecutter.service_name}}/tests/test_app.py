@@ -6,6 +6,7 @@ import httpx
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY, start_http_server
 
+from {{ cookiecutter.package_name }} import metrics
 from {{ cookiecutter.package_name }}.app import create_app
 
 
@@ -17,6 +18,27 @@ def test_probes_answer() -> None:
     client = TestClient(create_app())
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
+
+
+def test_probes_are_not_counted() -> None:
+    """Kubelet probes are not users: counting them would let a service whose every real
+    request fails look healthy to its SLO."""
+    client = TestClient(create_app())
+    assert sorted(metrics.PROBE_ROUTES) == ["/healthz", "/readyz"]
+    before = _samples()
+    for route in metrics.PROBE_ROUTES:
+        assert client.get(route).status_code == 200
+    assert _samples() == before
+    client.get("/")
+    assert _samples() != before  # the comparison above can tell
+
+
+def _samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in REGISTRY.collect() for s in family.samples
+            if s.name.startswith(("{{ cookiecutter.metrics.requests_total }}",
+                                  "{{ cookiecutter.metrics.request_duration }}"))
+            and not s.name.endswith("_created")}
 
 
 def test_requests_are_counted_by_route_template() -> None:

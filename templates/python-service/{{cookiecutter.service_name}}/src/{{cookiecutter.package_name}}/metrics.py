@@ -20,8 +20,13 @@ DURATION = Histogram(
     buckets=({{ cookiecutter.metrics.buckets | join(", ") }}),
 )
 METRICS_PORT = {{ cookiecutter.metrics.metrics_port }}
+#: The kubelet's probe routes: answered, never counted. The platform's SLOs measure users;
+#: a probe that succeeds while every real request fails must not look like good traffic.
+PROBE_ROUTES = frozenset({"{{ cookiecutter.metrics.probe_routes | join('", "') }}"})
 
 
 def observe(method: str, route: str, code: int, seconds: float) -> None:
+    if route in PROBE_ROUTES:
+        return
     REQUESTS.labels(method=method, route=route, code=str(code)).inc()
     DURATION.labels(method=method, route=route).observe(seconds)
