@@ -16,6 +16,7 @@ from goldenpath.spec.resolve import (
     RESERVED_NAMESPACES,
     RESERVED_PREFIXES,
     PlatformSpec,
+    application_name,
     namespace_name,
 )
 from goldenpath.spec.teams import TeamFacts
@@ -131,7 +132,8 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                     env,
                     f"is not one of the team's environments ({_list(team.spec.environments)})",
                 )
-        longest = max((f"{team.name}-{service.name}-{e}" for e in team.spec.environments), key=len)
+        longest = max((application_name(team.name, service.name, e)
+                       for e in team.spec.environments), key=len)
         if len(longest) > DNS_LABEL_MAX:
             yield _issue(
                 file,

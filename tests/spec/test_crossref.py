@@ -221,7 +221,7 @@ def test_application_name_longer_than_63_characters(tmp_path: Path) -> None:
     team = team_doc(name, services=[service(name="b" * 20)])
     assert issue_lines(tmp_path, platform_doc(), [team]) == [
         f'teams/{name}.yaml: spec.services[0].name: "{"b" * 20}": makes the Argo CD '
-        f"application name '{name}-{'b' * 20}-staging' longer than 63 characters"
+        f"application name '{name}.{'b' * 20}.staging' longer than 63 characters"
     ]
 
 
