@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import argocd, capacity, names, network, rbac, schema, secrets, tenancy
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -64,6 +64,8 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         argocd.check_applications,
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
+    Guardrail("unique-names", "one object per identity on a cluster, one file per object",
+              names.check),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
 #: Guardrails that need every team's objects, whichever teams were rendered.
