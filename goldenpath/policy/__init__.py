@@ -64,9 +64,9 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         argocd.check_applications,
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
+    Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
     Guardrail("unique-names", "one object per identity on a cluster, one file per object",
               names.check),
-    Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
 #: Guardrails that need every team's objects, whichever teams were rendered.
 GLOBAL = frozenset({"capacity"})
