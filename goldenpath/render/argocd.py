@@ -28,7 +28,13 @@ from goldenpath.render.concern import Concern
 from goldenpath.render.meta import LABEL_SERVICE, MANAGED_BY, k8s_object, metadata, team_labels
 from goldenpath.render.paths import ROOT_APP, apps_dir, cluster_dir, object_file, tenant_dir
 from goldenpath.spec.models import ClusterSpec, Team
-from goldenpath.spec.resolve import PlatformSpec, application_name, namespace_name
+from goldenpath.spec.resolve import (
+    PlatformSpec,
+    application_name,
+    namespace_name,
+    services_application_name,
+    tenancy_application_name,
+)
 
 CONCERN = "argocd"
 API = "argoproj.io/v1alpha1"
@@ -68,14 +74,8 @@ ACCESS_ACTIONS = {
 # their team, and the team name ``platform`` is reserved.
 
 
-def tenancy_app_name(team: str, env: str) -> str:
-    return f"{namespace_name(team, env)}-tenancy"
-
-
-def services_app_name(team: str) -> str:
-    return f"{team}-services"
-
-
+tenancy_app_name = tenancy_application_name
+services_app_name = services_application_name
 service_app_name = application_name
 
 

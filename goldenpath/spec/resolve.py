@@ -74,6 +74,17 @@ def application_name(team: str, service: str, environment: str) -> str:
     return f"{team}.{service}.{environment}"
 
 
+def tenancy_application_name(team: str, environment: str) -> str:
+    """The Argo CD Application syncing a team's namespace: ``<team>-<env>-tenancy``, unique
+    because namespaces are."""
+    return f"{namespace_name(team, environment)}-tenancy"
+
+
+def services_application_name(team: str) -> str:
+    """The Argo CD Application syncing a team's service Applications."""
+    return f"{team}-services"
+
+
 class ResolvedQuota(NamedTuple):
     """A quota with every field set: platform defaults, team values and the environment
     override merged in that order. (A NamedTuple: the loader rebuilds thousands of these
