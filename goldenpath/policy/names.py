@@ -7,6 +7,10 @@ another's. Identity is read from each object itself: the API group of its ``apiV
 ``kind``, ``metadata.namespace`` (ignored for cluster-scoped kinds, as the API server
 ignores it) and ``metadata.name``; the cluster is the one the object is applied to.
 
+Grafana dashboards are objects too: the dashboard sidecar hands Grafana every dashboard
+of a ConfigMap labelled ``grafana_dashboard``, and Grafana keeps one per ``uid``, so two
+dashboards with one uid on a cluster are refused (uids come from the dashboard JSON).
+
 Two objects written to one repository path would overwrite each other's file; the path
 is the one the GitOps writer uses (:func:`goldenpath.render.paths.path_for`). Since names
 and namespaces are joined into paths, they must be DNS-1123 names and kinds plain
@@ -20,8 +24,11 @@ from __future__ import annotations
 
 import re
 
+import orjson
+
 from goldenpath.policy.report import Findings
 from goldenpath.render.bundle import Bundle, Resource
+from goldenpath.render.observability.dashboards import DASHBOARD_LABEL
 from goldenpath.render.paths import path_for
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -62,10 +69,17 @@ def identity(resource: Resource) -> Identity:
 def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
     objects: dict[Identity, Resource] = {}
     files: dict[str, Resource] = {}
+    uids: dict[tuple[str, str], Resource] = {}
     for resource in bundle:
         findings.cover()
         if not _well_formed(resource, findings):
             continue
+        for uid in _dashboard_uids(resource):
+            key = (resource.coords.cluster, uid)
+            if key in uids:
+                findings.fail(resource, f"has dashboard uid {_shown(uid)}, as has "
+                              f"{uids[key].ref}: Grafana keeps one dashboard per uid")
+            uids.setdefault(key, resource)
         first = objects.setdefault(identity(resource), resource)
         if first is not resource:
             group = group_of(resource.api_version) or "core"
@@ -77,6 +91,24 @@ def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
         if taken is not resource:
             findings.fail(resource, f"is written to {path}, as is {taken.ref}: two objects "
                           "may not share a file of the repository")
+
+
+def _dashboard_uids(resource: Resource) -> list[str]:
+    """The uids of the Grafana dashboards a ConfigMap hands the dashboard sidecar (one per
+    data key; a key whose value is not a dashboard has none)."""
+    labels = resource.body["metadata"].get("labels") or {}
+    if resource.kind != "ConfigMap" or DASHBOARD_LABEL not in labels:
+        return []
+    found = []
+    for value in (resource.body.get("data") or {}).values():
+        try:
+            dashboard = orjson.loads(value)
+        except (orjson.JSONDecodeError, TypeError):
+            continue
+        uid = dashboard.get("uid") if isinstance(dashboard, dict) else None
+        if isinstance(uid, str):
+            found.append(uid)
+    return found
 
 
 def _well_formed(resource: Resource, findings: Findings) -> bool:

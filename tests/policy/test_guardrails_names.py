@@ -102,6 +102,7 @@ def test_two_objects_in_one_file(example: Example) -> None:
     spec, bundle = example
     dashboard = _one(bundle, "ConfigMap", "dashboard.payments.dev")
     shadow = _copy(dashboard, namespace="payments-dev")
+    shadow.body["data"] = {"note": "not a dashboard"}
     assert refused(spec, _with(bundle, shadow)) == [
         "[unique-names] nonprod/ConfigMap payments-dev/dashboard.payments.dev: is written to "
         "tenants/payments/dev/configmap-dashboard.payments.dev.yaml, as is nonprod/ConfigMap "
@@ -143,3 +144,21 @@ def test_a_kind_that_would_leave_its_directory(example: Example) -> None:
     assert _unique_names(spec, tampered) == [
         f"nonprod/../ConfigMap payments-dev/x: kind '../ConfigMap' is not a Kubernetes kind; "
         f"{UNSAFE}"]
+
+
+def test_two_dashboards_with_one_uid(example: Example) -> None:
+    # Another team's dashboard ConfigMap carrying payments' dashboard: Grafana would show
+    # one of them under payments' uid.
+    spec, bundle = example
+    theirs = _one(bundle, "ConfigMap", "dashboard.payments.dev")
+    ours = _one(bundle, "ConfigMap", "dashboard.checkout.dev")
+    forged = copy.deepcopy(ours.body)
+    forged["data"] = dict(theirs.body["data"])
+    tampered = Bundle.of([Resource(r.coords, forged, r.concern) if r is ours else r
+                          for r in bundle])
+    (uid,) = (key.removesuffix(".json") for key in theirs.body["data"])
+    assert refused(spec, tampered) == [
+        f"[unique-names] nonprod/ConfigMap monitoring/dashboard.payments.dev: has dashboard "
+        f"uid {uid!r}, as has nonprod/ConfigMap monitoring/dashboard.checkout.dev: Grafana "
+        "keeps one dashboard per uid",
+    ]
