@@ -4,17 +4,17 @@ goldenpath adds around them. The flow is Bundle -> units -> files::
     README.md                                   generated: explains this layout
     .goldenpath/owned/<unit>.txt                ownership manifests (see ownership.py)
     clusters/<cluster>/kustomization.yaml       what the cluster's root Application syncs
-    clusters/<cluster>/bootstrap.yaml           the root Application (app of apps)
-    clusters/<cluster>/projects/<name>.yaml     AppProjects: platform + one per team
-    clusters/<cluster>/applications/<name>.yaml tenancy and per-team services Applications
-    clusters/<cluster>/platform/<kind>-<name>.yaml   other platform-owned objects
-    tenants/<team>/<env>/<kind>-<name>.yaml     a team's objects in one environment
-    tenants/<team>/apps/<service>-<env>.yaml    Application of one service in one env
+    clusters/<cluster>/...                      objects, see goldenpath.render.paths
+    tenants/<team>/...                          objects, see goldenpath.render.paths
 
 Every directory holding manifests has a kustomization.yaml listing exactly goldenpath's
 files, so ``kubectl kustomize`` on it shows what Argo CD applies. Objects are grouped in
 *units* (one per team, one per cluster's platform objects, one for the layout files): the
-unit is what apply reuses, rewrites or removes as a whole.
+unit is what apply reuses, rewrites or removes as a whole. Unit names are ``team-<team>``,
+``cluster-<cluster>`` and ``layout``: different prefixes, so no team's record can be a
+cluster's or the layout's. Object paths are collision-free by construction
+(:mod:`goldenpath.render.paths`); :func:`check_paths` still refuses a tree in which two
+files share a path, so no unit ever overwrites another's file or a layout file.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import yaml
 from goldenpath.errors import Conflict
 from goldenpath.gitops import ownership
 from goldenpath.gitops.ownership import UnitState
-from goldenpath.render import argocd, digest
+from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
+from goldenpath.render.paths import path_for
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
 
@@ -39,25 +40,8 @@ LAYOUT_UNIT = "layout"
 README = "README.md"
 KUSTOMIZATION = "kustomization.yaml"
 _TEAM_PREFIX = "team-"
-_ARGO_HOME = {"AppProject": "projects", "Application": "applications"}
 
 Entries = list[tuple[str, Resource]]
-
-
-def path_for(resource: Resource) -> str:
-    c = resource.coords
-    if resource.kind == "Application" and c.service is not None and c.team is not None:
-        return f"{argocd.apps_dir(c.team)}/{argocd.service_app_file(c.service, str(c.environment))}"
-    if resource.kind == "Application" and c.team is None and resource.name == argocd.ROOT_APP:
-        return f"{argocd.cluster_dir(c.cluster)}/bootstrap.yaml"
-    if resource.kind in _ARGO_HOME and resource.api_version.startswith("argoproj.io/"):
-        return f"{argocd.cluster_dir(c.cluster)}/{_ARGO_HOME[resource.kind]}/{resource.name}.yaml"
-    stem = f"{resource.kind.lower()}-{resource.name}.yaml"
-    if c.team is None:
-        return f"{argocd.cluster_dir(c.cluster)}/platform/{stem}"
-    if c.environment is None:
-        return f"{argocd.cluster_dir(c.cluster)}/teams/{c.team}/{stem}"
-    return f"{argocd.tenant_dir(c.team, c.environment)}/{stem}"
 
 
 def unit_of(resource: Resource) -> str:
@@ -167,15 +151,30 @@ def iter_repository_files(spec: PlatformSpec, bundle: Bundle) -> Iterator[tuple[
     """(path, bytes) of every file goldenpath owns, one unit at a time: only one unit's
     bytes are alive at once, which keeps writing a 1,000-team tree within memory bounds."""
     inputs = unit_inputs(spec)
-    paths: list[str] = []
+    claims: dict[str, str] = {}
     for unit, entries in units(bundle).items():
         state = unit_state(entries, inputs=inputs.get(unit, ""))
-        paths.extend(state.blobs)
+        check_paths(claims, unit, state.blobs)
         yield from state.contents.items()
         yield ownership.manifest_path(unit), ownership.format_manifest(unit, state)
-    state = layout_state(spec, paths)
+    state = layout_state(spec, list(claims))
+    check_paths(claims, LAYOUT_UNIT, state.blobs)
     yield from state.contents.items()
     yield ownership.manifest_path(LAYOUT_UNIT), ownership.format_manifest(LAYOUT_UNIT, state)
+
+
+def check_paths(claims: dict[str, str], unit: str, paths: Iterable[str]) -> None:
+    """Record ``unit``'s paths in ``claims`` (path -> unit); refuse a path another unit
+    (a team, a cluster's platform objects, the layout's own files) already has."""
+    for path in paths:
+        owner = claims.setdefault(path, unit)
+        if owner != unit:
+            raise shared_path(path, owner, unit)
+
+
+def shared_path(path: str, owner: str, unit: str) -> Conflict:
+    return Conflict(f"{path} is written by both {owner} and {unit}; two units may never "
+                    "share a file, nothing was written")
 
 
 def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
@@ -217,9 +216,10 @@ Argo CD runs on each cluster (namespace `{argocd}`) and manages only that cluste
 - `clusters/<cluster>/platform/`: platform-owned objects of the cluster
 - `tenants/<team>/<env>/`: namespace, quota, limit range, network policies, RBAC,
   service accounts, observability
-- `tenants/<team>/apps/<service>-<env>.yaml`: Application syncing
+- `tenants/<team>/_apps/application-<team>.<service>.<env>.yaml`: Application syncing
   `deploy/overlays/<env>` of the service repository
 - `.goldenpath/owned/`: which files goldenpath owns, with their git blob ids
 
-Every directory of manifests has a `kustomization.yaml` listing goldenpath's files.
+Every object is in a file `<kind>-<name>.yaml`; every directory of manifests has a
+`kustomization.yaml` listing goldenpath's files.
 """

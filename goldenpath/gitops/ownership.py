@@ -35,7 +35,7 @@ _MARSHAL_VERSION = 2
 _FIELD = re.compile(r"^(fingerprint|inputs) (.*)$", re.MULTILINE)
 _ENTRY = re.compile(r"^([0-9a-f]{40}) (.+)$", re.MULTILINE)
 #: Bump when the serialisation or the layout changes, so every unit is written afresh.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 _HEADER = "# goldenpath ownership manifest: the files goldenpath wrote for unit {unit},\n" \
           "# with the git blob id of their content. Generated; do not edit.\n"
 

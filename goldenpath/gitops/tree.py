@@ -289,9 +289,14 @@ def changes(spec: PlatformSpec, base: BaseTree, units: dict[str, UnitState]) -> 
     """Writes and deletes that turn ``base`` into ``units`` plus their layout files."""
     states = dict(units)
     states[layout.LAYOUT_UNIT] = _layout(spec, base, units)
+    # A unit kept as the base records it had its paths checked when it was written.
+    claims: dict[str, str] = {}
+    for unit, state in states.items():
+        if state is not base.records.get(unit):
+            layout.check_paths(claims, unit, state.blobs)
     result = ChangeSet()
     for unit, state in states.items():
-        _unit_changes(unit, state, base, result)
+        _unit_changes(unit, state, base, result, states)
     for unit, record in base.records.items():
         if unit not in states:  # offboarded: remove exactly what it owned
             for path in [*record.blobs, ownership.manifest_path(unit)]:
@@ -315,18 +320,20 @@ def _same_paths(base: BaseTree, units: dict[str, UnitState]) -> bool:
         units[u] is old[u] or units[u].blobs.keys() == old[u].blobs.keys() for u in units)
 
 
-def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet) -> None:
+def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet,
+                  states: Mapping[str, UnitState]) -> None:
     record = base.records.get(unit)
     if state is record:
         return  # kept as the base records it: its files and its manifest stay as they are
     # Read first: the tree then knows this unit's paths (see BaseTree.blob).
     before: Mapping[str, str] = record.blobs if record is not None else {}
     for path, blob in state.blobs.items():
-        if path not in state.contents or base.blobs.get(path) == blob:
-            continue  # a unit kept as the base has it (see merge), or unchanged
-        if path not in before and path in base.blobs and path not in base.owned:
-            raise Conflict(f"{path} exists in the repository but goldenpath does not own it; "
-                           "move or delete it, then apply again")
+        if path not in state.contents:
+            continue  # a unit kept as the base has it (see merge)
+        if path not in before and path in base.blobs:
+            _check_free(path, unit, base, states)
+        if base.blobs.get(path) == blob:
+            continue  # unchanged
         result.writes[path] = state.contents[path]
         result.unit_of_path[path] = unit
         if path in state.names:
@@ -340,6 +347,18 @@ def _unit_changes(unit: str, state: UnitState, base: BaseTree, result: ChangeSet
         result.writes[path] = manifest
         result.unit_of_path[path] = unit
         result.units.add(unit)
+
+
+def _check_free(path: str, unit: str, base: BaseTree, states: Mapping[str, UnitState]) -> None:
+    """``unit`` takes a path the base already has: only a file another unit gives up in
+    this same change may change hands; anything else is someone else's file."""
+    if path not in base.owned:
+        raise Conflict(f"{path} exists in the repository but goldenpath does not own it; "
+                       "move or delete it, then apply again")
+    for other, record in base.records.items():
+        keeps = states.get(other)
+        if other != unit and path in record.blobs and keeps is not None and path in keeps.blobs:
+            raise layout.shared_path(path, other, unit)
 
 
 def _delete(result: ChangeSet, base: BaseTree, unit: str, path: str) -> None:

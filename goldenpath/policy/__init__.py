@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import argocd, capacity, names, network, rbac, schema, secrets, tenancy
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -65,6 +65,8 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
+    Guardrail("unique-names", "one object per identity on a cluster, one file per object",
+              names.check),
 )
 #: Guardrails that need every team's objects, whichever teams were rendered.
 GLOBAL = frozenset({"capacity"})

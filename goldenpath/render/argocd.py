@@ -10,11 +10,12 @@ Pulumi and humans, never for Argo CD. Per cluster this module renders an app of 
      ├─ AppProject <team>       a team's service repos -> only its namespaces on this cluster
      ├─ <team>-<env>-tenancy    project platform: tenants/<team>/<env> (namespace first)
      └─ <team>-services         project platform: the team's service Applications of this
-         └─ <team>-<svc>-<env>  cluster; each in the team's project, synced from the
+         └─ <team>.<svc>.<env>  cluster; each in the team's project, synced from the
                                 service repo's deploy/overlays/<env>
 
-The repository paths Argo CD reads are defined here (the writer in goldenpath.gitops
-imports them), so a source path and the file it points at cannot disagree.
+The repository paths Argo CD reads come from :mod:`goldenpath.render.paths`, which the
+writer in goldenpath.gitops uses too, so a source path and the file it points at cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ from typing import Any
 from goldenpath.render.bundle import Coordinates, Resource
 from goldenpath.render.concern import Concern
 from goldenpath.render.meta import LABEL_SERVICE, MANAGED_BY, k8s_object, metadata, team_labels
+from goldenpath.render.paths import ROOT_APP, apps_dir, cluster_dir, object_file, tenant_dir
 from goldenpath.spec.models import ClusterSpec, Team
-from goldenpath.spec.resolve import PlatformSpec, namespace_name
+from goldenpath.spec.resolve import (
+    PlatformSpec,
+    application_name,
+    namespace_name,
+    services_application_name,
+    tenancy_application_name,
+)
 
 CONCERN = "argocd"
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "platform"
-ROOT_APP = "root"
 #: On an Application: deleting it deletes what it synced (offboarding cleans up).
 #: On an AppProject: Argo CD keeps it until no Application uses it.
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -58,34 +65,18 @@ ACCESS_ACTIONS = {
 }
 
 
-# --- repository paths (shared with goldenpath.gitops.layout) ---------------------------
-
-
-def cluster_dir(cluster: str) -> str:
-    return f"clusters/{cluster}"
-
-
-def tenant_dir(team: str, env: str) -> str:
-    return f"tenants/{team}/{env}"
-
-
-def apps_dir(team: str) -> str:
-    return f"tenants/{team}/apps"
-
-
-def service_app_file(service: str, env: str) -> str:
-    return f"{service}-{env}.yaml"
-
-
 # --- names -----------------------------------------------------------------------------
+#
+# Collision-free: namespaces (``<team>-<env>``) are unique on the platform (the spec
+# checks it), so tenancy Applications ``<namespace>-tenancy`` are; ``<team>-services``
+# ends otherwise and teams are unique; service Applications are joined with ``.``, which
+# no other name and no label has (see ``application_name``). AppProjects are named after
+# their team, and the team name ``platform`` is reserved.
 
 
-def tenancy_app_name(team: str, env: str) -> str:
-    return f"{team}-{env}-tenancy"
-
-
-def service_app_name(team: str, service: str, env: str) -> str:
-    return f"{team}-{service}-{env}"
+tenancy_app_name = tenancy_application_name
+services_app_name = services_application_name
+service_app_name = application_name
 
 
 # --- render ----------------------------------------------------------------------------
@@ -253,10 +244,11 @@ def tenancy_application(spec: PlatformSpec, team: Team, env: str) -> dict[str, A
 def services_application(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, Any]:
     """Syncs the team's service Applications of this cluster's environments only: the
     apps directory holds every environment's, so the files are listed explicitly."""
-    files = sorted(service_app_file(s.name, env) for s in team.spec.services for env in envs)
+    files = sorted(object_file("Application", service_app_name(team.name, s.name, env))
+                   for s in team.spec.services for env in envs)
     include = files[0] if len(files) == 1 else "{" + ",".join(files) + "}"
     source = {**_source(spec, apps_dir(team.name)), "directory": {"include": include}}
-    meta = _meta(spec, f"{team.name}-services", team_labels(team), WAVE_SERVICES)
+    meta = _meta(spec, services_app_name(team.name), team_labels(team), WAVE_SERVICES)
     return application(meta, PLATFORM_PROJECT, source, spec.platform.spec.argocd.namespace,
                        _automated())
 

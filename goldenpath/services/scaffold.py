@@ -31,6 +31,7 @@ from goldenpath.scaffold.record import Record, read_record, write_record
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.models import Team
+from goldenpath.spec.resolve import application_name
 from goldenpath.spec.types import DNS_LABEL_MAX, is_dns_label
 
 
@@ -122,7 +123,8 @@ def _check_name(spec: PlatformSpec, team: Team, name: str) -> None:
                                    "letters, digits and '-')", value=name, has_value=True)])
     if any(s.name == name for s in team.spec.services):
         raise Conflict(f"team {team.name!r} already has a service {name!r} ({file})")
-    longest = max((f"{team.name}-{name}-{e}" for e in team.spec.environments), key=len)
+    longest = max((application_name(team.name, name, e) for e in team.spec.environments),
+                  key=len)
     if len(longest) > DNS_LABEL_MAX:
         raise SpecError([SpecIssue(file, "spec.services", f"makes the Argo CD application name "
                                    f"{longest!r} longer than 63 characters",

@@ -16,7 +16,9 @@ from goldenpath.spec.resolve import (
     RESERVED_NAMESPACES,
     RESERVED_PREFIXES,
     PlatformSpec,
+    application_name,
     namespace_name,
+    tenancy_application_name,
 )
 from goldenpath.spec.teams import TeamFacts
 from goldenpath.spec.types import DNS_LABEL_MAX
@@ -80,6 +82,10 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
         elif namespace in reserved or (namespace.startswith(RESERVED_PREFIXES)
                                        and not name_reserved):
             yield _issue(file, path, env, f"namespace {namespace!r} is reserved for the platform")
+        # <team>-<env>-tenancy is longer than <team>-services: one check covers both.
+        elif len(tenancy := tenancy_application_name(name, env)) > DNS_LABEL_MAX:
+            yield _issue(file, path, env, f"makes the Argo CD application name {tenancy!r} "
+                         "longer than 63 characters; shorten the team name")
         else:
             yield from _quota_issues(spec, team, env, file)
     for env in body.environment_overrides:
@@ -131,7 +137,8 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                     env,
                     f"is not one of the team's environments ({_list(team.spec.environments)})",
                 )
-        longest = max((f"{team.name}-{service.name}-{e}" for e in team.spec.environments), key=len)
+        longest = max((application_name(team.name, service.name, e)
+                       for e in team.spec.environments), key=len)
         if len(longest) > DNS_LABEL_MAX:
             yield _issue(
                 file,

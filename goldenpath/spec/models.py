@@ -8,6 +8,7 @@ live in :mod:`goldenpath.spec.crossref`.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -56,6 +57,10 @@ class ArgoCDSpec(SpecModel):
     namespace: DNSLabel = "argocd"
 
 
+_PLACEHOLDER = re.compile(r"\{(?:team|service)\}")
+_LABEL_CHARS = re.compile(r"[a-z0-9-]*")
+
+
 class ServiceReposSpec(SpecModel):
     url_template: str = "https://git.example.com/{team}/{service}.git"
 
@@ -68,6 +73,12 @@ class ServiceReposSpec(SpecModel):
             raise ValueError("may use only the placeholders {team} and {service}") from None
         if "{team}" not in value or "{service}" not in value:
             raise ValueError("must contain both {team} and {service}")
+        # Between two placeholders, a character no DNS label has: else "a" + "b-c" and
+        # "a-b" + "c" would make one URL, and one team's project allow another's repository.
+        for between in _PLACEHOLDER.split(value)[1:-1]:
+            if _LABEL_CHARS.fullmatch(between):
+                raise ValueError("must keep {team} and {service} apart with a character "
+                                 "names cannot contain, such as '/' or '.'")
         return value
 
 

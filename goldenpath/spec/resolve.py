@@ -63,6 +63,28 @@ def namespace_name(team: str, environment: str) -> str:
     return f"{team}-{environment}"
 
 
+def application_name(team: str, service: str, environment: str) -> str:
+    """The Argo CD Application of a service in an environment: ``<team>.<service>.<env>``.
+
+    Joined with ``.``, which no DNS label (team, service, environment) contains, so two
+    different triples never give the same name (``a`` + ``b-c`` and ``a-b`` + ``c`` did
+    with ``-``). Argo CD uses the name as the ``app.kubernetes.io/instance`` label value,
+    so it must stay within 63 characters (the spec checks this).
+    """
+    return f"{team}.{service}.{environment}"
+
+
+def tenancy_application_name(team: str, environment: str) -> str:
+    """The Argo CD Application syncing a team's namespace: ``<team>-<env>-tenancy``, unique
+    because namespaces are."""
+    return f"{namespace_name(team, environment)}-tenancy"
+
+
+def services_application_name(team: str) -> str:
+    """The Argo CD Application syncing a team's service Applications."""
+    return f"{team}-services"
+
+
 class ResolvedQuota(NamedTuple):
     """A quota with every field set: platform defaults, team values and the environment
     override merged in that order. (A NamedTuple: the loader rebuilds thousands of these

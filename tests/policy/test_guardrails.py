@@ -19,7 +19,7 @@ from tests.policy.support import plus, refused, tamper
 Example = tuple[PlatformSpec, Bundle]
 NAMES = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
-         "argocd-projects", "argocd-applications", "no-secrets", "capacity"]
+         "argocd-projects", "argocd-applications", "no-secrets", "capacity", "unique-names"]
 
 
 def test_guardrails_are_listed_in_order() -> None:
@@ -51,6 +51,7 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "no-secrets": len(bundle),
         # the quotas of checkout-prod, payments-prod and storefront-prod on "prod"
         "capacity": 3,
+        "unique-names": len(bundle),
     }
     assert len(tenant_policies) >= 50 and len(tenant_bindings) == 26
     assert covered["argocd-projects"] == len(bundle.of_kind("AppProject"))

@@ -36,10 +36,11 @@ def test_role_binding_in_another_teams_namespace(example: Example) -> None:
     spec, bundle = example
     owners = next(r for r in bundle.of_kind("RoleBinding")
                   if r.namespace == "payments-dev" and r.name == "goldenpath-owners")
-    body: dict[str, Any] = {**owners.body,
-                            "metadata": {**owners.body["metadata"], "namespace": "checkout-dev"}}
+    # Named apart from checkout's own binding, which unique-names would refuse on its own.
+    meta = {**owners.body["metadata"], "namespace": "checkout-dev", "name": "payments-owners"}
+    body: dict[str, Any] = {**owners.body, "metadata": meta}
     assert refused(spec, plus(bundle, owners.coords, body)) == [
-        "[rbac-bindings] nonprod/RoleBinding checkout-dev/goldenpath-owners: binds team "
+        "[rbac-bindings] nonprod/RoleBinding checkout-dev/payments-owners: binds team "
         "payments in namespace 'checkout-dev', which the team does not own"
     ]
 

@@ -142,7 +142,7 @@ def test_tenancy_application_syncs_the_tenant_directory(spec: PlatformSpec) -> N
 
 
 def test_service_application_points_at_the_service_repository(spec: PlatformSpec) -> None:
-    app = next(a for a in _objects(spec, "Application") if a.name == "payments-ledger-prod")
+    app = next(a for a in _objects(spec, "Application") if a.name == "payments.ledger.prod")
     body = app.body["spec"]
     assert body["project"] == "payments"
     assert body["source"]["repoURL"] == "https://git.example.com/payments/ledger.git"
@@ -155,4 +155,6 @@ def test_services_application_includes_only_its_clusters_files(spec: PlatformSpe
     app = next(a for a in _objects(spec, "Application")
                if a.name == "payments-services" and a.coords.cluster == "prod")
     include = app.body["spec"]["source"]["directory"]["include"]
-    assert include == "{ledger-prod.yaml,settlement-worker-prod.yaml}"
+    assert include == ("{application-payments.ledger.prod.yaml,"
+                       "application-payments.settlement-worker.prod.yaml}")
+    assert app.body["spec"]["source"]["path"] == "tenants/payments/_apps"

@@ -210,9 +210,25 @@ def test_limits_are_reported_per_environment(tmp_path: Path) -> None:
 def test_namespace_longer_than_63_characters(tmp_path: Path) -> None:
     name = "a" * 58  # a-...-dev is 62 and a-...-prod 63 characters, a-...-staging 66
     lines = issue_lines(tmp_path, platform_doc(), [team_doc(name, services=[])])
+    app = "makes the Argo CD application name"
     assert lines == [
+        f'teams/{name}.yaml: spec.environments[0]: "dev": {app} \'{name}-dev-tenancy\' '
+        "longer than 63 characters; shorten the team name",
         f'teams/{name}.yaml: spec.environments[1]: "staging": namespace \'{name}-staging\' '
-        "is longer than 63 characters; shorten the team name"
+        "is longer than 63 characters; shorten the team name",
+        f'teams/{name}.yaml: spec.environments[2]: "prod": {app} \'{name}-prod-tenancy\' '
+        "longer than 63 characters; shorten the team name",
+    ]
+
+
+def test_tenancy_application_name_longer_than_63_characters(tmp_path: Path) -> None:
+    # The namespace fits (a-...-staging is 58), its tenancy Application (66) did not;
+    # a-...-prod-tenancy is 63. <team>-services is shorter than any tenancy Application.
+    name = "a" * 50
+    lines = issue_lines(tmp_path, platform_doc(), [team_doc(name, services=[])])
+    assert lines == [
+        f'teams/{name}.yaml: spec.environments[1]: "staging": makes the Argo CD application '
+        f"name '{name}-staging-tenancy' longer than 63 characters; shorten the team name",
     ]
 
 
@@ -221,7 +237,7 @@ def test_application_name_longer_than_63_characters(tmp_path: Path) -> None:
     team = team_doc(name, services=[service(name="b" * 20)])
     assert issue_lines(tmp_path, platform_doc(), [team]) == [
         f'teams/{name}.yaml: spec.services[0].name: "{"b" * 20}": makes the Argo CD '
-        f"application name '{name}-{'b' * 20}-staging' longer than 63 characters"
+        f"application name '{name}.{'b' * 20}.staging' longer than 63 characters"
     ]
 
 

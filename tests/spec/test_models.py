@@ -220,6 +220,14 @@ PLATFORM_FIELD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("url-template-unknown", {"serviceRepos": {"urlTemplate": "https://x/{team}/{svc}.git"}},
      'spec.serviceRepos.urlTemplate: "https://x/{team}/{svc}.git": may use only the '
      "placeholders {team} and {service}"),
+    # team a + service b-c and team a-b + service c would share one repository (and the
+    # second team's project would allow the first team's repository).
+    *[(f"url-template-joined-{i}", {"serviceRepos": {"urlTemplate": template}},
+       f'spec.serviceRepos.urlTemplate: "{template}": must keep {{team}} and {{service}} '
+       "apart with a character names cannot contain, such as '/' or '.'")
+      for i, template in enumerate(["https://x/{team}-{service}.git",
+                                    "https://x/{service}{team}.git",
+                                    "https://x/{team}/a-{service}-{team}.git"])],
     ("argocd-namespace", {"argocd": {"namespace": "Argo"}},
      f'spec.argocd.namespace: "Argo": {DNS_LABEL}'),
     ("ingress-namespaces", {"network": {"ingressNamespaces": ["ingress_nginx"]}},

@@ -7,20 +7,30 @@ computed (two panels per row) so panel order is the only thing a dashboard state
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from typing import Any
 
 SCHEMA_VERSION = 39
 UID_MAX = 40
+#: 20 base32 characters: 100 bits of the digest in every uid.
+_DIGEST_CHARS = 20
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 _PANEL_WIDTH, _PANEL_HEIGHT, _GRID_COLUMNS = 12, 8, 24
 
 
 def uid(*parts: str) -> str:
-    """A stable dashboard uid of at most 40 characters: readable prefix + digest, so two
-    dashboards whose names truncate alike still differ."""
-    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+    """A stable dashboard uid of at most 40 characters: readable prefix + digest.
+
+    The prefix joins the parts with ``-`` (``a`` + ``b-c`` reads like ``a-b`` + ``c``)
+    and is truncated, so the digest alone tells dashboards apart: 100 bits of SHA-256 over
+    the parts joined with ``/`` (which no name contains), far beyond what a tenant can
+    search for a second set of names with another team's uid. Lower-case base32, as
+    Grafana may store uids in a case-insensitive column.
+    """
+    raw = hashlib.sha256("/".join(parts).encode()).digest()
+    digest = base64.b32encode(raw).decode().lower()[:_DIGEST_CHARS]
     readable = re.sub(r"[^A-Za-z0-9-]", "-", "-".join(parts))[: UID_MAX - len(digest) - 1]
     return f"{readable.rstrip('-')}-{digest}"
 

@@ -41,6 +41,19 @@ def test_uid_is_stable_and_short_for_long_names() -> None:
     assert grafana.uid(long_team, "prod", long_service + "x") != first
 
 
+def test_uid_cannot_be_matched_by_another_teams_names() -> None:
+    # Names that share the truncated readable prefix are told apart by the digest alone.
+    # 32 bits (8 hex characters) could be searched for a second set of valid names giving
+    # another team's uid (and so its dashboard); the digest must be out of reach.
+    pairs = [(("x" * 40, "dev", "api"), ("x" * 40, "dev", "apj")),
+             (("t" * 50, "prod", "s" * 60), ("t" * 50, "prod", "s" * 59 + "x"))]
+    for first, second in pairs:
+        one, two = grafana.uid(*first), grafana.uid(*second)
+        assert one.rsplit("-", 1)[0] == two.rsplit("-", 1)[0] and one != two
+        digest = one.rsplit("-", 1)[1]
+        assert len(digest) * 5 >= 96 and set(digest) <= set("abcdefghijklmnopqrstuvwxyz234567")
+
+
 def test_dashboard_json_is_valid(bundle: Bundle) -> None:
     for resource, dashboard in dashboards(bundle):
         assert isinstance(dashboard["schemaVersion"], int)
