@@ -9,6 +9,7 @@ service's own edits stay, and overlapping edits are left as conflicts for a pers
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import git
@@ -30,7 +31,9 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def branch_name(record: Record) -> str:
-    return f"goldenpath/template-{record.version[:12]}"
+    """One branch per template version and inputs: a spec change is a new update too."""
+    inputs = hashlib.sha256(record.to_json().encode()).hexdigest()[:8]
+    return f"goldenpath/template-{record.version[:12]}-{inputs}"
 
 
 def apply(repo: git.Repo, old: Path, new: Path, record: Record) -> list[str]:

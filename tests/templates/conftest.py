@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from goldenpath.scaffold import cookie
-from goldenpath.scaffold.context import service_context
+from goldenpath.scaffold.context import inputs_from_spec, service_context
 from goldenpath.spec import load_platform
+from goldenpath.spec.models import ServiceSpec
 from tests.factories import ROOT, platform_doc, team_doc, write_platform
 from tests.templates.kustomize import build
 
@@ -60,7 +61,10 @@ def _platform(root: Path, case: Case) -> Path:
 def generate(root: Path, case: Case) -> Generated:
     spec = load_platform(_platform(root / "platform", case))
     team = spec.team(case.team)
-    context = service_context(spec, team, case.service, case.params, case.latency_ms)
+    slo = {"latencyP99Ms": case.latency_ms} if case.latency_ms is not None else None
+    service = ServiceSpec.model_validate({"name": case.service, "template": case.template,
+                                          "parameters": case.params, "slo": slo})
+    context = service_context(spec, inputs_from_spec(team, service))
     project = cookie.render(ROOT / "templates" / case.template, context, root / "out")
     return Generated(case, project, context)
 
