@@ -25,7 +25,6 @@ from goldenpath.scaffold.context import RESERVED
 from goldenpath.spec.models import TemplateRef
 from goldenpath.spec.resolve import PlatformSpec
 
-
 MAX_PARAMETERS = 32
 MAX_VALUE_LENGTH = 1024
 PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")

@@ -83,8 +83,8 @@ def test_a_hook_that_would_inline_values_is_refused(tmp_path: Path) -> None:
     # The pattern the templates used: a value pasted into a raw triple-quoted string.
     tpl = template(tmp_path, {
         f"{PROJECT}/.keep": "",
-        "hooks/post_gen_project.py": ("import json\n"
-                                      "NOTES = json.loads(r'''{{ cookiecutter.notes | jsonify }}''')\n"),
+        "hooks/post_gen_project.py":
+            "import json\nNOTES = json.loads(r'''{{ cookiecutter.notes | jsonify }}''')\n",
     })
     pwned = tmp_path / "PWNED"
     breakout = f"''' if open({str(pwned)!r}, 'w') else '''"

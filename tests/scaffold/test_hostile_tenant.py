@@ -20,22 +20,7 @@ from goldenpath.scaffold import RECORD_PATH
 from goldenpath.scaffold.catalog import MAX_PARAMETERS, find_template
 from goldenpath.services import scaffold
 from goldenpath.spec import load_platform
-from tests.scaffold.helpers import Workspace, clone, edit_template
-
-Edit = Callable[[dict[str, Any]], object]
-
-
-def edit_team(workspace: Workspace, edit: Edit) -> None:
-    doc = yaml.safe_load(workspace.team_file.read_text())
-    edit(doc["spec"])
-    workspace.team_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-
-
-def edit_service(workspace: Workspace, name: str, **fields: Any) -> None:
-    def edit(spec: dict[str, Any]) -> None:
-        (service,) = [s for s in spec["services"] if s["name"] == name]
-        service.update(fields)
-    edit_team(workspace, edit)
+from tests.scaffold.helpers import Workspace, clone, edit_service, edit_team, edit_template
 
 
 def heads(url: str) -> str:

@@ -13,7 +13,13 @@ from goldenpath.cli import app
 from goldenpath.scaffold import RECORD_PATH
 from goldenpath.services import scaffold
 from goldenpath.settings import get_settings
-from tests.scaffold.helpers import Workspace, clone, edit_template, push_local_edit
+from tests.scaffold.helpers import (
+    Workspace,
+    clone,
+    edit_service,
+    edit_template,
+    push_local_edit,
+)
 
 
 @pytest.fixture
@@ -88,6 +94,22 @@ def test_cli_new_service_then_check_exits_0_current_and_2_behind(
     edit_template(workspace, "python-worker", "README.md", "## Develop", "## Develop locally")
     code, output = _cli(workspace, monkeypatch, *check)
     assert (code, "README.md" in output) == (2, True)
+
+
+def test_cli_check_says_what_moved(workspace: Workspace, made: scaffold.Scaffolded,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    check = ("update-service", "--team", "payments", "--name", "web", "--check")
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 0 and "is current with its template" in output
+    edit_service(workspace, "web", replicas={"prod": 5})
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 2
+    assert output.startswith("payments/web is behind its spec; files that would change:\n"
+                             "  deploy/overlays/prod/autoscaling.yaml\n")
+    edit_template(workspace, "python-service", "README.md", "## Develop", "## Develop locally")
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 2
+    assert f"{made.version[:12]} -> " in output and ") and its spec;" in output
 
 
 def test_cli_reports_errors_with_exit_1(workspace: Workspace,
