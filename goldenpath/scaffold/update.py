@@ -1,10 +1,11 @@
 """Template updates as a 3-way merge, the way cruft and copier do it, with git's machinery.
 
-The template as recorded (old) and as it is now (new), both rendered with the recorded
-answers, become two commits O and N (N's parent is O) in the service's clone. Cherry-
-picking N onto a branch from the service's ``main`` is then a 3-way merge with O as the
-base: template changes land where the service did not touch the same lines, the
-service's own edits stay, and overlapping edits are left as conflicts for a person.
+The template as recorded, rendered with the recorded inputs (old), and the template as
+it is now, rendered with what the current spec says (new), become two commits O and N
+(N's parent is O) in the service's clone. Cherry-picking N onto a branch from the
+service's ``main`` is then a 3-way merge with O as the base: template and spec changes
+land where the service did not touch the same lines, the service's own edits stay, and
+overlapping edits are left as conflicts for a person.
 """
 
 from __future__ import annotations
