@@ -83,6 +83,7 @@ def resolve(template: Path, values: Mapping[str, Any], output_dir: Path) -> dict
         raise TemplateError(f"template {template.name}: values {private} are cookiecutter's "
                             "private settings; a context never sets them")
     defaults = _defaults(template)
+    defaults.pop("__prompts__", None)  # questions; goldenpath asks none
     env = create_env_with_context({"cookiecutter": defaults})
     resolved: dict[str, Any] = {}
     try:
@@ -104,6 +105,8 @@ def _value(env: Environment, key: str, raw: Any, values: Mapping[str, Any],
         return values[key]
     if key.startswith("_") and not key.startswith("__"):
         return raw
+    if isinstance(raw, list) and raw:
+        raw = raw[0]  # a choice: without prompts, cookiecutter takes the first
     return render_variable(env, raw, resolved)
 
 

@@ -190,3 +190,18 @@ def test_a_run_leaves_nothing_in_the_temporary_directory(
     assert (project / "notes.txt").read_text() == "answer-7f3a9"
     assert list(system_tmp.iterdir()) == []
     assert os.listdir(tmp_path / "out") == ["svc"]
+
+
+def test_template_defaults_are_rendered_as_cookiecutter_would(tmp_path: Path) -> None:
+    tpl = template(tmp_path, {f"{PROJECT}/out.json": "{{ cookiecutter | jsonify }}"},
+                   package="{{ cookiecutter.service_name | replace('-', '_') }}",
+                   flavour=["{{ cookiecutter.notes }}-a", "b"], enabled=True,
+                   nested={"{{ cookiecutter.notes }}": "{{ cookiecutter.package }}"},
+                   __prompts__={"notes": "What?"}, _private="{{ not rendered }}")
+    project = cookie.render(tpl, {"service_name": "my-svc", "notes": "{{ n }}"},
+                            tmp_path / "out")
+    out = json.loads((project / "out.json").read_text())
+    assert {key: out[key] for key in ("package", "flavour", "enabled", "nested", "_private")} == {
+        "package": "my_svc", "flavour": "{{ n }}-a", "enabled": True,
+        "nested": {"{{ n }}": "my_svc"}, "_private": "{{ not rendered }}"}
+    assert "__prompts__" not in out

@@ -118,3 +118,13 @@ def test_cli_reports_errors_with_exit_1(workspace: Workspace,
                         "jobs", "--template", "python-worker", "--param", "queue")
     assert code == 1
     assert "expected key=value" in output
+
+
+def test_a_latency_objective_added_later_makes_the_service_behind(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    edit_service(workspace, "web", slo={"latencyP99Ms": 300})
+    result = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (result.status, result.spec_moved, result.changed) == (
+        "updated", True, ["src/web/metrics.py"])
+    clone(made.repository, tmp_path / "branch", branch=result.branch or "")
+    assert "0.3, " in (tmp_path / "branch" / "src/web/metrics.py").read_text()
