@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from goldenpath.errors import TemplateError
 from goldenpath.scaffold import cookie
+from tests.factories import ROOT
 
 PROJECT = "{{cookiecutter.service_name}}"
 
@@ -205,3 +208,33 @@ def test_template_defaults_are_rendered_as_cookiecutter_would(tmp_path: Path) ->
         "package": "my_svc", "flavour": "{{ n }}-a", "enabled": True,
         "nested": {"{{ n }}": "my_svc"}, "_private": "{{ not rendered }}"}
     assert "__prompts__" not in out
+
+
+@pytest.mark.parametrize("name", ["python-service", "python-worker"])
+def test_the_golden_path_hooks_write_values_as_data(tmp_path: Path, name: str) -> None:
+    # Values no spec would pass, to show the hooks quote whatever they are given.
+    hostile = "x'''\"\"\"\\\n# {{ 7*7 }}\nkind: Secret"
+    env = {"namespace": hostile, "replicas": 2, "cpu": hostile, "memory": "1Gi",
+           "cpu_limit": hostile, "memory_limit": "1Gi"}
+    project = cookie.render(ROOT / "templates" / name, {
+        "service_name": "svc", "image_repository": hostile, "image_tag": hostile,
+        "environments": {"dev": env}}, tmp_path / "out")
+    overlay = project / "deploy" / "overlays" / "dev"
+    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    assert kustomization["kind"] == "Kustomization"
+    assert kustomization["namespace"] == hostile
+    assert kustomization["images"] == [{"name": hostile, "newTag": hostile}]
+    patch = yaml.safe_load((overlay / "resources.yaml").read_text())
+    (container,) = patch["spec"]["template"]["spec"]["containers"]
+    assert container["resources"] == {"requests": {"cpu": hostile, "memory": "1Gi"},
+                                      "limits": {"cpu": hostile, "memory": "1Gi"}}
+
+
+def test_a_golden_path_hook_refuses_an_environment_that_is_a_path(tmp_path: Path) -> None:
+    env = {"namespace": "n", "replicas": 1, "cpu": "1", "memory": "1Gi", "cpu_limit": "1",
+           "memory_limit": "1Gi"}
+    message = re.escape("environment '../../../escaped' is not a DNS label")
+    with pytest.raises(TemplateError, match=message):
+        cookie.render(ROOT / "templates" / "python-service", {
+            "service_name": "svc", "environments": {"../../../escaped": env}}, tmp_path / "out")
+    assert not list(tmp_path.rglob("escaped"))

@@ -21,8 +21,8 @@ from typing import Any
 CONTEXT = json.loads(Path(os.environ["GOLDENPATH_CONTEXT"]).read_text(encoding="utf-8"))
 
 KUSTOMIZATION = """\
-# Environment {env}: namespace {namespace}. Image tag, autoscaling bounds and resources
-# live here; the HorizontalPodAutoscaler owns the replica count.
+# Environment {env}. Image tag, autoscaling bounds and resources live here; the
+# HorizontalPodAutoscaler owns the replica count.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: {namespace_json}
@@ -72,7 +72,6 @@ def write_overlay(name: str, env: dict[str, Any]) -> None:
     replicas = int(env["replicas"])
     values = {
         "env": name,
-        "namespace": env["namespace"],
         "namespace_json": json.dumps(env["namespace"]),
         "image": json.dumps(CONTEXT["image_repository"]),
         "tag": json.dumps(CONTEXT["image_tag"]),
