@@ -59,10 +59,10 @@ def render(template: Path, values: Mapping[str, Any], output_dir: Path) -> Path:
     never rendered. Callers pass only templates from the platform's list.
     """
     _check_template(template)
-    context = {"cookiecutter": resolve(template, values, output_dir)}
+    context = {"cookiecutter": _resolve(template, values, output_dir)}
     output_dir.mkdir(parents=True, exist_ok=True)
     try:
-        project = check_paths(template, context, output_dir)
+        project = _check_paths(template, context, output_dir)
         generate_files(repo_dir=str(template), context=context, output_dir=str(output_dir),
                        accept_hooks=False)
     except (CookiecutterException, JinjaError, OSError, ValueError) as err:
@@ -75,7 +75,7 @@ def render(template: Path, values: Mapping[str, Any], output_dir: Path) -> Path:
 # --- the context ----------------------------------------------------------------------
 
 
-def resolve(template: Path, values: Mapping[str, Any], output_dir: Path) -> dict[str, Any]:
+def _resolve(template: Path, values: Mapping[str, Any], output_dir: Path) -> dict[str, Any]:
     """The template's context: ``values`` as given, the template's other defaults rendered
     (plain values first, then mappings, as cookiecutter orders them)."""
     private = sorted(key for key in values if key.startswith("_"))
@@ -150,7 +150,7 @@ def _walk(root: Path) -> Iterator[Path]:
             yield Path(top, name)
 
 
-def check_paths(template: Path, context: dict[str, Any], output_dir: Path) -> Path:
+def _check_paths(template: Path, context: dict[str, Any], output_dir: Path) -> Path:
     """Render every name the template will write, as ``generate_files`` renders it, and
     refuse any that leaves the project directory; return the project directory."""
     env = create_env_with_context(context)
