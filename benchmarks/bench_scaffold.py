@@ -33,9 +33,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from goldenpath.scaffold import cookie
-from goldenpath.scaffold.context import service_context
+from goldenpath.scaffold.context import inputs_from_spec, service_context
 from goldenpath.services.scaffold import new_service
 from goldenpath.spec import load_platform
+from goldenpath.spec.models import ServiceSpec
 from tests.scaffold.helpers import Workspace, make_workspace
 
 TARGET = 1.5
@@ -63,7 +64,8 @@ def measure(mode: str, template_name: str, rounds: int, root: Path) -> tuple[flo
     params = PARAMS[template_name]
 
     def alone(i: int) -> None:
-        context = service_context(spec, team, f"alone-{i}", params)
+        service = ServiceSpec(name=f"alone-{i}", template=template_name, parameters=params)
+        context = service_context(spec, inputs_from_spec(team, service))
         cookie.render(template, context, root / f"alone-{i}")
 
     def scaffold(i: int) -> None:

@@ -56,24 +56,35 @@ def new_service(
     out.print(f"added to {made.spec_file}; the next apply renders its namespaces' objects")
 
 
+def _moved(result: service.UpdateResult) -> str:
+    template = f"its template ({result.recorded[:12]} -> {result.latest[:12]})"
+    if not result.spec_moved:
+        return template
+    if result.recorded == result.latest:
+        return "its spec"
+    return f"{template} and its spec"
+
+
 @app.command("update-service")
 def update_service(
     team: TeamOption,
     name: NameOption,
     check: Annotated[bool, typer.Option(
-        "--check", help="Only compare; exit 2 when the service is behind its template.")] = False,
+        "--check", help="Only compare; exit 2 when the service is behind its template "
+        "or its spec.")] = False,
     platform: PlatformOption = DEFAULT_PLATFORM,
 ) -> None:
-    """Bring template changes into a service as a 3-way merge on a branch."""
+    """Bring template and spec changes into a service as a 3-way merge on a branch."""
     with reported_errors():
         result = service.update_service(_settings(str(platform)), team, name, check=check)
     if result.status == "current":
-        out.print(f"{team}/{name} is current with its template ({result.latest[:12]})")
+        out.print(f"{team}/{name} is current with its template ({result.latest[:12]}) "
+                  "and its spec")
         return
     files = "\n".join(f"  {path}" for path in result.changed)
     if result.status == "behind":
-        out.print(f"{team}/{name} is behind its template ({result.recorded[:12]} -> "
-                  f"{result.latest[:12]}); files that would change:\n{files}")
+        out.print(f"{team}/{name} is behind {_moved(result)}; files that would change:"
+                  f"\n{files}")
         raise typer.Exit(EXIT_CHANGES)
     out.print(f"pushed branch {result.branch} with the template update:\n{files}")
     if result.conflicts:

@@ -6,8 +6,10 @@ A template's ``cookiecutter.json`` carries a private ``_goldenpath`` block::
                     "parameters": {"queue": {"help": "...", "required": true, "pattern": "^...$"}}}
 
 Only the keys under ``parameters`` may be set with ``--param``; everything else in the
-context comes from the platform and team specs. Patterns keep values that end up inside
-YAML and Python source from breaking out of their quotes.
+context comes from the platform and team specs. Parameter values are a tenant's: they are
+bounded here (count, name, length, no control characters) before a template's own
+``pattern``, and the renderer treats them as data (:mod:`.cookie`); patterns are the
+template's second line, for values it places inside quotes.
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath.errors import NotFound, TemplateError
+from goldenpath.scaffold.context import RESERVED
 from goldenpath.spec.models import TemplateRef
 from goldenpath.spec.resolve import PlatformSpec
+
+MAX_PARAMETERS = 32
+MAX_VALUE_LENGTH = 1024
+PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -73,24 +81,49 @@ def load_template(ref: TemplateRef, root: Path) -> TemplateInfo:
 
 
 def _parameter(template: str, key: str, value: Any) -> Parameter:
+    if PARAMETER_NAME.fullmatch(key) is None or key in RESERVED:
+        raise TemplateError(f"template {template!r}: parameter {key!r}: a parameter name is "
+                            "lower-case letters, digits and '_', and not one of goldenpath's "
+                            f"own keys ({', '.join(sorted(RESERVED))})")
     if not isinstance(value, dict):
         raise TemplateError(f"template {template!r}: parameter {key!r} must be a mapping")
     return Parameter(key, str(value.get("help", "")), bool(value.get("required", False)),
                      str(value.get("pattern", "")))
 
 
-def check_parameters(template: TemplateInfo, params: dict[str, str]) -> None:
-    """Refuse unknown, missing or malformed parameters, naming every problem at once."""
-    problems = [f"unknown parameter {key!r}" for key in sorted(params)
+def check_parameters(template: TemplateInfo, params: dict[str, Any]) -> None:
+    """Refuse unknown, missing, oversized or malformed parameters, naming every problem
+    at once. Values are never echoed whole: a tenant's input is bounded in errors too."""
+    if len(params) > MAX_PARAMETERS:
+        raise TemplateError(f"template {template.name!r}: {len(params)} parameters given; "
+                            f"at most {MAX_PARAMETERS}")
+    problems = [f"unknown parameter {_short(key)}" for key in sorted(params)
                 if key not in template.parameters]
     for param in template.parameters.values():
         value = params.get(param.name)
         if value is None:
             if param.required:
                 problems.append(f"parameter {param.name!r} is required ({param.help})")
-        elif param.pattern and re.fullmatch(param.pattern, value) is None:
-            problems.append(f"parameter {param.name!r}: {value!r} does not match {param.pattern}")
+        else:
+            problems += _value_problems(param, value)
     if problems:
         declared = ", ".join(sorted(template.parameters)) or "none"
         raise TemplateError(f"template {template.name!r} (parameters: {declared}): "
                             + "; ".join(problems))
+
+
+def _value_problems(param: Parameter, value: Any) -> list[str]:
+    where = f"parameter {param.name!r}"
+    if not isinstance(value, str):
+        return [f"{where}: must be a string, not {type(value).__name__}"]
+    if len(value) > MAX_VALUE_LENGTH:
+        return [f"{where}: {len(value)} characters; at most {MAX_VALUE_LENGTH}"]
+    if _CONTROL.search(value):
+        return [f"{where}: {_short(value)} holds a control character (newline, tab, ...)"]
+    if param.pattern and re.fullmatch(param.pattern, value) is None:
+        return [f"{where}: {_short(value)} does not match {param.pattern}"]
+    return []
+
+
+def _short(value: str) -> str:
+    return repr(value) if len(value) <= 80 else repr(value[:77] + "...")

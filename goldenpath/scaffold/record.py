@@ -1,19 +1,35 @@
 """What a service repository remembers about its origin: ``.goldenpath/template.json``.
 
 Template name, version (the templates' git commit, plus the version the template
-declares) and the answers it was rendered with; ``update-service`` re-renders from these.
+declares) and the inputs it was rendered with (:class:`~.context.ServiceInputs`: team,
+display name, environments and the service's spec entry, parameters included).
+
+The file lives in a tenant's repository, so reading it back is reading untrusted input:
+it must be a regular file of at most :data:`MAX_RECORD_BYTES`, and its content is parsed
+by strict models (unknown keys refused, every spec value validated as the spec loader
+validates it). It only ever says how the repository was rendered, the base of a 3-way
+update; what a service is rendered with now comes from the current spec.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationError
+
 from goldenpath.errors import TemplateError
+from goldenpath.scaffold.context import ServiceInputs
+from goldenpath.spec.models import SpecModel
+from goldenpath.spec.types import DNSLabel
 
 RECORD_PATH = ".goldenpath/template.json"
+MAX_RECORD_BYTES = 64 * 1024
+_MAX_ERRORS = 10
 
 
 @dataclass(frozen=True)
@@ -22,16 +38,24 @@ class Record:
     #: git commit of the template directory; None when the templates are not in git
     commit: str | None
     declared_version: str
-    answers: dict[str, Any] = field(default_factory=dict)
+    inputs: ServiceInputs
 
     def to_json(self) -> str:
         data = {"template": self.template, "commit": self.commit,
-                "declaredVersion": self.declared_version, "answers": self.answers}
+                "declaredVersion": self.declared_version,
+                "inputs": self.inputs.model_dump(mode="json", by_alias=True, exclude_none=True)}
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @property
     def version(self) -> str:
         return self.commit or self.declared_version
+
+
+class _RecordFile(SpecModel):
+    template: DNSLabel
+    commit: str | None = Field(pattern=r"^[0-9a-f]{40}$")
+    declared_version: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z.+-]+$")
+    inputs: ServiceInputs
 
 
 def write_record(project: Path, record: Record) -> None:
@@ -41,14 +65,51 @@ def write_record(project: Path, record: Record) -> None:
 
 
 def read_record(project: Path) -> Record:
-    path = project / RECORD_PATH
+    data = _load(project / RECORD_PATH)
+    if isinstance(data, dict) and "answers" in data and "inputs" not in data:
+        raise TemplateError(f"{RECORD_PATH}: recorded by an older goldenpath (full context "
+                            "under 'answers'); it cannot be trusted as it is, so the service "
+                            "cannot be updated from it")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Record(data["template"], data.get("commit"), str(data["declaredVersion"]),
-                      dict(data.get("answers", {})))
+        parsed = _RecordFile.model_validate(data)
+    except ValidationError as err:
+        raise TemplateError(f"{RECORD_PATH} is invalid: {_problems(err)}") from None
+    return Record(parsed.template, parsed.commit, parsed.declared_version, parsed.inputs)
+
+
+def _load(path: Path) -> Any:
+    """The JSON of ``path``: a regular file (a symbolic link is refused, never followed)
+    of at most MAX_RECORD_BYTES."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         raise TemplateError(f"{RECORD_PATH} is missing: the repository was not made "
                             "from a golden path, so it cannot be updated") from None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise TemplateError(f"{RECORD_PATH} is unreadable: {err!r}") from err
+    except OSError as err:
+        raise TemplateError(f"{RECORD_PATH} cannot be opened ({err.strerror}); it must be "
+                            "a regular file") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TemplateError(f"{RECORD_PATH} is not a regular file")
+        raw = file.read(MAX_RECORD_BYTES + 1)
+    if len(raw) > MAX_RECORD_BYTES:
+        raise TemplateError(f"{RECORD_PATH} is larger than {MAX_RECORD_BYTES} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise TemplateError(f"{RECORD_PATH} is not UTF-8 JSON: {_position(err)}") from None
 
+
+def _position(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"{err.msg} at line {err.lineno} column {err.colno}"
+    return "invalid UTF-8"
+
+
+def _problems(err: ValidationError) -> str:
+    """Where and which rule, never the value: the record's content is untrusted."""
+    issues = err.errors(include_input=False, include_url=False)
+    shown = [f"{'.'.join(str(p) for p in issue['loc']) or '(root)'}: {issue['msg']}"
+             for issue in issues[:_MAX_ERRORS]]
+    more = len(issues) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

@@ -1,14 +1,16 @@
 """Template updates as a 3-way merge, the way cruft and copier do it, with git's machinery.
 
-The template as recorded (old) and as it is now (new), both rendered with the recorded
-answers, become two commits O and N (N's parent is O) in the service's clone. Cherry-
-picking N onto a branch from the service's ``main`` is then a 3-way merge with O as the
-base: template changes land where the service did not touch the same lines, the
-service's own edits stay, and overlapping edits are left as conflicts for a person.
+The template as recorded, rendered with the recorded inputs (old), and the template as
+it is now, rendered with what the current spec says (new), become two commits O and N
+(N's parent is O) in the service's clone. Cherry-picking N onto a branch from the
+service's ``main`` is then a 3-way merge with O as the base: template and spec changes
+land where the service did not touch the same lines, the service's own edits stay, and
+overlapping edits are left as conflicts for a person.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import git
@@ -30,7 +32,9 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def branch_name(record: Record) -> str:
-    return f"goldenpath/template-{record.version[:12]}"
+    """One branch per template version and inputs: a spec change is a new update too."""
+    inputs = hashlib.sha256(record.to_json().encode()).hexdigest()[:8]
+    return f"goldenpath/template-{record.version[:12]}-{inputs}"
 
 
 def apply(repo: git.Repo, old: Path, new: Path, record: Record) -> list[str]:

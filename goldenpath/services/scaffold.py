@@ -4,6 +4,13 @@
 template, commits, pushes and adds the service to the team's spec file. Each step that
 changes the world registers its undo; a failure at any later step runs them in reverse,
 so there is never an orphan repository or a half-edited spec.
+
+``update_service`` renders what the current spec says (its template, its declared
+parameters validated again as ``new_service`` validates them, the team's environments and
+the service's port, replicas and resources) against the repository as its record says it
+was rendered, so a service is behind when either the template or the spec moved. The
+record is the tenant's: it is read bounded and validated, and it must name the same team,
+service and template as the spec, or nothing is rendered and nothing is pushed.
 """
 
 from __future__ import annotations
@@ -26,11 +33,11 @@ from goldenpath.errors import (
 )
 from goldenpath.scaffold import cookie, teamfile, update, vcs
 from goldenpath.scaffold.catalog import TemplateInfo, check_parameters, find_template
-from goldenpath.scaffold.context import service_context
-from goldenpath.scaffold.record import Record, read_record, write_record
+from goldenpath.scaffold.context import ServiceInputs, inputs_from_spec, service_context
+from goldenpath.scaffold.record import RECORD_PATH, Record, read_record, write_record
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
-from goldenpath.spec.models import Team
+from goldenpath.spec.models import ServiceSpec, Team
 from goldenpath.spec.resolve import application_name
 from goldenpath.spec.types import DNS_LABEL_MAX, is_dns_label
 
@@ -84,6 +91,8 @@ class UpdateResult:
     status: Literal["current", "behind", "updated", "conflicts"]
     recorded: str
     latest: str
+    #: whether the spec's inputs differ from the recorded ones (else only the template moved)
+    spec_moved: bool = False
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     branch: str | None = None
@@ -98,10 +107,12 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
     check_parameters(info, params)
     target = repository_target(settings, spec, team.name, name)
     _check_free(target)
-    record = _record(info, service_context(spec, team, name, params))
+    inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
+                                                parameters=params))
+    record = _record(info, inputs)
     spec_file = Path(spec.sources[team.name])
     with TemporaryDirectory(prefix="goldenpath-new-") as tmp, Undo() as undo:
-        project = cookie.render(info.path, record.answers, Path(tmp))
+        project = cookie.render(info.path, service_context(spec, inputs), Path(tmp))
         write_record(project, record)
         message = f"New {info.kind} {name} from template {info.name} {record.version[:12]}"
         commit = publish(project, target, message, undo)
@@ -145,10 +156,10 @@ def _check_free(target: Target) -> None:
         raise Conflict(f"service repository {target.url} exists already")
 
 
-def _record(info: TemplateInfo, answers: dict[str, Any]) -> Record:
+def _record(info: TemplateInfo, inputs: ServiceInputs) -> Record:
     commit, dirty = vcs.template_commit(info.path)
     # A dirty template cannot be rendered again from git, so only its declared version counts.
-    return Record(info.name, None if dirty else commit, info.declared_version, answers)
+    return Record(info.name, None if dirty else commit, info.declared_version, inputs)
 
 
 def _entry(name: str, info: TemplateInfo, params: dict[str, str]) -> dict[str, Any]:
@@ -190,35 +201,63 @@ def update_service(settings: Settings, team_name: str, name: str,
                    check: bool = False) -> UpdateResult:
     spec = load_platform(settings.platform_dir)
     team = find_team(spec, team_name)
-    if not any(s.name == name for s in team.spec.services):
+    service = next((s for s in team.spec.services if s.name == name), None)
+    if service is None:
         raise NotFound(f"team {team.name!r} has no service {name!r}", kind="service", name=name)
+    info = find_template(spec, service.template, settings.templates_root)
+    check_parameters(info, service.parameters)
+    current = inputs_from_spec(team, service)
     target = repository_target(settings, spec, team.name, name)
     with TemporaryDirectory(prefix="goldenpath-update-") as tmp:
         work = Path(tmp)
         repo = vcs.clone(target.url, work / "repo")
         recorded = read_record(work / "repo")
-        info = find_template(spec, recorded.template, settings.templates_root)
-        latest = _record(info, recorded.answers)
-        old = _render_recorded(recorded, info, work / "old")
-        new = cookie.render(info.path, recorded.answers, work / "new")
+        _check_recorded(recorded, current, info)
+        latest = _record(info, current)
+        old = _render_recorded(spec, recorded, info, work / "old")
+        new = cookie.render(info.path, service_context(spec, current), work / "new")
         changed = update.changed_files(old, new)
+        moved = recorded.inputs != current
         if not changed or check:
             status: Literal["current", "behind"] = "behind" if changed else "current"
-            return UpdateResult(status, recorded.version, latest.version, changed)
+            return UpdateResult(status, recorded.version, latest.version, moved, changed)
         conflicts = update.apply(repo, old, new, latest)
         branch = update.branch_name(latest)
         vcs.push(repo, target.url, branch, force=True)
     return UpdateResult("conflicts" if conflicts else "updated", recorded.version,
-                        latest.version, changed, conflicts, branch)
+                        latest.version, moved, changed, conflicts, branch)
 
 
-def _render_recorded(recorded: Record, info: TemplateInfo, out: Path) -> Path:
-    """The service as the recorded template version rendered it."""
-    if recorded.commit is not None:
-        source = vcs.export_template(info.path, recorded.commit, out / "template")
-        return cookie.render(source, recorded.answers, out / "render")
-    if recorded.declared_version == info.declared_version:
-        return cookie.render(info.path, recorded.answers, out / "render")
+def _check_recorded(recorded: Record, current: ServiceInputs, info: TemplateInfo) -> None:
+    """The record describes this service of this team from this template, and its
+    parameters pass the template's checks: else it is refused, not rendered."""
+    was, now = recorded.inputs, current
+    for what, old, new in (("team", was.team, now.team),
+                           ("service", was.service.name, now.service.name),
+                           ("template", recorded.template, info.name),
+                           ("service template", was.service.template, info.name)):
+        if old != new:
+            raise TemplateError(f"{RECORD_PATH}: records {what} {old!r}, but this is {new!r} "
+                                "in the spec; the record does not describe this service")
+    try:
+        check_parameters(info, dict(was.service.parameters))
+    except TemplateError as err:
+        raise TemplateError(f"{RECORD_PATH}: recorded parameters: {err}") from None
+
+
+def _render_recorded(spec: PlatformSpec, recorded: Record, info: TemplateInfo,
+                     out: Path) -> Path:
+    """The service as the recorded template version rendered it from the recorded inputs."""
+    context = service_context(spec, recorded.inputs)
+    try:
+        if recorded.commit is not None:
+            source = vcs.export_template(info.path, recorded.commit, out / "template")
+            return cookie.render(source, context, out / "render")
+        if recorded.declared_version == info.declared_version:
+            return cookie.render(info.path, context, out / "render")
+    except (TemplateError, GitError) as err:
+        raise TemplateError(f"the recorded version {recorded.version[:12]} of template "
+                            f"{info.name!r} cannot be rendered again: {err}") from err
     raise TemplateError(f"template {info.name!r} {recorded.declared_version} was recorded "
                         "without a git commit and the template is now "
                         f"{info.declared_version}; the old version cannot be rendered again")

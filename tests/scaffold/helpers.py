@@ -4,10 +4,13 @@ directory, and Settings pointing at both, so tests never touch the real tree or 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
+import yaml
 
 from goldenpath.settings import Settings
 from tests.factories import ROOT, platform_doc, team_doc, write_platform
@@ -74,3 +77,17 @@ def edit_template(workspace: Workspace, template: str, path: str, old: str, new:
     assert old in text, f"{old!r} not in {path}"
     target.write_text(text.replace(old, new, 1))
     return workspace.commit_templates(f"template: edit {path}")
+
+
+def edit_team(workspace: Workspace, edit: Callable[[dict[str, Any]], object]) -> None:
+    """What a tenant does to its own spec: ``edit`` changes the team's ``spec`` mapping."""
+    doc = yaml.safe_load(workspace.team_file.read_text())
+    edit(doc["spec"])
+    workspace.team_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def edit_service(workspace: Workspace, name: str, **fields: Any) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        (service,) = [s for s in spec["services"] if s["name"] == name]
+        service.update(fields)
+    edit_team(workspace, edit)

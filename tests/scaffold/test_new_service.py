@@ -28,8 +28,9 @@ def test_scaffold_pushes_a_recorded_repository_and_adds_the_service(
     assert record["template"] == "python-worker"
     assert record["commit"] == workspace.templates.head.commit.hexsha
     assert record["declaredVersion"] == "1.0.0"
-    assert record["answers"]["queue"] == "settlements"
-    assert set(record["answers"]["environments"]) == {"dev", "staging", "prod"}
+    inputs = record["inputs"]
+    assert inputs["service"]["parameters"] == {"queue": "settlements"}
+    assert (inputs["team"], inputs["environments"]) == ("payments", ["dev", "staging", "prod"])
     assert (tmp_path / "check" / "deploy" / "overlays" / "staging" / "kustomization.yaml").is_file()
     text = workspace.team_file.read_text()
     assert text.startswith("# owned by payments\n")

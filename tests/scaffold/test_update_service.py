@@ -13,7 +13,13 @@ from goldenpath.cli import app
 from goldenpath.scaffold import RECORD_PATH
 from goldenpath.services import scaffold
 from goldenpath.settings import get_settings
-from tests.scaffold.helpers import Workspace, clone, edit_template, push_local_edit
+from tests.scaffold.helpers import (
+    Workspace,
+    clone,
+    edit_service,
+    edit_template,
+    push_local_edit,
+)
 
 
 @pytest.fixture
@@ -90,9 +96,35 @@ def test_cli_new_service_then_check_exits_0_current_and_2_behind(
     assert (code, "README.md" in output) == (2, True)
 
 
+def test_cli_check_says_what_moved(workspace: Workspace, made: scaffold.Scaffolded,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    check = ("update-service", "--team", "payments", "--name", "web", "--check")
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 0 and "is current with its template" in output
+    edit_service(workspace, "web", replicas={"prod": 5})
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 2
+    assert output.startswith("payments/web is behind its spec; files that would change:\n"
+                             "  deploy/overlays/prod/autoscaling.yaml\n")
+    edit_template(workspace, "python-service", "README.md", "## Develop", "## Develop locally")
+    code, output = _cli(workspace, monkeypatch, *check)
+    assert code == 2
+    assert f"{made.version[:12]} -> " in output and ") and its spec;" in output
+
+
 def test_cli_reports_errors_with_exit_1(workspace: Workspace,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     code, output = _cli(workspace, monkeypatch, "new-service", "--team", "payments", "--name",
                         "jobs", "--template", "python-worker", "--param", "queue")
     assert code == 1
     assert "expected key=value" in output
+
+
+def test_a_latency_objective_added_later_makes_the_service_behind(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    edit_service(workspace, "web", slo={"latencyP99Ms": 300})
+    result = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (result.status, result.spec_moved, result.changed) == (
+        "updated", True, ["src/web/metrics.py"])
+    clone(made.repository, tmp_path / "branch", branch=result.branch or "")
+    assert "0.3, " in (tmp_path / "branch" / "src/web/metrics.py").read_text()

@@ -3,15 +3,16 @@ real scaffolder context builder and a real cookiecutter run, for several paramet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from goldenpath.scaffold import cookie
-from goldenpath.scaffold.context import service_context
+from goldenpath.scaffold.context import inputs_from_spec, service_context
 from goldenpath.spec import load_platform
+from goldenpath.spec.models import ServiceSpec
 from tests.factories import ROOT, platform_doc, team_doc, write_platform
 from tests.templates.kustomize import build
 
@@ -24,6 +25,8 @@ class Case:
     environments: tuple[str, ...]
     params: dict[str, str]
     latency_ms: int | None = None
+    #: the service's spec entry beyond name, template and parameters (port, replicas, ...)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 CASES = {
@@ -35,6 +38,10 @@ CASES = {
                               ("dev", "staging", "prod"), {"queue": "settlements"}),
     "worker-one-env": Case("python-worker", "data", "ingest", ("live",),
                            {"queue": "raw.events-v2", "description": "Ingests raw events."}),
+    # Requests above the platform's default limits (500m, 512Mi) raise the limits.
+    "service-spec-settings": Case("python-service", "payments", "api", ("dev", "prod"), {},
+                                  settings={"port": 9000, "replicas": {"prod": 4},
+                                            "resources": {"cpu": "1", "memory": "1Gi"}}),
 }
 
 
@@ -60,7 +67,11 @@ def _platform(root: Path, case: Case) -> Path:
 def generate(root: Path, case: Case) -> Generated:
     spec = load_platform(_platform(root / "platform", case))
     team = spec.team(case.team)
-    context = service_context(spec, team, case.service, case.params, case.latency_ms)
+    slo = {"latencyP99Ms": case.latency_ms} if case.latency_ms is not None else None
+    service = ServiceSpec.model_validate({"name": case.service, "template": case.template,
+                                          "parameters": case.params, "slo": slo,
+                                          **case.settings})
+    context = service_context(spec, inputs_from_spec(team, service))
     project = cookie.render(ROOT / "templates" / case.template, context, root / "out")
     return Generated(case, project, context)
 

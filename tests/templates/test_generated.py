@@ -54,7 +54,47 @@ def test_one_overlay_per_team_environment(generated: dict[str, Generated], name:
         container = _pod(objects)["containers"][0]
         assert container["image"] == (f"registry.example.com/{project.case.team}/"
                                       f"{project.case.service}:0.1.0")
-        assert container["resources"]["requests"] == {"cpu": "100m", "memory": "128Mi"}
+        resources = project.case.settings.get("resources", {"cpu": "100m", "memory": "128Mi"})
+        assert container["resources"]["requests"] == resources
+        limits = container["resources"]["limits"]
+        assert limits == {"cpu": max(resources["cpu"], "500m", key=_cpu),
+                          "memory": max(resources["memory"], "512Mi", key=_memory)}
+
+
+def _cpu(text: str) -> float:
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def _memory(text: str) -> int:
+    return int(text[:-2]) << {"Mi": 20, "Gi": 30}[text[-2:]]
+
+
+def test_the_autoscaler_owns_the_replica_count(generated: dict[str, Generated],
+                                               name: str) -> None:
+    project = generated[name]
+    replicas = project.case.settings.get("replicas", {})
+    for env in project.case.environments:
+        objects = project.overlay(env)
+        # Argo CD self-heal would reset every scale-out to a replica count set here.
+        assert "replicas" not in _deployment(objects)["spec"]
+        (hpa,) = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
+        assert hpa["spec"]["minReplicas"] == replicas.get(env, 1)
+        assert hpa["spec"]["maxReplicas"] >= hpa["spec"]["minReplicas"]
+
+
+def test_the_spec_port_is_the_traffic_port(generated: dict[str, Generated], name: str) -> None:
+    project = generated[name]
+    if project.case.template != "python-service":
+        pytest.skip("a worker serves no traffic")
+    port = project.case.settings.get("port", 8080)
+    objects = project.overlay(project.case.environments[-1])
+    (svc,) = [o for o in objects if o["kind"] == "Service"]
+    ports = {p["name"]: p for p in svc["spec"]["ports"]}
+    assert ports[metrics.HTTP_PORT_NAME]["port"] == port
+    container = _pod(objects)["containers"][0]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]}[
+        metrics.HTTP_PORT_NAME] == port
+    assert {"name": "PORT", "value": str(port)} in container["env"]
 
 
 def test_manifests_are_valid_kubernetes(generated: dict[str, Generated], name: str) -> None:

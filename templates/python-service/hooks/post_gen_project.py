@@ -2,21 +2,27 @@
 
 Cookiecutter cannot loop over a dict to make directories, and environment names are the
 platform's to choose, so this hook writes one overlay per entry of the ``environments``
-context. JSON is valid YAML, so values are written with ``json.dumps`` (quoted safely).
+context. goldenpath runs this file as it is, never rendered: the context comes from the
+JSON file named by ``$GOLDENPATH_CONTEXT``, so no value ever becomes Python source. JSON
+is valid YAML, so values are written with ``json.dumps`` (quoted safely).
+
+The HorizontalPodAutoscaler owns the replica count: overlays set its bounds, never
+``spec.replicas``, so Argo CD's self-heal does not undo a scale-out.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
+from typing import Any
 
-SERVICE = json.loads(r'''{{ cookiecutter.service_name | jsonify }}''')
-IMAGE = json.loads(r'''{{ cookiecutter.image_repository | jsonify }}''')
-TAG = json.loads(r'''{{ cookiecutter.image_tag | jsonify }}''')
-ENVIRONMENTS = json.loads(r'''{{ cookiecutter.environments | jsonify }}''')
+CONTEXT = json.loads(Path(os.environ["GOLDENPATH_CONTEXT"]).read_text(encoding="utf-8"))
 
 KUSTOMIZATION = """\
-# Environment {env}: namespace {namespace}. Replicas, image tag and resources live here.
+# Environment {env}. Image tag, autoscaling bounds and resources live here; the
+# HorizontalPodAutoscaler owns the replica count.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: {namespace_json}
@@ -25,9 +31,6 @@ resources:
 images:
   - name: {image}
     newTag: {tag}
-replicas:
-  - name: {service}
-    count: {replicas}
 patches:
   - path: resources.yaml
   - path: autoscaling.yaml
@@ -63,15 +66,16 @@ spec:
 """
 
 
-def write_overlay(name: str, env: dict[str, str]) -> None:
+def write_overlay(name: str, env: dict[str, Any]) -> None:
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
+        raise SystemExit(f"environment {name!r} is not a DNS label")
     replicas = int(env["replicas"])
     values = {
         "env": name,
-        "namespace": env["namespace"],
         "namespace_json": json.dumps(env["namespace"]),
-        "image": json.dumps(IMAGE),
-        "tag": json.dumps(TAG),
-        "service": json.dumps(SERVICE),
+        "image": json.dumps(CONTEXT["image_repository"]),
+        "tag": json.dumps(CONTEXT["image_tag"]),
+        "service": json.dumps(CONTEXT["service_name"]),
         "replicas": replicas,
         # Headroom for the autoscaler above the planned replica count.
         "max_replicas": max(3, replicas * 3),
@@ -84,5 +88,5 @@ def write_overlay(name: str, env: dict[str, str]) -> None:
         (overlay / file).write_text(text.format(**values), encoding="utf-8")
 
 
-for env_name, env_values in sorted(ENVIRONMENTS.items()):
+for env_name, env_values in sorted(CONTEXT["environments"].items()):
     write_overlay(env_name, env_values)

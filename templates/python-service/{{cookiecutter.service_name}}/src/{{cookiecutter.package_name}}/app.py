@@ -13,7 +13,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="{{ cookiecutter.service_name }}", description="{{ cookiecutter.description }}")
+    app = FastAPI(title="{{ cookiecutter.service_name }}", description={{ cookiecutter.description | jsonify }})
     app.middleware("http")(_measure)
 
     @app.get("/healthz", include_in_schema=False)
