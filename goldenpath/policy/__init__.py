@@ -16,7 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import (
+    argocd,
+    bounds,
+    capacity,
+    network,
+    rbac,
+    reach,
+    schema,
+    secrets,
+    tenancy,
+)
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -64,6 +74,11 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         argocd.check_applications,
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
+    Guardrail("network-reach", "ipBlocks only within the platform's allowed egress ranges",
+              reach.check),
+    Guardrail("object-size", "no object beyond spec.limits.maxObjectBytes",
+              bounds.check_object_size),
+    Guardrail("team-objects", "no team beyond its object cap", bounds.check_team_objects),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
 #: Guardrails that need every team's objects, whichever teams were rendered.

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from goldenpath.errors import SpecIssue
+from goldenpath.spec import bounds
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.quantity import parse_quantity
 from goldenpath.spec.resolve import (
@@ -48,6 +49,7 @@ def platform_issues(platform: Platform, file: str) -> Iterator[SpecIssue]:
                 environment.name,
                 f"must be hosted by exactly one cluster, is listed by {count}",
             )
+    yield from bounds.platform_issues(platform, file)
 
 
 def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
@@ -59,6 +61,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
     if name_reserved:
         yield _issue(file, "metadata.name", name, "is reserved for the platform; choose another")
     yield from _duplicates(file, "spec.environments", body.environments)
+    checked: list[str] = []
     for i, env in enumerate(body.environments):
         path = f"spec.environments[{i}]"
         if env not in known_envs:
@@ -81,6 +84,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
                                        and not name_reserved):
             yield _issue(file, path, env, f"namespace {namespace!r} is reserved for the platform")
         else:
+            checked.append(env)
             yield from _quota_issues(spec, team, env, file)
     for env in body.environment_overrides:
         if env not in body.environments:
@@ -96,6 +100,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
             yield _issue(file, f"spec.alerting.pagerduty.environments[{i}]", env,
                          f"is not one of the team's environments ({_list(body.environments)})")
     yield from _service_issues(spec, team, file)
+    yield from bounds.team_issues(spec, team, file, checked)
 
 
 def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str) -> Iterator[SpecIssue]:
