@@ -67,8 +67,12 @@ def _quota_bounds(spec: PlatformSpec, team: Team, file: str,
     # one issue per field the team wrote, naming every environment where it is too much
     found: dict[tuple[str, str], tuple[object, str, list[str]]] = {}
     for env in environments:
-        for field, value, bound in _above(spec.quota(team, env), maximum):
+        above = list(_above(spec.quota(team, env), maximum))
+        fields = {field for field, _, _ in above}
+        for field, value, bound in above:
             path, written, what = _source(team, env, field, value)
+            if what.startswith("makes") and _LIMITS[field] in fields:
+                continue  # twice a request that is already too much: said of the request
             found.setdefault((path, field), (written, f"{what} above the platform's maximum "
                                              f"{bound}", []))[2].append(env)
     for (path, field), (written, what, envs) in found.items():

@@ -164,8 +164,8 @@ class Reach:
         """What is wrong with a tenant having ``network``, one message per way it reaches
         (refused ranges first: they say why); empty when a tenant may have it."""
         if not self.allowed:
-            return ["the platform allows tenants no egress CIDRs; ask a platform admin to "
-                    f"add the range to {ALLOWED_FIELD} in platform.yaml"]
+            return ["is refused: the platform allows tenants no egress CIDRs; ask a platform "
+                    f"admin to add the range to {ALLOWED_FIELD} in platform.yaml"]
         found = []
         for endpoint in endpoints(network):
             via = f" ({endpoint.via})" if endpoint.via else ""
