@@ -53,7 +53,8 @@ def test_allowed_egress_loads(tmp_path: Path) -> None:
 def test_no_egress_is_allowed_unless_the_platform_says_so(tmp_path: Path) -> None:
     assert _egress(tmp_path, "10.20.0.0/16", platform=platform_doc(network={})) == [
         _at(0, "10.20.0.0/16", "is refused: the platform allows tenants no egress CIDRs; ask "
-            "a platform admin to add the range to spec.network.egressAllowedCIDRs in platform.yaml")]
+            "a platform admin to add the range to spec.network.egressAllowedCIDRs in "
+            "platform.yaml")]
 
 
 @pytest.mark.parametrize(
