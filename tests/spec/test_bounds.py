@@ -260,3 +260,19 @@ def test_platform_default_above_its_maximum(tmp_path: Path) -> None:
         "platform.yaml: spec.limits.maxQuota.pods: 10: is below the built-in default pods 40 "
         "every team gets; raise it or set spec.defaults.quota.pods",
     ]
+
+
+def test_platform_bound_fields(tmp_path: Path) -> None:
+    platform = platform_doc(limits={"maxObjectBytes": 300_000, "maxServicesPerTeam": 0},
+                            network={"egressAllowedCIDRs": ["10.0.0.1/8"]})
+    platform["spec"]["clusters"][0]["networks"] = {"podCIDRs": ["pods"]}
+    assert issue_lines(tmp_path, platform, []) == [
+        'platform.yaml: spec.clusters[0].networks.podCIDRs[0]: "pods": is not a CIDR with its '
+        "host bits zero (for example 10.20.0.0/16)",
+        "platform.yaml: spec.limits.maxObjectBytes: 300000: Input should be less than or "
+        "equal to 229376",
+        "platform.yaml: spec.limits.maxServicesPerTeam: 0: Input should be greater than or "
+        "equal to 1",
+        'platform.yaml: spec.network.egressAllowedCIDRs[0]: "10.0.0.1/8": is not a CIDR with '
+        "its host bits zero (for example 10.20.0.0/16)",
+    ]
