@@ -85,8 +85,8 @@ def _list(value: object) -> list[Any]:
 def _network(cidr: object) -> Network | None:
     """The network an ipBlock names, as Kubernetes reads it (host bits allowed), an
     IPv4-mapped one as IPv4; None if it is not a CIDR."""
-    if not isinstance(cidr, str) or len(cidr) > CIDR_MAX:
-        return None
+    if not isinstance(cidr, str) or len(cidr) > CIDR_MAX or "%" in cidr:
+        return None  # "%": an IPv6 zone, which Kubernetes refuses too
     try:
         return canonical(ipaddress.ip_network(cidr, strict=False))
     except ValueError:

@@ -32,13 +32,14 @@ API_VERSION = "goldenpath.dev/v1alpha1"
 
 #: Hard ceilings on tenant numbers and lists, whatever the platform allows: they keep
 #: every value in range of Kubernetes and of the arithmetic on it. The platform's own
-#: bounds (``spec.limits``) are lower and checked in :mod:`goldenpath.spec.crossref`.
+#: bounds (``spec.limits``) are lower and checked in :mod:`goldenpath.spec.bounds`.
 MAX_COUNT = 1_000_000
 MAX_REPLICAS = 10_000
 MAX_LATENCY_MS = 3_600_000
 MAX_SUBJECTS = 100
 MAX_LIST = 500
 MAX_PARAMETERS = 64
+MAX_EGRESS_CIDRS = 100
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
@@ -237,7 +238,8 @@ class Platform(SpecModel):
 
 class TeamNetworkSpec(SpecModel):
     allow_from_teams: list[DNSLabel] = Field(default=[], max_length=MAX_LIST)
-    egress_cidrs: list[CIDR] = Field(default=[], alias="egressCIDRs", max_length=100)
+    egress_cidrs: list[CIDR] = Field(default=[], alias="egressCIDRs",
+                                   max_length=MAX_EGRESS_CIDRS)
 
 
 class SecretRef(SpecModel):

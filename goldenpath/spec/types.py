@@ -99,6 +99,8 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if len(value) > CIDR_MAX:
         raise _fail("cidr", f"is longer than {CIDR_MAX} characters; not a CIDR")
     try:
+        if "%" in value:  # an IPv6 zone: Kubernetes refuses it, and it hides the address
+            raise ValueError(value)
         return canonical(ipaddress.ip_network(value, strict=True))
     except ValueError:
         raise _fail(

@@ -145,8 +145,8 @@ def test_ip_block_with_except_is_judged_by_its_cidr(example: Example) -> None:
 @pytest.mark.parametrize(
     ("cidr", "shown"),
     [("10.0.0.0/33", "10.0.0.0/33"), ("internet", "internet"), ("1" * 100, "1" * 64 + "..."),
-     (7, "<int>"), (None, "<NoneType>")],
-    ids=["prefix", "word", "long", "int", "none"],
+     ("fd00:ec2::254%eth0/128", "fd00:ec2::254%eth0/128"), (7, "<int>"), (None, "<NoneType>")],
+    ids=["prefix", "word", "long", "zone", "int", "none"],
 )
 def test_ip_block_that_is_not_a_cidr(example: Example, cidr: object, shown: str) -> None:
     spec, bundle = example

@@ -101,6 +101,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("cpu-trailing-newline", {"quota": {"cpu": "4\n"}}, f'spec.quota.cpu: "4\n": {QUANTITY}'),
     ("cpu-65-chars", {"quota": {"cpu": "1" * 65}},
      f'spec.quota.cpu: "{"1" * 65}": is longer than 64 characters; not a Kubernetes quantity'),
+    ("cidr-zone", {"network": {"egressCIDRs": ["fd00:ec2::254%eth0/128"]}},
+     'spec.network.egressCIDRs[0]: "fd00:ec2::254%eth0/128": is not a CIDR with its host bits '
+     "zero (for example 10.20.0.0/16)"),
     ("cidr-65-chars", {"network": {"egressCIDRs": ["1" * 65]}},
      f'spec.network.egressCIDRs[0]: "{"1" * 65}": is longer than 64 characters; not a CIDR'),
     # overly long strings and lists
