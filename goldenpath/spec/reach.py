@@ -26,6 +26,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # the models' CIDR type uses canonical() from here
     from goldenpath.spec.models import Platform
@@ -152,12 +153,15 @@ class Reach:
         refused = list(RESERVED)
         for cluster in spec.clusters:
             nets = cluster.networks
+            # an API server named by its address in ``server`` needs no apiServerCIDRs
+            servers = [*nets.api_server_cidrs, *_address_of(cluster.server)]
             for cidrs, what in ((nets.pod_cidrs, "the pod network"),
                                 (nets.service_cidrs, "the service network"),
                                 (nets.node_cidrs, "the node network"),
-                                (nets.api_server_cidrs, "the API server")):
+                                (servers, "the API server")):
                 refused.extend(Refused(canonical(ipaddress.ip_network(c)),
-                                       f"{what} of cluster {cluster.name}") for c in cidrs)
+                                       f"{what} of cluster {cluster.name}")
+                               for c in dict.fromkeys(cidrs))
         return cls(allowed, tuple(refused))
 
     def problems(self, network: Network) -> list[str]:
@@ -193,6 +197,15 @@ class Reach:
         return not any(_within(network, a.network) and _within(a.network, refused.network)
                        for a in self.allowed)
 
+
+
+def _address_of(url: str) -> list[str]:
+    """The IP address in ``url`` as a one-address CIDR, if its host is one."""
+    try:
+        address = ipaddress.ip_address(urlsplit(url).hostname or "")
+    except ValueError:
+        return []
+    return [f"{address}/{address.max_prefixlen}"]
 
 
 def _listed(items: list[str]) -> str:

@@ -147,3 +147,19 @@ def test_translated_reach_is_judged_as_ipv4() -> None:
         f"is not within the platform's egressAllowedCIDRs {allowed}",
         "reaches 192.0.2.0/24 (through 6to4 2002::/16), which is not within the platform's "
         f"egressAllowedCIDRs {allowed}"]
+
+
+@pytest.mark.parametrize(
+    ("server", "refused"),
+    [("https://10.0.0.1:6443", "10.0.0.1/32"), ("https://[fd00::1]:443", "fd00::1/128"),
+     ("https://[::ffff:10.0.0.1]", "10.0.0.1/32")],
+)
+def test_an_api_server_named_by_address_is_refused(server: str, refused: str) -> None:
+    doc: dict[str, Any] = platform_doc(network={"egressAllowedCIDRs": ["10.0.0.0/8",
+                                                                      "fd00::/8"]})
+    doc["spec"]["clusters"][0]["server"] = server
+    reach = Reach.of(Platform.model_validate(doc))
+    assert reach.problems(net(refused)) == [
+        f"reaches the API server of cluster nonprod {refused}, "
+        + ALLOW_ALL_BUT_ADVICE.format("it")]
+    assert _reach(["10.0.0.0/8"]).problems(net("10.0.0.1/32")) == []
