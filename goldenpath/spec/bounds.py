@@ -31,8 +31,12 @@ def platform_issues(platform: Platform, file: str) -> Iterator[SpecIssue]:
     limits = platform.spec.limits
     maximum = merge_quota(limits.max_quota, base=BUILTIN_MAX_QUOTA)
     defaults = platform.spec.defaults.quota
-    for field, value, bound in _above(merge_quota(defaults), maximum):
+    above = list(_above(merge_quota(defaults), maximum))
+    fields = {field for field, _, _ in above}
+    for field, value, bound in above:
         source = field if getattr(defaults, field) is not None else _LIMITS.get(field, field)
+        if source != field and source in fields:
+            continue  # twice a request that is already too much: said of the request
         if getattr(defaults, source) is not None:
             yield _issue(file, f"spec.defaults.quota.{_camel(source)}", getattr(defaults, source),
                          f"gives every team {_camel(field)} {value}, above "

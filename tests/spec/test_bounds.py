@@ -255,8 +255,6 @@ def test_platform_default_above_its_maximum(tmp_path: Path) -> None:
     assert issue_lines(tmp_path, platform, []) == [
         'platform.yaml: spec.defaults.quota.cpu: "8": gives every team cpu 8, above '
         "spec.limits.maxQuota.cpu (4); lower the default or raise the maximum",
-        'platform.yaml: spec.defaults.quota.cpu: "8": gives every team limitsCpu 16, above '
-        "spec.limits.maxQuota.limitsCpu (8); lower the default or raise the maximum",
         "platform.yaml: spec.limits.maxQuota.pods: 10: is below the built-in default pods 40 "
         "every team gets; raise it or set spec.defaults.quota.pods",
     ]
@@ -276,3 +274,10 @@ def test_platform_bound_fields(tmp_path: Path) -> None:
         'platform.yaml: spec.network.egressAllowedCIDRs[0]: "10.0.0.1/8": is not a CIDR with '
         "its host bits zero (for example 10.20.0.0/16)",
     ]
+
+
+def test_a_maximum_below_the_built_in_default(tmp_path: Path) -> None:
+    # the built-in default cpu (4) and its limit (8) are both above; said once, of cpu
+    assert issue_lines(tmp_path, platform_doc(limits={"maxQuota": {"cpu": "2"}}), []) == [
+        'platform.yaml: spec.limits.maxQuota.cpu: "2": is below the built-in default cpu 4 '
+        "every team gets; raise it or set spec.defaults.quota.cpu"]
