@@ -244,7 +244,7 @@ class TeamNetworkSpec(SpecModel):
 
 class SecretRef(SpecModel):
     name: DNSSubdomain
-    key: SecretKey
+    key: SecretKey = Field(max_length=253)  # Kubernetes' limit on a Secret data key
 
 
 class SlackSpec(SpecModel):

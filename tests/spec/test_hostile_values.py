@@ -121,6 +121,10 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("parameters-65", {"services": [service(parameters=PARAMETERS)]},
      f"spec.services[0].parameters: {_shown(PARAMETERS)}: Dictionary should have at most 64 "
      "items after validation, not more"),
+    ("secret-key-254", {"alerting": {"slack": {"channel": "#a", "secretRef": {
+        "name": "s", "key": "k" * 254}}}},
+     f'spec.alerting.slack.secretRef.key: "{"k" * 254}": String should have at most 253 '
+     "characters"),
     ("egress-101", {"network": {"egressCIDRs": EGRESS}},
      f"spec.network.egressCIDRs: {_shown(EGRESS)}: List should have at most 100 items after "
      "validation, not 101"),
