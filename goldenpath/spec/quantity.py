@@ -41,6 +41,7 @@ MAX_CHARS = 64
 #: Exponents beyond this are refused before computing 10**exponent (a Decimal overflow).
 _MAX_EXPONENT = 100
 SYNTAX = "is not a Kubernetes quantity"
+_TOO_LARGE = "is larger than a Kubernetes quantity can be (at most 2^63-1, about 8Ei)"
 
 
 class QuantityError(ValueError):
@@ -67,9 +68,6 @@ def parse_quantity(text: str | int | float) -> Decimal:
     if isinstance(text, int) and abs(text) > MAX_QUANTITY:
         raise QuantityError(text, _TOO_LARGE)  # before str(): a huge int takes long to print
     return _parse_text(str(text))
-
-
-_TOO_LARGE = "is larger than a Kubernetes quantity can be (at most 2^63-1, about 8Ei)"
 
 
 #: Quotas repeat a handful of values across every team and environment, and the
