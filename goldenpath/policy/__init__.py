@@ -79,6 +79,8 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("object-size", "no object beyond spec.limits.maxObjectBytes",
               bounds.check_object_size),
     Guardrail("team-objects", "no team beyond its object cap", bounds.check_team_objects),
+    Guardrail("quota-max", "no tenant ResourceQuota beyond the team's maximum",
+              bounds.check_quota_max),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
 #: Guardrails that need every team's objects, whichever teams were rendered.

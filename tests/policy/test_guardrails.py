@@ -20,7 +20,7 @@ Example = tuple[PlatformSpec, Bundle]
 NAMES = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
          "argocd-projects", "argocd-applications", "no-secrets", "network-reach", "object-size",
-         "team-objects", "capacity"]
+         "team-objects", "quota-max", "capacity"]
 
 
 def test_guardrails_are_listed_in_order() -> None:
@@ -53,6 +53,7 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "network-reach": len(bundle.of_kind("NetworkPolicy")),
         "object-size": len(bundle),
         "team-objects": 4,
+        "quota-max": 10,
         # the quotas of checkout-prod, payments-prod and storefront-prod on "prod"
         "capacity": 3,
     }

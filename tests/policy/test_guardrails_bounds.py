@@ -132,3 +132,60 @@ def test_a_grant_raises_one_team_s_cap(example: Example) -> None:
     granted.spec.limits.grants["payments"].__dict__["max_objects"] = 81
     assert _results(PlatformSpec(granted, spec.entries, spec.sources), bundle)[
         "team-objects"].passed
+
+
+def _hard(**values: object) -> Any:
+    return lambda body: body["spec"]["hard"].update(values)
+
+
+def test_a_quota_raised_past_the_team_maximum(example: Example) -> None:
+    spec, bundle = example
+    bundle = tamper(bundle, "ResourceQuota", "storefront-prod", "quota",
+                    _hard(**{"requests.cpu": "17", "pods": "201", "limits.memory": "1Ei"}))
+    where = "[quota-max] prod/ResourceQuota storefront-prod/quota"
+    assert refused(spec, bundle) == [
+        f"{where}: requests.cpu 17 is above the maximum 16 of team storefront "
+        "(spec.limits.maxQuota.cpu and its grant)",
+        f"{where}: limits.memory 1Ei is above the maximum 128Gi of team storefront "
+        "(spec.limits.maxQuota.limitsMemory and its grant)",
+        f"{where}: pods 201 is above the maximum 200 of team storefront "
+        "(spec.limits.maxQuota.pods and its grant)",
+    ]
+
+
+def test_the_grant_counts_for_its_team_only(example: Example) -> None:
+    """payments is granted cpu 32 in the example; 32 there is fine, 33 is not."""
+    spec, bundle = example
+    fine = tamper(bundle, "ResourceQuota", "payments-dev", "quota", _hard(**{"requests.cpu": "32"}))
+    assert _results(spec, fine)["quota-max"].passed
+    over = tamper(bundle, "ResourceQuota", "payments-dev", "quota", _hard(**{"requests.cpu": "33"}))
+    assert refused(spec, over) == [
+        "[quota-max] nonprod/ResourceQuota payments-dev/quota: requests.cpu 33 is above the "
+        "maximum 32 of team payments (spec.limits.maxQuota.cpu and its grant)"]
+
+
+def test_a_second_quota_the_renderer_never_made(example: Example) -> None:
+    spec, bundle = example
+    body = {"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": "more", "namespace": "checkout-dev"},
+            "spec": {"hard": {"pods": "100000", "requests.memory": "1e400"}}}
+    lines = refused(spec, plus(bundle, Coordinates("nonprod"), body))
+    assert [line for line in lines if line.startswith("[quota-max]")] == [
+        "[quota-max] nonprod/ResourceQuota checkout-dev/more: requests.memory 1e400 is not a "
+        "Kubernetes quantity",
+        "[quota-max] nonprod/ResourceQuota checkout-dev/more: pods 100000 is above the "
+        "maximum 200 of team checkout (spec.limits.maxQuota.pods and its grant)",
+    ]
+
+
+def test_quota_amounts_of_any_size_are_read_safely(example: Example) -> None:
+    spec, bundle = example
+    bundle = tamper(bundle, "ResourceQuota", "checkout-prod", "quota",
+                    _hard(pods=2**300, secrets="9" * 100_000))
+    lines = [line for line in refused(spec, bundle) if line.startswith("[quota-max]")]
+    assert lines == [
+        "[quota-max] prod/ResourceQuota checkout-prod/quota: pods a int is above the maximum "
+        "200 of team checkout (spec.limits.maxQuota.pods and its grant)",
+        f"[quota-max] prod/ResourceQuota checkout-prod/quota: secrets {'9' * 64}... is not a "
+        "Kubernetes quantity",
+    ]
