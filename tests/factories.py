@@ -56,6 +56,8 @@ def platform_doc(**spec_overrides: Any) -> dict[str, Any]:
                 {"name": "python-service", "path": "templates/python-service"},
                 {"name": "python-worker", "path": "templates/python-worker"},
             ],
+            # teams' egressCIDRs must lie in an allowed range; none are allowed by default
+            "network": {"egressAllowedCIDRs": ["10.0.0.0/8"]},
         },
     }
     doc["spec"].update(copy.deepcopy(spec_overrides))

@@ -16,7 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, names, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import (
+    argocd,
+    bounds,
+    capacity,
+    names,
+    network,
+    rbac,
+    reach,
+    schema,
+    secrets,
+    tenancy,
+)
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -64,6 +75,13 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         argocd.check_applications,
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
+    Guardrail("network-reach", "ipBlocks only within the platform's allowed egress ranges",
+              reach.check),
+    Guardrail("object-size", "no object beyond spec.limits.maxObjectBytes",
+              bounds.check_object_size),
+    Guardrail("team-objects", "no team beyond its object cap", bounds.check_team_objects),
+    Guardrail("quota-max", "no tenant ResourceQuota beyond the team's maximum",
+              bounds.check_quota_max),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
     Guardrail("unique-names", "one object per identity on a cluster, one file per object",
               names.check),

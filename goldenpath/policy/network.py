@@ -1,8 +1,10 @@
-"""Network guardrails: default deny everywhere, DNS allowed, selectors tenants cannot forge."""
+"""Network guardrails: default deny everywhere, DNS allowed, selectors tenants cannot forge.
+
+ipBlocks are judged by the ``network-reach`` guardrail (:mod:`goldenpath.policy.reach`).
+"""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,7 +89,6 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
             "egress": own | {namespace_name(t.name, env) for t in spec.listed_by(team)
                              if env in t.environments},
         }
-        cidrs = [ipaddress.ip_network(cidr) for cidr in network.egress_cidrs]
         for direction, side in (("ingress", "from"), ("egress", "to")):
             for rule in resource.body["spec"].get(direction, []):
                 # a rule without peers matches every address, in the cluster and outside
@@ -96,8 +97,6 @@ def check_selectors(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
                                   "every peer; name the peers")
         for direction, peer in _peers(resource.body["spec"]):
             _check_peer(resource, peer, allowed[direction], findings)
-            if "ipBlock" in peer:
-                _check_ip_block(resource, peer["ipBlock"], cidrs, findings)
 
 
 def _peers(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -125,13 +124,3 @@ def _check_peer(
                 f"allows namespaces the spec does not name: {', '.join(sorted(names - allowed))}",
             )
 
-
-def _check_ip_block(resource: Resource, block: dict[str, Any],
-                    named: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
-                    findings: Findings) -> None:
-    cidr = ipaddress.ip_network(block["cidr"], strict=False)
-    if cidr.prefixlen == 0:
-        findings.fail(resource, f"ipBlock {cidr} opens every address")
-    elif not any(cidr.version == net.version and cidr.subnet_of(net)  # type: ignore[arg-type]
-                 for net in named):
-        findings.fail(resource, f"ipBlock {cidr} is not within the team's egressCIDRs")

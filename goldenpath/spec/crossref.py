@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from goldenpath.errors import SpecIssue
+from goldenpath.spec import bounds
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.quantity import parse_quantity
 from goldenpath.spec.resolve import (
@@ -50,6 +51,7 @@ def platform_issues(platform: Platform, file: str) -> Iterator[SpecIssue]:
                 environment.name,
                 f"must be hosted by exactly one cluster, is listed by {count}",
             )
+    yield from bounds.platform_issues(platform, file)
 
 
 def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue]:
@@ -61,6 +63,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
     if name_reserved:
         yield _issue(file, "metadata.name", name, "is reserved for the platform; choose another")
     yield from _duplicates(file, "spec.environments", body.environments)
+    checked: list[str] = []
     for i, env in enumerate(body.environments):
         path = f"spec.environments[{i}]"
         if env not in known_envs:
@@ -87,6 +90,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
             yield _issue(file, path, env, f"makes the Argo CD application name {tenancy!r} "
                          "longer than 63 characters; shorten the team name")
         else:
+            checked.append(env)
             yield from _quota_issues(spec, team, env, file)
     for env in body.environment_overrides:
         if env not in body.environments:
@@ -102,6 +106,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
             yield _issue(file, f"spec.alerting.pagerduty.environments[{i}]", env,
                          f"is not one of the team's environments ({_list(body.environments)})")
     yield from _service_issues(spec, team, file)
+    yield from bounds.team_issues(spec, team, file, checked)
 
 
 def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str) -> Iterator[SpecIssue]:

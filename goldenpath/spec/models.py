@@ -9,13 +9,21 @@ live in :mod:`goldenpath.spec.crossref`.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from goldenpath.spec.types import (
     CIDR,
+    AnyCIDR,
     DNSLabel,
     DNSSubdomain,
     HttpsURL,
@@ -29,6 +37,22 @@ from goldenpath.spec.types import (
 )
 
 API_VERSION = "goldenpath.dev/v1alpha1"
+
+#: Hard ceilings on tenant numbers and lists, whatever the platform allows: they keep
+#: every value in range of Kubernetes and of the arithmetic on it. The platform's own
+#: bounds (``spec.limits``) are lower and checked in :mod:`goldenpath.spec.bounds`.
+MAX_COUNT = 1_000_000
+MAX_REPLICAS = 10_000
+MAX_LATENCY_MS = 3_600_000
+MAX_SUBJECTS = 100
+MAX_LIST = 500
+MAX_PARAMETERS = 64
+MAX_EGRESS_CIDRS = 100
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+ParameterKey = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+ParameterValue = Annotated[str, StringConstraints(max_length=1024)]
 
 
 class SpecModel(BaseModel):
@@ -87,11 +111,23 @@ class Capacity(SpecModel):
     memory: Quantity
 
 
+class ClusterNetworks(SpecModel):
+    """Where the cluster's own addresses are: tenants' egress CIDRs may not reach them
+    (see :mod:`goldenpath.spec.reach`) unless ``spec.network.egressAllowedCIDRs`` lists a
+    range inside them."""
+
+    pod_cidrs: list[AnyCIDR] = Field(default=[], alias="podCIDRs")
+    service_cidrs: list[AnyCIDR] = Field(default=[], alias="serviceCIDRs")
+    node_cidrs: list[AnyCIDR] = Field(default=[], alias="nodeCIDRs")
+    api_server_cidrs: list[AnyCIDR] = Field(default=[], alias="apiServerCIDRs")
+
+
 class ClusterSpec(SpecModel):
     name: DNSLabel
     server: HttpsURL
     environments: list[DNSLabel] = Field(min_length=1)
     capacity: Capacity | None = None
+    networks: ClusterNetworks = ClusterNetworks()
 
 
 AccessLevel = Literal["edit", "view", "none"]
@@ -122,11 +158,11 @@ class QuotaSpec(SpecModel):
     limits_memory: Quantity | None = None
     storage: Quantity | None = None
     ephemeral_storage: Quantity | None = None
-    pods: PositiveInt | None = None
-    services: int | None = Field(default=None, ge=0)
-    secrets: int | None = Field(default=None, ge=0)
-    configmaps: int | None = Field(default=None, ge=0, alias="configmaps")
-    persistentvolumeclaims: int | None = Field(default=None, ge=0, alias="persistentvolumeclaims")
+    pods: PositiveCount | None = None
+    services: Count | None = None
+    secrets: Count | None = None
+    configmaps: Count | None = Field(default=None, alias="configmaps")
+    persistentvolumeclaims: Count | None = Field(default=None, alias="persistentvolumeclaims")
 
 
 class ContainerDefaults(SpecModel):
@@ -146,6 +182,33 @@ class DefaultsSpec(SpecModel):
 class PlatformNetworkSpec(SpecModel):
     ingress_namespaces: list[DNSLabel] = ["ingress-nginx"]
     monitoring_namespaces: list[DNSLabel] = ["monitoring"]
+    #: the ranges teams may name in egressCIDRs; none by default, so none may be named
+    egress_allowed_cidrs: list[AnyCIDR] = Field(default=[], alias="egressAllowedCIDRs")
+
+
+class TeamGrant(SpecModel):
+    """Bounds an admin raised (or lowered) for one team, over ``spec.limits``."""
+
+    max_quota: QuotaSpec = QuotaSpec()
+    max_services: PositiveCount | None = None
+    max_objects: PositiveCount | None = None
+
+
+class LimitsSpec(SpecModel):
+    """What a team may ask for without an admin. Unset ``maxQuota`` fields fall back to
+    :data:`goldenpath.spec.resolve.BUILTIN_MAX_QUOTA`."""
+
+    #: the largest quota of one team in one environment (one namespace)
+    max_quota: QuotaSpec = QuotaSpec()
+    max_services_per_team: PositiveCount = 50
+    #: rendered objects of one team, every environment and cluster together
+    max_objects_per_team: PositiveCount = 2000
+    #: compact JSON bytes of any rendered object. Client-side apply (Argo CD's default)
+    #: copies the object into the last-applied-configuration annotation, and all of an
+    #: object's annotations together are limited to 256 KiB: the ceiling leaves 32 KiB
+    #: for the other annotations
+    max_object_bytes: int = Field(default=128 * 1024, ge=1024, le=224 * 1024)
+    grants: dict[DNSLabel, TeamGrant] = {}
 
 
 class ObservabilitySpec(SpecModel):
@@ -198,6 +261,7 @@ class PlatformBody(SpecModel):
     network: PlatformNetworkSpec = PlatformNetworkSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
     templates: list[TemplateRef] = []
+    limits: LimitsSpec = LimitsSpec()
 
 
 class Platform(SpecModel):
@@ -211,13 +275,14 @@ class Platform(SpecModel):
 
 
 class TeamNetworkSpec(SpecModel):
-    allow_from_teams: list[DNSLabel] = []
-    egress_cidrs: list[CIDR] = Field(default=[], alias="egressCIDRs")
+    allow_from_teams: list[DNSLabel] = Field(default=[], max_length=MAX_LIST)
+    egress_cidrs: list[CIDR] = Field(default=[], alias="egressCIDRs",
+                                   max_length=MAX_EGRESS_CIDRS)
 
 
 class SecretRef(SpecModel):
     name: DNSSubdomain
-    key: SecretKey
+    key: SecretKey = Field(max_length=253)  # Kubernetes' limit on a Secret data key
 
 
 class SlackSpec(SpecModel):
@@ -247,7 +312,8 @@ class ResourcesSpec(SpecModel):
 
 class SLOSpec(SpecModel):
     availability: Percent | None = None
-    latency_p99_ms: PositiveInt | None = Field(default=None, alias="latencyP99Ms")
+    latency_p99_ms: int | None = Field(default=None, alias="latencyP99Ms", ge=1,
+                                       le=MAX_LATENCY_MS)
 
 
 class IngressSpec(SpecModel):
@@ -258,25 +324,29 @@ class ServiceSpec(SpecModel):
     name: DNSLabel
     template: DNSLabel
     port: int = Field(default=8080, ge=1, le=65535)
-    replicas: dict[DNSLabel, PositiveInt] = {}
+    replicas: dict[DNSLabel, Annotated[int, Field(ge=1, le=MAX_REPLICAS)]] = Field(
+        default={}, max_length=MAX_LIST)
     resources: ResourcesSpec | None = None
     slo: SLOSpec | None = None
     ingress: IngressSpec | None = None
-    parameters: dict[str, str] = {}
+    parameters: dict[ParameterKey, ParameterValue] = Field(default={},
+                                                           max_length=MAX_PARAMETERS)
 
 
 class TeamBody(SpecModel):
     display_name: str = Field(min_length=1, max_length=120)
     cost_center: LabelValue
-    owners: list[Subject] = Field(min_length=1)
-    members: list[Subject] = []
-    viewers: list[Subject] = []
-    environments: list[DNSLabel] = Field(min_length=1)
+    owners: list[Subject] = Field(min_length=1, max_length=MAX_SUBJECTS)
+    members: list[Subject] = Field(default=[], max_length=MAX_SUBJECTS)
+    viewers: list[Subject] = Field(default=[], max_length=MAX_SUBJECTS)
+    environments: list[DNSLabel] = Field(min_length=1, max_length=MAX_LIST)
     quota: QuotaSpec = QuotaSpec()
-    environment_overrides: dict[DNSLabel, EnvironmentOverride] = {}
+    environment_overrides: dict[DNSLabel, EnvironmentOverride] = Field(default={},
+                                                                        max_length=MAX_LIST)
     network: TeamNetworkSpec = TeamNetworkSpec()
     alerting: AlertingSpec = AlertingSpec()
-    services: list[ServiceSpec] = []
+    #: a hard ceiling; the platform's spec.limits.maxServicesPerTeam is the real bound
+    services: list[ServiceSpec] = Field(default=[], max_length=MAX_LIST)
 
 
 class Team(SpecModel):

@@ -26,6 +26,7 @@ from goldenpath.spec.models import (
     Team,
 )
 from goldenpath.spec.quantity import format_bytes, format_cpu, parse_quantity
+from goldenpath.spec.reach import Reach
 from goldenpath.spec.teams import TeamEntry, TeamFacts
 
 #: Quota values used when neither the platform defaults nor the team name a field.
@@ -39,6 +40,21 @@ BUILTIN_QUOTA = QuotaSpec(
     secrets=50,
     configmaps=50,
     persistentvolumeclaims=10,
+)
+
+#: The largest quota a team may ask for in one environment, for each field neither
+#: ``spec.limits.maxQuota`` nor a grant names. Limits not named are twice the requests,
+#: as in :func:`merge_quota`.
+BUILTIN_MAX_QUOTA = QuotaSpec(
+    cpu="64",
+    memory="256Gi",
+    storage="1Ti",
+    ephemeral_storage="100Gi",
+    pods=1000,
+    services=100,
+    secrets=500,
+    configmaps=500,
+    persistentvolumeclaims=100,
 )
 
 #: Namespaces no team may own, whatever the platform says. "platform" is also the name of
@@ -103,14 +119,14 @@ class ResolvedQuota(NamedTuple):
     persistentvolumeclaims: int
 
 
-def merge_quota(*layers: QuotaSpec) -> ResolvedQuota:
-    """Merge quota layers, later layers winning field by field.
+def merge_quota(*layers: QuotaSpec, base: QuotaSpec = BUILTIN_QUOTA) -> ResolvedQuota:
+    """Merge quota layers over ``base``, later layers winning field by field.
 
     Limits default to twice the requests of the same layer stack, so that a container's
     default limit (above its request) still fits.
     """
     merged: dict[str, object] = {}
-    for layer in (BUILTIN_QUOTA, *layers):
+    for layer in (base, *layers):
         merged.update(layer.model_dump(exclude_none=True, by_alias=False))
     for limit, request, fmt in (
         ("limits_cpu", "cpu", format_cpu),
@@ -183,6 +199,11 @@ class PlatformSpec:
         return {env.name: env for env in self.platform.spec.environments}
 
     @cached_property
+    def reach(self) -> Reach:
+        """The platform's egress rules, which the spec checks and guardrails share."""
+        return Reach.of(self.platform)
+
+    @cached_property
     def clusters(self) -> dict[str, ClusterSpec]:
         return {cluster.name: cluster for cluster in self.platform.spec.clusters}
 
@@ -245,6 +266,24 @@ class PlatformSpec:
         if override is not None:
             layers.append(override.quota)
         return merge_quota(*layers)
+
+    def max_quota(self, team: str) -> ResolvedQuota:
+        """The largest quota ``team`` may have in any one environment: the built-in
+        maximum, the platform's ``spec.limits.maxQuota``, then the team's grant."""
+        limits = self.platform.spec.limits
+        grant = limits.grants.get(team)
+        layers = [limits.max_quota] + ([grant.max_quota] if grant else [])
+        return merge_quota(*layers, base=BUILTIN_MAX_QUOTA)
+
+    def max_services(self, team: str) -> int:
+        grant = self.platform.spec.limits.grants.get(team)
+        found = grant.max_services if grant else None
+        return found or self.platform.spec.limits.max_services_per_team
+
+    def max_objects(self, team: str) -> int:
+        grant = self.platform.spec.limits.grants.get(team)
+        found = grant.max_objects if grant else None
+        return found or self.platform.spec.limits.max_objects_per_team
 
     def replicas(self, service: ServiceSpec, environment: str) -> int:
         return service.replicas.get(environment, 1)

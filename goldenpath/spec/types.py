@@ -14,13 +14,18 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from goldenpath.spec.quantity import QuantityError, parse_quantity
+from goldenpath.spec.quantity import SYNTAX, QuantityError, parse_quantity
+from goldenpath.spec.reach import canonical
 
 DNS_LABEL_MAX = 63
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _PRINCIPAL = re.compile(r"^[^\s:,]+$")
+_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,9})?", re.ASCII)
+#: the longest CIDR text: "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128" is 49
+CIDR_MAX = 64
+SUBJECT_MAX = 253
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
@@ -60,14 +65,17 @@ def _label_value(value: str) -> str:
 def _quantity(value: Any) -> str:
     try:
         amount = parse_quantity(value)
-    except QuantityError:
-        raise _fail("quantity", "is not a Kubernetes quantity (for example 500m, 2, 8Gi)") from None
+    except QuantityError as err:
+        example = " (for example 500m, 2, 8Gi)" if err.rule == SYNTAX else ""
+        raise _fail("quantity", err.rule + example) from None
     if amount <= 0:
         raise _fail("quantity_positive", "must be greater than zero")
-    return str(value).strip()
+    return str(value).strip(" ")
 
 
 def _subject(value: str) -> str:
+    if len(value) > SUBJECT_MAX:
+        raise _fail("subject", f"is longer than {SUBJECT_MAX} characters")
     kind, sep, rest = value.partition(":")
     if sep and kind in ("user", "group") and _PRINCIPAL.match(rest):
         return value
@@ -85,32 +93,47 @@ def _dns_subdomain_ok(value: str) -> bool:
     return len(value) <= 253 and _DNS_SUBDOMAIN.match(value) is not None
 
 
-def _cidr(value: str) -> str:
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network ``value`` names, an IPv4-mapped one as IPv4 (so a rendered ipBlock
+    says what it reaches), or a ``cidr`` error."""
+    if len(value) > CIDR_MAX:
+        raise _fail("cidr", f"is longer than {CIDR_MAX} characters; not a CIDR")
     try:
-        network = ipaddress.ip_network(value, strict=True)
+        if "%" in value:  # an IPv6 zone: Kubernetes refuses it, and it hides the address
+            raise ValueError(value)
+        return canonical(ipaddress.ip_network(value, strict=True))
     except ValueError:
         raise _fail(
             "cidr", "is not a CIDR with its host bits zero (for example 10.20.0.0/16)"
         ) from None
+
+
+def _cidr(value: str) -> str:
+    network = _network(value)
     if network.prefixlen == 0:
         raise _fail(
             "cidr_open",
             "opens egress to every address, including other tenants and the API server; "
             "name the networks the team needs",
         )
-    return value
+    return str(network)
+
+
+def _any_cidr(value: str) -> str:
+    return str(_network(value))
 
 
 def _percent(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _fail("percent", 'is not a percentage such as "99.9"')
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise _fail("percent", 'is not a percentage such as "99.9"') from None
-    if not number.is_finite() or not Decimal(0) < number < Decimal(100):
+    text = str(value)
+    # ASCII digits only: Decimal() also reads Arabic-Indic and fullwidth digits and
+    # "9_9.9", none of which is a percentage anyone else reads
+    if _PERCENT.fullmatch(text) is None:
+        raise _fail("percent", 'is not a percentage such as "99.9"')
+    if not Decimal(0) < Decimal(text) < Decimal(100):
         raise _fail("percent_range", "must be a percentage strictly between 0 and 100")
-    return str(value)
+    return text
 
 
 def _matching(pattern: str, kind: str, what: str) -> Any:
@@ -134,6 +157,8 @@ LabelValue = Annotated[str, AfterValidator(_label_value)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 Subject = Annotated[str, AfterValidator(_subject)]
 CIDR = Annotated[str, AfterValidator(_cidr)]
+#: A CIDR an admin writes in platform.yaml: ``0.0.0.0/0`` is allowed there.
+AnyCIDR = Annotated[str, AfterValidator(_any_cidr)]
 Percent = Annotated[str, BeforeValidator(_percent)]
 KubernetesVersion = Annotated[
     str,

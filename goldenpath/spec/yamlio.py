@@ -15,6 +15,9 @@ from typing import Any
 import yaml
 
 MAX_SPEC_BYTES = 1024 * 1024
+#: Longer integers are refused while parsing: Python refuses to convert more than 4,300
+#: digits (a ValueError deep in PyYAML), and no spec number needs more than a few.
+MAX_INT_CHARS = 32
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -40,9 +43,18 @@ class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = self.construct_scalar(node)
+        if len(text) > MAX_INT_CHARS:
+            raise YamlProblem(f"line {node.start_mark.line + 1}: an integer of {len(text)} "
+                              f"characters; spec integers are limited to {MAX_INT_CHARS}")
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
+
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
 )
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:

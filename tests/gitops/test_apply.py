@@ -120,7 +120,7 @@ def test_a_bad_spec_or_policy_violation_pushes_nothing(
         bad = make_platform("p2", teams("alpha", alpha={"quota": {"cpu": "lots"}}))
         error: type[Exception] = SpecError
     else:  # the platform admits only small namespaces on a tiny cluster: capacity guardrail
-        bad = make_platform("p2", teams("alpha", alpha={"quota": {"cpu": "100000"}}))
+        bad = make_platform("p2", teams("alpha", alpha={"quota": {"cpu": "64"}}))
         text = (bad / "platform.yaml").read_text()
         (bad / "platform.yaml").write_text(text.replace(
             "environments:\n    - prod\n",

@@ -19,7 +19,8 @@ from tests.policy.support import plus, refused, tamper
 Example = tuple[PlatformSpec, Bundle]
 NAMES = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
-         "argocd-projects", "argocd-applications", "no-secrets", "capacity", "unique-names"]
+         "argocd-projects", "argocd-applications", "no-secrets", "network-reach", "object-size",
+         "team-objects", "quota-max", "capacity", "unique-names"]
 
 
 def test_guardrails_are_listed_in_order() -> None:
@@ -49,6 +50,10 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "argocd-projects": 0,
         "argocd-applications": 0,
         "no-secrets": len(bundle),
+        "network-reach": len(bundle.of_kind("NetworkPolicy")),
+        "object-size": len(bundle),
+        "team-objects": 4,
+        "quota-max": 10,
         # the quotas of checkout-prod, payments-prod and storefront-prod on "prod"
         "capacity": 3,
         "unique-names": len(bundle),

@@ -105,30 +105,6 @@ def test_egress_rule_with_ports_only_allows_everything(example: Example) -> None
     ]
 
 
-def test_ip_block_that_opens_every_address(example: Example) -> None:
-    spec, bundle = example
-    bundle = tamper(bundle, "NetworkPolicy", "payments-prod", "allow-egress-cidrs",
-                    lambda b: b["spec"]["egress"][0]["to"].append(
-                        {"ipBlock": {"cidr": "0.0.0.0/0"}}))
-    assert refused(spec, bundle) == [
-        "[network-selectors] prod/NetworkPolicy payments-prod/allow-egress-cidrs: ipBlock "
-        "0.0.0.0/0 opens every address"
-    ]
-
-
-def test_ip_block_the_spec_does_not_name(example: Example) -> None:
-    spec, bundle = example
-    bundle = tamper(bundle, "NetworkPolicy", "payments-prod", "allow-egress-cidrs",
-                    lambda b: b["spec"]["egress"][0]["to"].extend(
-                        [{"ipBlock": {"cidr": "10.0.0.0/8"}},
-                         {"ipBlock": {"cidr": "10.20.30.0/24"}}]))
-    # 10.20.30.0/24 lies within the team's 10.20.0.0/16; 10.0.0.0/8 does not
-    assert refused(spec, bundle) == [
-        "[network-selectors] prod/NetworkPolicy payments-prod/allow-egress-cidrs: ipBlock "
-        "10.0.0.0/8 is not within the team's egressCIDRs"
-    ]
-
-
 def _to_names(names: list[str]) -> dict[str, Any]:
     return {"namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "In", "values": names}]}}

@@ -128,3 +128,32 @@ def test_bytes_round_trip(text: str) -> None:
 @pytest.mark.parametrize("text", ["2", "500m", "1.5", "250m", "64"])
 def test_cpu_round_trip(text: str) -> None:
     assert parse_quantity(format_cpu(parse_quantity(text))) == parse_quantity(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\u0661\u0662",
+         "'\u0661\u0662' is not a Kubernetes quantity: write it with ASCII digits 0-9"),
+        ("\uff18Gi", "'\uff18Gi' is not a Kubernetes quantity: write it with ASCII digits 0-9"),
+        ("9Ei", "'9Ei' is larger than a Kubernetes quantity can be (at most 2^63-1, about 8Ei)"),
+        ("1e400", "'1e400' is larger than a Kubernetes quantity can be (at most 2^63-1, about "
+                  "8Ei)"),
+        ("1e-400", "'1e-400' is smaller than a Kubernetes quantity can be (1n)"),
+        ("4\n", "'4\\n' is not a Kubernetes quantity"),
+        ("1" * 10_000, f"{'1' * 64!r}... is longer than 64 characters; not a Kubernetes "
+                       "quantity"),
+        (10**5000, "a 16610-bit integer is larger than a Kubernetes quantity can be (at most "
+                   "2^63-1, about 8Ei)"),
+    ],
+    ids=["arabic-indic", "fullwidth", "9Ei", "1e400", "1e-400", "newline", "long", "huge-int"],
+)
+def test_refuses_hostile_text_with_a_bounded_message(text: str | int, message: str) -> None:
+    with pytest.raises(QuantityError) as info:
+        parse_quantity(text)
+    assert str(info.value) == message
+
+
+def test_the_largest_quantity() -> None:
+    assert parse_quantity(str(2**63 - 1)) == Decimal(2**63 - 1)
+    assert parse_quantity("7Ei") == Decimal(7 * 2**60)
