@@ -66,13 +66,13 @@ def test_size_counts_bytes_not_characters(example: Example) -> None:
 
 def test_a_lower_maximum_refuses_the_largest_objects(example: Example) -> None:
     spec, bundle = example
-    lowered = _limits(spec, max_object_bytes=11_800)
-    large = [r for r in bundle if _size(r.body) > 11_800]
+    lowered = _limits(spec, max_object_bytes=12_650)
+    large = [r for r in bundle if _size(r.body) > 12_650]
     assert [r.ref for r in large] == ["nonprod/PrometheusRule payments-staging/ledger",
                                       "prod/PrometheusRule payments-prod/ledger"]
     assert refused(lowered, bundle) == [
         f"[object-size] {r.ref}: is {_size(r.body)} bytes as JSON, more than the platform's "
-        f"maximum of 11800 {SIZE_ADVICE}" for r in large]
+        f"maximum of 12650 {SIZE_ADVICE}" for r in large]
 
 
 def test_the_largest_app_project_a_team_can_ask_for(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_a_team_over_its_object_cap(example: Example) -> None:
         f"[team-objects] team {team}: renders {count} objects, more than the 60 the platform "
         "allows a team; ask a platform admin to raise spec.limits.maxObjectsPerTeam, or to "
         f"grant the team more in spec.limits.grants.{team}.maxObjects, in platform.yaml"
-        for team, count in [("checkout", 77), ("payments", 81)]]
+        for team, count in [("checkout", 80), ("payments", 81)]]
 
 
 def test_objects_count_for_the_team_whose_namespace_or_label_they_carry(
@@ -115,12 +115,12 @@ def test_objects_count_for_the_team_whose_namespace_or_label_they_carry(
                     "metadata": {"name": f"extra-{i}", "namespace": "monitoring",
                                  "labels": {"goldenpath.dev/team": "storefront"}}}
         bundle = plus(bundle, Coordinates("nonprod"), labelled)
-    at_60 = _results(_limits(spec, max_objects_per_team=60), bundle)["team-objects"]
-    assert [v.object_ref for v in at_60.violations] == ["team checkout", "team payments"]
-    lines = [line for line in refused(_limits(spec, max_objects_per_team=59), bundle)
+    at_62 = _results(_limits(spec, max_objects_per_team=62), bundle)["team-objects"]
+    assert [v.object_ref for v in at_62.violations] == ["team checkout", "team payments"]
+    lines = [line for line in refused(_limits(spec, max_objects_per_team=61), bundle)
              if line.startswith("[team-objects] team storefront")]
     assert lines == [
-        "[team-objects] team storefront: renders 60 objects, more than the 59 the platform "
+        "[team-objects] team storefront: renders 62 objects, more than the 61 the platform "
         "allows a team; ask a platform admin to raise spec.limits.maxObjectsPerTeam, or to "
         "grant the team more in spec.limits.grants.storefront.maxObjects, in platform.yaml"]
 
@@ -128,7 +128,7 @@ def test_objects_count_for_the_team_whose_namespace_or_label_they_carry(
 def test_a_grant_raises_one_team_s_cap(example: Example) -> None:
     spec, bundle = example
     granted = spec.platform.model_copy(deep=True)
-    granted.spec.limits.__dict__["max_objects_per_team"] = 78
+    granted.spec.limits.__dict__["max_objects_per_team"] = 80
     granted.spec.limits.grants["payments"].__dict__["max_objects"] = 81
     assert _results(PlatformSpec(granted, spec.entries, spec.sources), bundle)[
         "team-objects"].passed
