@@ -15,12 +15,12 @@ from pydantic.alias_generators import to_camel
 
 from goldenpath.spec.types import (
     CIDR,
+    AvailabilityObjective,
     DNSLabel,
     DNSSubdomain,
     HttpsURL,
     KubernetesVersion,
     LabelValue,
-    Percent,
     Quantity,
     SecretKey,
     SlackChannel,
@@ -235,7 +235,7 @@ class ResourcesSpec(SpecModel):
 
 
 class SLOSpec(SpecModel):
-    availability: Percent | None = None
+    availability: AvailabilityObjective | None = None
     latency_p99_ms: PositiveInt | None = Field(default=None, alias="latencyP99Ms")
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from goldenpath.spec.objectives import unservable
 from goldenpath.spec.quantity import QuantityError, parse_quantity
 
 DNS_LABEL_MAX = 63
@@ -113,6 +114,14 @@ def _percent(value: Any) -> str:
     return str(value)
 
 
+def _servable(value: str) -> str:
+    """An availability objective the burn-rate alerts can page on (see objectives)."""
+    reason = unservable(value)
+    if reason is not None:
+        raise _fail("objective_unservable", reason)
+    return value
+
+
 def _matching(pattern: str, kind: str, what: str) -> Any:
     """A string type that must match ``pattern``; the error says what was expected, not
     the regular expression."""
@@ -135,6 +144,7 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 Subject = Annotated[str, AfterValidator(_subject)]
 CIDR = Annotated[str, AfterValidator(_cidr)]
 Percent = Annotated[str, BeforeValidator(_percent)]
+AvailabilityObjective = Annotated[Percent, AfterValidator(_servable)]
 KubernetesVersion = Annotated[
     str,
     _matching(r"^1\.\d{1,2}$", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),

@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from goldenpath.render import Resource, metrics, render
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
+from tests.factories import platform_doc, team_doc, write_platform
+from tests.render.observability.helpers import alerts
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
@@ -142,5 +144,26 @@ def test_a_crash_loop_with_brief_runs_between_back_offs_fires(example_spec: Plat
     unit = tmp_path / "crashloop_test.yaml"
     unit.write_text(yaml.safe_dump({"rule_files": [rule_file.name],
                                     "evaluation_interval": "1m", "tests": tests}))
+    done = _promtool("test", "rules", unit, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_full_outage_pages_at_the_lowest_objective_the_spec_accepts(tmp_path: Path) -> None:
+    """At 93.0556 % (just above the limit of 100 x (1 - 1/14.4)) every clause of the page
+    can still fire: a total outage pages, where at 93.05 % the 1h clause never could."""
+    ledger = {"name": JOB, "template": "python-service", "slo": {"availability": "93.0556"}}
+    spec = load_platform(write_platform(tmp_path / "platform", platform_doc(),
+                                        [team_doc(TEAM, services=[ledger])]))
+    [rule] = [r for r in render(spec).of_kind("PrometheusRule")
+              if (r.namespace, r.name) == (NS, JOB)]
+    rule_file = _rule_file(tmp_path, rule)
+    outage = [_series(metrics.HTTP_REQUESTS_TOTAL, USER, 10, code="500")]
+    [page] = [a for a in alerts(rule) if a["alert"] == "AvailabilityErrorBudgetBurn"
+              and a["labels"]["severity"] == "page"]
+    assert "> 0.9999936" in page["expr"]  # 14.4 x 0.069444
+    unit = tmp_path / "floor_test.yaml"
+    unit.write_text(yaml.safe_dump({"rule_files": [rule_file.name], "evaluation_interval": "1m",
+                                    "tests": [_page("AvailabilityErrorBudgetBurn", outage,
+                                                    fires=True)]}))
     done = _promtool("test", "rules", unit, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
