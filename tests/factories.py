@@ -83,6 +83,9 @@ def team_doc(name: str, **spec_overrides: Any) -> dict[str, Any]:
                     "slo": {"availability": "99.9", "latencyP99Ms": 300},
                 },
             ],
+            # the SLO pages need a receiver in every environment (crossref._paging_issues)
+            "alerting": {"slack": {"channel": "#team-alerts",
+                                   "secretRef": {"name": "slack-webhook", "key": "url"}}},
         },
     }
     doc["spec"].update(copy.deepcopy(spec_overrides))
