@@ -74,6 +74,9 @@ def team_doc(name: str, **spec_overrides: Any) -> dict[str, Any]:
             "members": [f"group:{name}-devs"],
             "viewers": ["group:support"],
             "environments": ["dev", "staging", "prod"],
+            # the SLO pages need a receiver in every environment (crossref._paging_issues)
+            "alerting": {"slack": {"channel": "#team-alerts",
+                                   "secretRef": {"name": "slack-webhook", "key": "url"}}},
             "services": [
                 {
                     "name": "api",
@@ -83,9 +86,6 @@ def team_doc(name: str, **spec_overrides: Any) -> dict[str, Any]:
                     "slo": {"availability": "99.9", "latencyP99Ms": 300},
                 },
             ],
-            # the SLO pages need a receiver in every environment (crossref._paging_issues)
-            "alerting": {"slack": {"channel": "#team-alerts",
-                                   "secretRef": {"name": "slack-webhook", "key": "url"}}},
         },
     }
     doc["spec"].update(copy.deepcopy(spec_overrides))

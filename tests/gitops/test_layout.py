@@ -55,3 +55,10 @@ def test_ownership_manifests_record_every_file_with_its_blob_id() -> None:
 
 def test_rendering_twice_is_byte_identical() -> None:
     assert _files() == _files()
+
+
+def test_the_repository_readme_says_which_argo_cd_rbac_settings_it_relies_on() -> None:
+    readme = _files()["README.md"].decode()
+    for needed in ("`policy.default`", "`scopes`", "`[groups, email]`", "`serviceaccount:`",
+                   "nothing in Argo CD", "namespace `argocd`"):
+        assert needed in readme, needed
