@@ -156,7 +156,8 @@ def _paging_issues(team: Team, file: str) -> Iterator[SpecIssue]:
                  if not receives_pages(team.spec.alerting, env)]
     if paging and uncovered:
         yield SpecIssue(file=file, path="spec.alerting", message=(
-            f"the SLO pages of services {', '.join(paging)} have no receiver in "
+            f"the SLO pages of {'service' if len(paging) == 1 else 'services'} "
+            f"{', '.join(paging)} have no receiver in "
             f"{', '.join(uncovered)}: the Alertmanager sends pages no team routes to its "
             "default receiver, which drops them on a stock kube-prometheus-stack; add "
             "spec.alerting.slack, or spec.alerting.pagerduty for those environments"))

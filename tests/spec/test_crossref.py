@@ -332,3 +332,10 @@ def test_two_teams_cannot_share_a_namespace(tmp_path: Path) -> None:
         "teams/shop-eu.yaml: spec.environments[0]: \"prod\": namespace 'shop-eu-prod' is "
         "already team shop's; choose another team name"
     ]
+
+
+def test_a_single_paging_service_is_named_as_one(tmp_path: Path) -> None:
+    team = team_doc("alpha", alerting={})
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        "teams/alpha.yaml: spec.alerting: the SLO pages of service api have no receiver in "
+        f"dev, staging, prod: {NOWHERE}"]
