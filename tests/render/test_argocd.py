@@ -192,6 +192,17 @@ def test_an_owner_cannot_touch_another_teams_apps_or_the_platform(spec: Platform
     assert not cd.allows(CHECKOUT_OWNER, APP, "sync", "checkout/../payments/payments-ledger-dev")
 
 
+@pytest.mark.parametrize(("env", "can_sync"), [("dev", True), ("staging", False),
+                                               ("prod", False)])
+def test_members_sync_only_where_members_have_edit(spec: PlatformSpec, env: str,
+                                                   can_sync: bool) -> None:
+    member = Identity("dex|d3v5", {"groups": ["checkout-devs"]})
+    cd = argo(spec, spec.cluster_of[env].name)
+    app = f"checkout/{argocd.service_app_name('checkout', 'pricing', env)}"
+    assert cd.allows(member, "logs", "get", app)
+    assert cd.allows(member, APP, "sync", app) is can_sync
+
+
 def test_viewers_never_sync(spec: PlatformSpec) -> None:
     for env in ("dev", "staging", "prod"):
         cd = argo(spec, spec.cluster_of[env].name)
