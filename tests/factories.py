@@ -76,6 +76,9 @@ def team_doc(name: str, **spec_overrides: Any) -> dict[str, Any]:
             "members": [f"group:{name}-devs"],
             "viewers": ["group:support"],
             "environments": ["dev", "staging", "prod"],
+            # the SLO pages need a receiver in every environment (crossref._paging_issues)
+            "alerting": {"slack": {"channel": "#team-alerts",
+                                   "secretRef": {"name": "slack-webhook", "key": "url"}}},
             "services": [
                 {
                     "name": "api",

@@ -222,4 +222,20 @@ Argo CD runs on each cluster (namespace `{argocd}`) and manages only that cluste
 
 Every object is in a file `<kind>-<name>.yaml`; every directory of manifests has a
 `kustomization.yaml` listing goldenpath's files.
+
+## Argo CD RBAC this repository relies on
+
+The AppProjects here give each team's `owners`, `members` and `viewers` roles on that
+team's applications only, and the `platform` project's `admin` role to the platform's
+admins. Argo CD matches a role's groups against the token's `sub` and the claims listed in
+`scopes`. Set `argocd-rbac-cm` (namespace `{argocd}`) so that:
+
+- `policy.default` grants nothing to tenants (leave it empty): it applies to every user,
+  so `role:readonly` would let every tenant read every team's applications;
+- `scopes` includes the claim that carries the `user:` names of the specs, for example
+  `[groups, email]`; with the default `[groups]`, `user:` subjects get nothing;
+- `policy.csv` grants tenants nothing beyond their projects.
+
+A `serviceaccount:` subject is a Kubernetes identity: it gets its Kubernetes RBAC in the
+team's namespaces and nothing in Argo CD (no role names it).
 """

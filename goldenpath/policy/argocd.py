@@ -49,13 +49,19 @@ def check_projects(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> No
 
 
 def _check_platform_project(project: Resource, admins: set[str], findings: Findings) -> None:
+    # Argo CD matches a role's "groups" against the token's sub and the claims in
+    # `scopes`, so a name there stands for a user or a group alike: only the names of
+    # user: and group: admins may appear. A serviceaccount: admin's name may not: it has
+    # no Argo CD login, and the same string could be an SSO group's.
+    allowed = {name for kind, _, name in (s.partition(":") for s in admins)
+               if kind in ("user", "group")}
     for role in project.body["spec"].get("roles", []):
-        groups = {f"group:{g}" for g in role.get("groups", [])}
-        if groups - admins:
+        outsiders = set(role.get("groups", [])) - allowed
+        if outsiders:
             findings.fail(
                 project,
                 f"role {role.get('name')} grants the platform project to "
-                f"non-admins: {', '.join(sorted(groups - admins))}",
+                f"non-admins: {', '.join(sorted(outsiders))}",
             )
 
 

@@ -160,8 +160,9 @@ def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]
         p.argocd.namespace, p.observability.dashboards_namespace, *p.network.monitoring_namespaces,
         *(namespace_name(team, env) for team, env in spec.namespaces_on(cluster.name)),
     }
-    # Only groups: the policy layer checks each role group against the platform's admins.
-    admins = sorted({s.partition(":")[2] for s in p.admins if s.startswith("group:")})
+    # Groups and users, bound as team roles bind them; service accounts have no Argo CD
+    # identity. The policy layer checks each role group against the platform's admins.
+    admins = sorted({_principal(s) for s in p.admins} - {""})
     role = {"name": "admin", "description": "Platform administrators", "groups": admins,
             "policies": _policies(PLATFORM_PROJECT, "admin", [("applications", "*")],
                                   f"{PLATFORM_PROJECT}/*")}

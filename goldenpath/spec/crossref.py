@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from goldenpath.errors import SpecIssue
 from goldenpath.spec import bounds
-from goldenpath.spec.models import Platform, Team
+from goldenpath.spec.models import AlertingSpec, Platform, Team
 from goldenpath.spec.quantity import parse_quantity
 from goldenpath.spec.resolve import (
     RESERVED_NAMESPACES,
@@ -107,6 +107,7 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
                          f"is not one of the team's environments ({_list(body.environments)})")
     yield from _service_issues(spec, team, file)
     yield from bounds.team_issues(spec, team, file, checked)
+    yield from _paging_issues(team, file)
 
 
 def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str) -> Iterator[SpecIssue]:
@@ -151,6 +152,35 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                 service.name,
                 f"makes the Argo CD application name {longest!r} longer than 63 characters",
             )
+
+
+def _paging_issues(team: Team, file: str) -> Iterator[SpecIssue]:
+    """Every environment a team's SLO alerts page in has one of the team's receivers.
+
+    Pages no AlertmanagerConfig routes fall to the Alertmanager's default receiver, which
+    is ``null`` on a stock kube-prometheus-stack: they would be dropped without a trace.
+    (A platform-wide default would mean owning the Alertmanager's top-level route, which
+    belongs to the release and its own alerts; see the README, Observability.)
+    """
+    paging = [s.name for s in team.spec.services if s.slo is not None
+              and (s.slo.availability is not None or s.slo.latency_p99_ms is not None)]
+    uncovered = [env for env in team.spec.environments
+                 if not receives_pages(team.spec.alerting, env)]
+    if paging and uncovered:
+        yield SpecIssue(file=file, path="spec.alerting", message=(
+            f"the SLO pages of {'service' if len(paging) == 1 else 'services'} "
+            f"{', '.join(paging)} have no receiver in "
+            f"{', '.join(uncovered)}: the Alertmanager sends pages no team routes to its "
+            "default receiver, which drops them on a stock kube-prometheus-stack; add "
+            "spec.alerting.slack, or spec.alerting.pagerduty for those environments"))
+
+
+def receives_pages(alerting: AlertingSpec, env: str) -> bool:
+    """Whether the team's own AlertmanagerConfig in ``env`` has a receiver for pages
+    (Slack takes everything PagerDuty does not; see render.observability.alertmanager)."""
+    pagerduty = alerting.pagerduty
+    return alerting.slack is not None or (
+        pagerduty is not None and env in (pagerduty.environments or [env]))
 
 
 def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterator[SpecIssue]:

@@ -24,12 +24,12 @@ from pydantic.alias_generators import to_camel
 from goldenpath.spec.types import (
     CIDR,
     AnyCIDR,
+    AvailabilityObjective,
     DNSLabel,
     DNSSubdomain,
     HttpsURL,
     KubernetesVersion,
     LabelValue,
-    Percent,
     Quantity,
     SecretKey,
     SlackChannel,
@@ -311,7 +311,7 @@ class ResourcesSpec(SpecModel):
 
 
 class SLOSpec(SpecModel):
-    availability: Percent | None = None
+    availability: AvailabilityObjective | None = None
     latency_p99_ms: int | None = Field(default=None, alias="latencyP99Ms", ge=1,
                                        le=MAX_LATENCY_MS)
 

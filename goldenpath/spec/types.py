@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from goldenpath.spec.objectives import unservable
 from goldenpath.spec.quantity import SYNTAX, QuantityError, parse_quantity
 from goldenpath.spec.reach import canonical
 
@@ -136,6 +137,14 @@ def _percent(value: Any) -> str:
     return text
 
 
+def _servable(value: str) -> str:
+    """An availability objective the burn-rate alerts can page on (see objectives)."""
+    reason = unservable(value)
+    if reason is not None:
+        raise _fail("objective_unservable", reason)
+    return value
+
+
 def _matching(pattern: str, kind: str, what: str) -> Any:
     """A string type that must match ``pattern``; the error says what was expected, not
     the regular expression."""
@@ -160,6 +169,7 @@ CIDR = Annotated[str, AfterValidator(_cidr)]
 #: A CIDR an admin writes in platform.yaml: ``0.0.0.0/0`` is allowed there.
 AnyCIDR = Annotated[str, AfterValidator(_any_cidr)]
 Percent = Annotated[str, BeforeValidator(_percent)]
+AvailabilityObjective = Annotated[Percent, AfterValidator(_servable)]
 KubernetesVersion = Annotated[
     str,
     _matching(r"^1\.\d{1,2}$", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),

@@ -108,3 +108,10 @@ def test_an_object_file_never_replaces_a_layout_file() -> None:
         tree.changes(spec, tree.BaseTree.empty(), units)
     assert str(info.value) == (f"{kustomization} is written by both team-a and layout; two "
                                "units may never share a file, nothing was written")
+
+
+def test_the_repository_readme_says_which_argo_cd_rbac_settings_it_relies_on() -> None:
+    readme = _files()["README.md"].decode()
+    for needed in ("`policy.default`", "`scopes`", "`[groups, email]`", "`serviceaccount:`",
+                   "nothing in Argo CD", "namespace `argocd`"):
+        assert needed in readme, needed

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from goldenpath.render import Bundle
+from goldenpath import policy
+from goldenpath.render import Bundle, render
 from goldenpath.render.bundle import Coordinates
-from goldenpath.spec import PlatformSpec
-from tests.policy.support import plus, refused
+from goldenpath.spec import PlatformSpec, load_platform
+from tests.factories import platform_doc, write_platform
+from tests.policy.support import plus, refused, tamper
 
 Example = tuple[PlatformSpec, Bundle]
 SERVER = "https://kubernetes.default.svc"
@@ -77,7 +80,28 @@ def test_platform_project_granted_to_non_admins(example: Example) -> None:
     body["metadata"]["name"] = "platform-extra"
     assert refused(spec, plus(bundle, Coordinates("prod"), body)) == [
         "[argocd-projects] prod/AppProject argocd/platform-extra: role ops grants the platform "
-        "project to non-admins: group:payments-devs"
+        "project to non-admins: payments-devs"
+    ]
+
+
+def test_platform_project_granted_to_a_serviceaccount_admins_name(tmp_path: Path) -> None:
+    """A serviceaccount: admin has no Argo CD login; its name in a role would grant the
+    platform project to any SSO group or user of that name."""
+    admins = ["group:platform-admins", "user:root@example.com", "serviceaccount:ops/deployer"]
+    spec = load_platform(write_platform(tmp_path, platform_doc(admins=admins), []))
+    bundle = render(spec)
+    [project] = [r for r in bundle.of_kind("AppProject") if r.coords.cluster == "prod"]
+    [role] = project.body["spec"]["roles"]
+    assert role["groups"] == ["platform-admins", "root@example.com"]  # what is rendered
+    assert policy.check(spec, bundle).passed
+
+    def forge(body: dict[str, Any]) -> None:
+        body["spec"]["roles"][0]["groups"].append("ops/deployer")
+
+    forged = tamper(bundle, "AppProject", "argocd", "platform", forge, cluster="prod")
+    assert refused(spec, forged) == [
+        "[argocd-projects] prod/AppProject argocd/platform: role admin grants the platform "
+        "project to non-admins: ops/deployer"
     ]
 
 

@@ -4,6 +4,7 @@ role policies as Argo CD's own project validation checks them)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from goldenpath.render import argocd, render
 from goldenpath.spec import load_platform
 from goldenpath.spec.resolve import PlatformSpec
 from tests.crds import assert_valid_custom_resource
-from tests.factories import EXAMPLE_PLATFORM
+from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
+from tests.render.argocd_rbac import ArgoCD, Identity
 
 # --- a validator mirroring Argo CD's AppProject validation (validatePolicy et al.) -------
 
@@ -117,15 +119,6 @@ def test_team_project_is_confined_to_the_team(spec: PlatformSpec) -> None:
     assert {("", "ResourceQuota"), ("", "LimitRange"),
             ("networking.k8s.io", "NetworkPolicy")} <= kinds
     assert project.body["metadata"]["finalizers"] == [argocd.FINALIZER]
-    owners = next(r for r in body["roles"] if r["name"] == "owners")
-    assert owners["groups"] == ["alice@example.com"]
-
-
-def test_prod_access_is_view_only_for_owners(spec: PlatformSpec) -> None:
-    project = next(p for p in _objects(spec, "AppProject")
-                   if p.name == "payments" and p.coords.cluster == "prod")
-    owners = next(r for r in project.body["spec"]["roles"] if r["name"] == "owners")
-    assert all(", get, " in policy for policy in owners["policies"])
 
 
 def test_tenancy_application_syncs_the_tenant_directory(spec: PlatformSpec) -> None:
@@ -158,3 +151,119 @@ def test_services_application_includes_only_its_clusters_files(spec: PlatformSpe
     assert include == ("{application-payments.ledger.prod.yaml,"
                        "application-payments.settlement-worker.prod.yaml}")
     assert app.body["spec"]["source"]["path"] == "tenants/payments/_apps"
+
+
+# --- Argo CD's RBAC, enforced: casbin with Argo CD's model over the rendered projects ----
+
+APP = "applications"
+#: argocd-rbac-cm as goldenpath needs it: no default role, user: names in the email claim.
+SCOPES = ("groups", "email")
+CHECKOUT_OWNER = Identity("dex|7f3a", {"groups": ["checkout-leads"]})
+SUPPORT = Identity("dex|51c0", {"groups": ["support"]})
+ADMIN = Identity("dex|0001", {"groups": ["platform-admins"]})
+ALICE = Identity("dex|a11c", {"email": "alice@example.com", "groups": ["finance"]})
+
+
+def argo(spec: PlatformSpec, cluster: str, **rbac_cm: Any) -> ArgoCD:
+    """The Argo CD of ``cluster``, with the projects goldenpath renders for it."""
+    projects = [p.body for p in _objects(spec, "AppProject") if p.coords.cluster == cluster]
+    return ArgoCD(projects, **{"scopes": SCOPES, **rbac_cm})
+
+
+@pytest.mark.parametrize(("env", "can_sync"), [("dev", True), ("staging", True),
+                                               ("prod", False)])
+def test_an_owner_syncs_where_the_environment_grants_edit(spec: PlatformSpec, env: str,
+                                                           can_sync: bool) -> None:
+    cd = argo(spec, spec.cluster_of[env].name)
+    app = f"checkout/{argocd.service_app_name('checkout', 'cart', env)}"
+    assert cd.allows(CHECKOUT_OWNER, APP, "get", app)
+    assert cd.allows(CHECKOUT_OWNER, APP, "sync", app) is can_sync
+    for action in ("create", "update", "delete", "override"):
+        assert not cd.allows(CHECKOUT_OWNER, APP, action, app), action
+
+
+def test_an_owner_cannot_touch_another_teams_apps_or_the_platform(spec: PlatformSpec) -> None:
+    cd = argo(spec, "nonprod")
+    for obj in ("payments/payments-ledger-dev", "storefront/storefront-web-dev",
+                f"{argocd.PLATFORM_PROJECT}/{argocd.tenancy_app_name('checkout', 'dev')}",
+                f"{argocd.PLATFORM_PROJECT}/checkout-services",
+                f"{argocd.PLATFORM_PROJECT}/{argocd.ROOT_APP}"):
+        for action in ("get", "sync", "delete"):
+            assert not cd.allows(CHECKOUT_OWNER, APP, action, obj), (action, obj)
+    # A name in the checkout project cannot reach an app outside it either.
+    assert not cd.allows(CHECKOUT_OWNER, APP, "sync", "checkout/../payments/payments-ledger-dev")
+
+
+@pytest.mark.parametrize(("env", "can_sync"), [("dev", True), ("staging", False),
+                                               ("prod", False)])
+def test_members_sync_only_where_members_have_edit(spec: PlatformSpec, env: str,
+                                                   can_sync: bool) -> None:
+    member = Identity("dex|d3v5", {"groups": ["checkout-devs"]})
+    cd = argo(spec, spec.cluster_of[env].name)
+    app = f"checkout/{argocd.service_app_name('checkout', 'pricing', env)}"
+    assert cd.allows(member, "logs", "get", app)
+    assert cd.allows(member, APP, "sync", app) is can_sync
+
+
+def test_viewers_never_sync(spec: PlatformSpec) -> None:
+    for env in ("dev", "staging", "prod"):
+        cd = argo(spec, spec.cluster_of[env].name)
+        app = f"checkout/{argocd.service_app_name('checkout', 'cart', env)}"
+        assert not cd.allows(SUPPORT, APP, "sync", app)
+        # the example's prod grants viewers nothing at all
+        assert cd.allows(SUPPORT, APP, "get", app) is (env != "prod")
+
+
+def test_platform_admins_sync_the_platform_project(spec: PlatformSpec) -> None:
+    cd = argo(spec, "nonprod")
+    for app in (argocd.ROOT_APP, argocd.tenancy_app_name("payments", "dev"), "checkout-services"):
+        for action in ("get", "sync", "delete"):
+            assert cd.allows(ADMIN, APP, action, f"{argocd.PLATFORM_PROJECT}/{app}")
+
+
+def test_user_subjects_need_their_claim_in_scopes(spec: PlatformSpec) -> None:
+    """payments' owner is user:alice@example.com: Argo CD matches that name against the
+    token's ``sub`` and the claims in ``scopes``. With the email claim in scopes she syncs
+    her dev apps; with Argo CD's default scopes ([groups]) she gets nothing."""
+    app = "payments/payments-ledger-dev"
+    assert argo(spec, "nonprod").allows(ALICE, APP, "sync", app)
+    assert not argo(spec, "nonprod", scopes=("groups",)).allows(ALICE, APP, "get", app)
+
+
+def test_a_serviceaccount_member_gets_nothing_in_argo_cd(spec: PlatformSpec) -> None:
+    """checkout lists serviceaccount:ci/checkout-deployer as a member: a Kubernetes
+    identity, which Argo CD has no login for. No role names it, so whatever name a token
+    might carry for it, Argo CD grants nothing."""
+    cd = argo(spec, "nonprod")
+    roles = [r for p in cd.projects for r in p["spec"].get("roles", [])]
+    assert not any("checkout-deployer" in g for r in roles for g in r["groups"])
+    for name in ("ci/checkout-deployer", "system:serviceaccount:ci:checkout-deployer",
+                 "checkout-deployer"):
+        who = Identity(name, {"groups": [name], "email": name})
+        assert not cd.allows(who, APP, "get", "checkout/checkout-cart-dev"), name
+
+
+def test_tenant_isolation_relies_on_an_empty_policy_default(spec: PlatformSpec) -> None:
+    """What the README asks of argocd-rbac-cm, shown: with ``policy.default:
+    role:readonly`` (Argo CD's built-in read-only role) every tenant reads every team's
+    applications, including where its environment grants it nothing."""
+    readonly = "p, role:readonly, applications, get, */*, allow"  # assets/builtin-policy.csv
+    cd = argo(spec, "prod", policy_csv=readonly, policy_default="role:readonly")
+    assert cd.allows(SUPPORT, APP, "get", "payments/payments-ledger-prod")
+    assert not argo(spec, "prod").allows(SUPPORT, APP, "get", "payments/payments-ledger-prod")
+
+
+def test_platform_admins_given_as_users_get_the_platform_role(tmp_path: Path) -> None:
+    """A ``user:`` admin is bound as team roles bind users; a ``serviceaccount:`` admin has
+    no Argo CD identity and is bound to nothing (its name could be an SSO group's)."""
+    admins = ["group:platform-admins", "user:root@example.com", "serviceaccount:ops/deployer"]
+    spec = load_platform(write_platform(tmp_path, platform_doc(admins=admins),
+                                        [team_doc("shop")]))
+    cd = argo(spec, "prod")
+    root = Identity("dex|0002", {"email": "root@example.com"})
+    deployer = Identity("dex|0003", {"groups": ["ops/deployer"]})
+    app = f"{argocd.PLATFORM_PROJECT}/{argocd.tenancy_app_name('shop', 'prod')}"
+    assert cd.allows(root, APP, "sync", app)
+    assert cd.allows(ADMIN, APP, "sync", app)
+    assert not cd.allows(deployer, APP, "get", app)
+    assert not cd.allows(root, APP, "sync", "shop/shop-api-prod")  # team projects stay teams'

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import platform_doc, team_doc
+from goldenpath.spec import load_platform
+from tests.factories import platform_doc, team_doc, write_platform
 from tests.spec.support import issue_lines, service
 
 RESERVED = "is reserved for the platform; choose another"
@@ -154,6 +155,50 @@ def test_pagerduty_for_an_environment_the_team_does_not_have(tmp_path: Path) -> 
         'teams/alpha.yaml: spec.alerting.pagerduty.environments[0]: "prod": is not one of '
         "the team's environments (dev, staging)"
     ]
+
+
+NOWHERE = ("the Alertmanager sends pages no team routes to its default receiver, which "
+           "drops them on a stock kube-prometheus-stack; add spec.alerting.slack, or "
+           "spec.alerting.pagerduty for those environments")
+SLACK = {"channel": "#alpha", "secretRef": {"name": "slack", "key": "url"}}
+PAGERDUTY = {"secretRef": {"name": "pd", "key": "key"}}
+
+
+@pytest.mark.parametrize(
+    ("alerting", "expected"),
+    [
+        ({}, "the SLO pages of services api, web have no receiver in dev, staging, prod"),
+        ({"pagerduty": {**PAGERDUTY, "environments": ["prod"]}},
+         "the SLO pages of services api, web have no receiver in dev, staging"),
+    ],
+    ids=["no-alerting", "pagerduty-in-prod-only"],
+)
+def test_a_paging_slo_with_nowhere_to_go(tmp_path: Path, alerting: dict[str, Any],
+                                         expected: str) -> None:
+    services = [service(slo={"latencyP99Ms": 200}), service(name="web"),
+                service(name="worker", slo=None)]
+    services[1]["slo"] = {"availability": "99.5"}
+    team = team_doc("alpha", services=services, alerting=alerting)
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        f"teams/alpha.yaml: spec.alerting: {expected}: {NOWHERE}"]
+
+
+@pytest.mark.parametrize(
+    "alerting",
+    [{"slack": SLACK}, {"pagerduty": PAGERDUTY},
+     {"slack": SLACK, "pagerduty": {**PAGERDUTY, "environments": ["prod"]}}],
+    ids=["slack", "pagerduty-everywhere", "slack-and-pagerduty-in-prod"],
+)
+def test_every_page_has_a_receiver(tmp_path: Path, alerting: dict[str, Any]) -> None:
+    team = team_doc("alpha", alerting=alerting)
+    write_platform(tmp_path, platform_doc(), [team])
+    assert load_platform(tmp_path).team("alpha").spec.alerting.model_dump(exclude_none=True)
+
+
+def test_a_team_without_slos_needs_no_receiver(tmp_path: Path) -> None:
+    team = team_doc("alpha", services=[service()], alerting={})
+    write_platform(tmp_path, platform_doc(), [team])
+    assert load_platform(tmp_path).team("alpha").spec.services[0].slo is None
 
 
 def test_override_for_an_environment_the_team_does_not_have(tmp_path: Path) -> None:
@@ -303,3 +348,10 @@ def test_two_teams_cannot_share_a_namespace(tmp_path: Path) -> None:
         "teams/shop-eu.yaml: spec.environments[0]: \"prod\": namespace 'shop-eu-prod' is "
         "already team shop's; choose another team name"
     ]
+
+
+def test_a_single_paging_service_is_named_as_one(tmp_path: Path) -> None:
+    team = team_doc("alpha", alerting={})
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        "teams/alpha.yaml: spec.alerting: the SLO pages of service api have no receiver in "
+        f"dev, staging, prod: {NOWHERE}"]

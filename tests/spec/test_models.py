@@ -26,6 +26,12 @@ from tests.spec.support import (
 TEAM = "teams/alpha.yaml"
 
 
+def unservable(budget: str, needed: str) -> str:
+    return (f"leaves an error budget of {budget} %, so the page alert (a 14.4x burn of the "
+            f"budget over 1h) would fire only above {needed} % failed requests, which "
+            "cannot happen; availability objectives must be above 93.0556")
+
+
 def _team(**spec: Any) -> dict[str, Any]:
     return team_doc("alpha", **spec)
 
@@ -105,6 +111,16 @@ TEAM_FIELD_CASES: list[tuple[str, dict[str, Any], str]] = [
      'spec.services[0].slo.availability: "high": is not a percentage such as "99.9"'),
     ("percent-bool", {"services": [service(slo={"availability": True})]},
      'spec.services[0].slo.availability: True: is not a percentage such as "99.9"'),
+    # objectives the burn-rate policy cannot serve: the page's 14.4x burn over 1h would
+    # need more than every request to fail (limit: 100 x (1 - 1/14.4) = 93.0555...)
+    ("objective-just-below-the-limit", {"services": [service(slo={"availability": "93.0555"})]},
+     f'spec.services[0].slo.availability: "93.0555": {unservable("6.9445", "100.0008")}'),
+    ("objective-93.05", {"services": [service(slo={"availability": "93.05"})]},
+     f'spec.services[0].slo.availability: "93.05": {unservable("6.95", "100.08")}'),
+    ("objective-90", {"services": [service(slo={"availability": "90"})]},
+     f'spec.services[0].slo.availability: "90": {unservable("10", "144")}'),
+    ("objective-50", {"services": [service(slo={"availability": 50})]},
+     f"spec.services[0].slo.availability: 50: {unservable('50', '720')}"),
     # names and other formats
     ("service-name", {"services": [service(name="Ledger_Service")]},
      f'spec.services[0].name: "Ledger_Service": {DNS_LABEL}'),
@@ -136,6 +152,13 @@ TEAM_FIELD_CASES: list[tuple[str, dict[str, Any], str]] = [
 )
 def test_team_field_rule(tmp_path: Path, spec: dict[str, Any], expected: str) -> None:
     assert issue_lines(tmp_path, platform_doc(), [_team(**spec)]) == [f"{TEAM}: {expected}"]
+
+
+@pytest.mark.parametrize("objective", ["93.0556", "93.06", "99", "99.999"])
+def test_objectives_the_burn_rate_policy_serves_load(tmp_path: Path, objective: str) -> None:
+    team = _team(services=[service(slo={"availability": objective})])
+    spec = load_platform(write_platform(tmp_path, platform_doc(), [team]))
+    assert spec.team("alpha").spec.services[0].slo.availability == objective  # type: ignore[union-attr]
 
 
 def test_missing_required_field_has_no_value(tmp_path: Path) -> None:

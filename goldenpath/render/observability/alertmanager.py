@@ -6,7 +6,9 @@ the environments that may wake someone (say, prod); elsewhere pages go to Slack.
 Receivers hold references to Secrets in the team's own namespace, never a webhook URL
 or routing key. The Prometheus Operator adds a ``namespace`` matcher to the route, which
 is why every alert carries that label. A team without receivers gets no config: its
-alerts reach the platform's default route.
+alerts reach the Alertmanager's default route, which drops them on a stock
+kube-prometheus-stack; so the spec refuses a team whose SLOs page in an environment where
+it has no receiver (``goldenpath.spec.crossref.receives_pages`` mirrors the choice below).
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ from goldenpath.render.observability.slo import POLICIES, SLO, BurnPolicy, burn_
 
 #: A service answering more than this share of requests with 5xx opens a ticket.
 HIGH_ERROR_RATIO = "0.05"
+#: The window a crash loop's waiting series is smoothed over: the kubelet's longest
+#: back-off, so a container that runs briefly between back-offs still counts as looping.
+CRASH_LOOP_SMOOTHING = "5m"
 
 
 def alert(scope: Scope, name: str, expr: str, *, severity: str, summary: str,
@@ -71,11 +74,16 @@ def _by_app_label(info_metric: str, scope: Scope) -> str:
 
 
 def crash_looping(scope: Scope) -> dict[str, Any]:
+    """kube-state-metrics exports the waiting reason only while the container waits, so
+    every brief run between back-offs drops the series (and Prometheus marks it stale):
+    read raw, a real crash loop would reset the ``for`` each cycle and never fire. The
+    maximum over :data:`CRASH_LOOP_SMOOTHING` (the back-off caps at 5 minutes) bridges
+    those runs, as the upstream kubernetes-mixin's KubePodCrashLooping does."""
     waiting = promql.selector(metrics.KUBE_POD_WAITING_REASON,
                               ("namespace", "=", scope.namespace),
                               ("reason", "=", "CrashLoopBackOff"))
-    expr = (f"{waiting} == 1\nand on (namespace, pod)\n"
-            f"{_by_app_label(metrics.KUBE_POD_LABELS, scope)}")
+    expr = (f"max_over_time({waiting}[{CRASH_LOOP_SMOOTHING}]) >= 1\n"
+            f"and on (namespace, pod)\n{_by_app_label(metrics.KUBE_POD_LABELS, scope)}")
     return alert(scope, "ServiceCrashLooping", expr, severity="ticket", duration="15m",
                  summary=f"A pod of {scope.service_name} in {scope.namespace} is crash-looping",
                  description="Pod {{ $labels.pod }} (container {{ $labels.container }}) has "

@@ -1,6 +1,7 @@
 """Service level objectives as error budgets and multi-window, multi-burn-rate alerts.
 
-The windows and burn-rate factors are the ones of the Google SRE workbook ("Alerting on
+The windows and burn-rate factors (:mod:`goldenpath.spec.objectives`, which also bounds
+the objectives a spec may declare) are the ones of the Google SRE workbook ("Alerting on
 SLOs", table 5-8) for a 30-day SLO period. Thresholds are ``factor * (1 - objective)``,
 computed in Decimal so 99.9 gives exactly 0.0144, never 0.014400000000000001.
 """
@@ -12,6 +13,20 @@ from decimal import Decimal
 
 from goldenpath.render.observability import promql
 from goldenpath.spec.models import ServiceSpec
+from goldenpath.spec.objectives import (
+    PAGE,
+    POLICIES,
+    TICKET,
+    BurnPolicy,
+    BurnWindow,
+    burn_threshold,
+    error_budget,
+)
+
+__all__ = [
+    "LATENCY_OBJECTIVE", "PAGE", "PERIOD", "POLICIES", "RECORD_PREFIX", "SLO", "TICKET",
+    "WINDOWS", "BurnPolicy", "BurnWindow", "burn_threshold", "error_budget", "number", "slos",
+]
 
 #: Every window an SLI is recorded over: the union of the alerts' long and short windows.
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -21,39 +36,6 @@ PERIOD = "30d"
 LATENCY_OBJECTIVE = Decimal(99)
 #: Recorded SLI series: ``<RECORD_PREFIX><window>``, labelled with ``slo``.
 RECORD_PREFIX = "goldenpath:slo_errors_per_request:ratio_rate"
-
-
-@dataclass(frozen=True)
-class BurnWindow:
-    """Fire when the error ratio over both windows exceeds ``factor`` x the budget."""
-
-    long: str
-    short: str
-    factor: Decimal
-
-
-@dataclass(frozen=True)
-class BurnPolicy:
-    severity: str
-    windows: tuple[BurnWindow, ...]
-
-
-#: Page: 2 % of the budget gone in 1 hour, or 5 % in 6 hours.
-PAGE = BurnPolicy("page", (BurnWindow("1h", "5m", Decimal("14.4")),
-                           BurnWindow("6h", "30m", Decimal(6))))
-#: Ticket: 10 % of the budget gone in 1 day, or 10 % in 3 days.
-TICKET = BurnPolicy("ticket", (BurnWindow("1d", "2h", Decimal(3)),
-                               BurnWindow("3d", "6h", Decimal(1))))
-POLICIES = (PAGE, TICKET)
-
-
-def error_budget(objective: Decimal | str) -> Decimal:
-    """The allowed error ratio of an objective in percent: 99.9 -> 0.001."""
-    return 1 - Decimal(objective) / 100
-
-
-def burn_threshold(objective: Decimal | str, factor: Decimal) -> Decimal:
-    return factor * error_budget(objective)
 
 
 def number(value: Decimal) -> str:

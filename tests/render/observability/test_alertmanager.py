@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from goldenpath.render import Bundle, render
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.crossref import receives_pages
+from tests.factories import platform_doc, team_doc, write_platform
+
+SLACK = {"channel": "#shop", "secretRef": {"name": "slack", "key": "url"}}
+PAGERDUTY = {"secretRef": {"name": "pd", "key": "key"}}
 
 
 def _configs(bundle: Bundle) -> dict[str, dict[str, Any]]:
@@ -62,3 +70,22 @@ def test_tickets_are_inhibited_while_the_page_fires(example_spec: PlatformSpec) 
     assert rule["sourceMatch"][0]["value"] == "page"
     assert rule["targetMatch"][0]["value"] == "ticket"
     assert "alertname" in rule["equal"] and "namespace" in rule["equal"]
+
+
+@pytest.mark.parametrize("alerting", [
+    {}, {"slack": SLACK}, {"pagerduty": PAGERDUTY},
+    {"pagerduty": {**PAGERDUTY, "environments": ["prod"]}},
+    {"slack": SLACK, "pagerduty": {**PAGERDUTY, "environments": ["staging"]}},
+], ids=["none", "slack", "pagerduty", "pagerduty-prod", "both"])
+def test_the_spec_rule_on_pages_agrees_with_the_rendered_routes(
+        tmp_path: Path, alerting: dict[str, Any]) -> None:
+    """``crossref.receives_pages`` (which refuses SLOs that would page no one) says yes
+    exactly where the rendered AlertmanagerConfig routes pages to a receiver."""
+    team = team_doc("shop", services=[], alerting=alerting)
+    spec = load_platform(write_platform(tmp_path, platform_doc(), [team]))
+    configs = _configs(render(spec))
+    for env in ("dev", "staging", "prod"):
+        route = configs.get(f"shop-{env}", {}).get("route")
+        routed = route is not None and any(
+            r["receiver"] for r in [route, *route.get("routes", [])])
+        assert receives_pages(spec.team("shop").spec.alerting, env) is routed, env

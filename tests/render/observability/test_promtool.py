@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from goldenpath.render import Resource, metrics, render
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
+from tests.factories import platform_doc, team_doc, write_platform
+from tests.render.observability.helpers import alerts
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
@@ -99,5 +101,69 @@ def test_probes_do_not_hide_failing_users(example_spec: PlatformSpec, tmp_path: 
     unit = tmp_path / "probes_test.yaml"
     unit.write_text(yaml.safe_dump({"rule_files": [rule_file.name],
                                     "evaluation_interval": "1m", "tests": tests}))
+    done = _promtool("test", "rules", unit, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _ksm(name: str, values: str, **labels: str) -> dict[str, str]:
+    """A kube-state-metrics series of ledger's pod (``values`` in promtool notation)."""
+    inner = ",".join(f'{k}="{v}"' for k, v in
+                     {"namespace": NS, "pod": "ledger-7d9f-abcde", **labels}.items())
+    return {"series": f"{name}{{{inner}}}", "values": values}
+
+
+def _crash_loop_test(waiting: str, fires: bool) -> dict[str, Any]:
+    """``waiting``: the CrashLoopBackOff series, one sample a minute for 60 minutes."""
+    pod_labels = _ksm(metrics.KUBE_POD_LABELS, "1x60",
+                      **{metrics.kube_label("app.kubernetes.io/name"): JOB})
+    series = [_ksm(metrics.KUBE_POD_WAITING_REASON, waiting, container="app",
+                   reason="CrashLoopBackOff"), pod_labels]
+    expr = 'ALERTS{alertname="ServiceCrashLooping",alertstate="firing"}'
+    firing = {"alertname": "ServiceCrashLooping", "alertstate": "firing", "container": "app",
+              "namespace": NS, "pod": "ledger-7d9f-abcde", "reason": "CrashLoopBackOff",
+              "service": JOB, "severity": "ticket", "team": TEAM}
+    labels = "ALERTS{" + ",".join(f'{k}="{v}"' for k, v in sorted(firing.items())) + "}"
+    return {"interval": "1m", "input_series": series, "promql_expr_test": [
+        {"expr": expr, "eval_time": "55m",
+         "exp_samples": [{"labels": labels, "value": 1}] if fires else []}]}
+
+
+def test_a_crash_loop_with_brief_runs_between_back_offs_fires(example_spec: PlatformSpec,
+                                                              tmp_path: Path) -> None:
+    """kube-state-metrics exports the CrashLoopBackOff series only while the container
+    waits: each brief run between back-offs (here one scrape in five) drops the series,
+    and Prometheus marks it stale. The alert must still fire after 15 minutes of that
+    (the upstream kubernetes-mixin smooths over 5 minutes for this reason), and must not
+    fire for a pod that crashed twice and then kept running."""
+    [rule] = [r for r in render(example_spec).of_kind("PrometheusRule")
+              if (r.namespace, r.name) == (NS, JOB)]
+    rule_file = _rule_file(tmp_path, rule)
+    loop = " ".join(["1 1 1 1 stale"] * 12)  # 4 minutes backing off, then a brief run
+    recovered = "1 1 stale " + " ".join(["_"] * 57)
+    tests = [_crash_loop_test(loop, fires=True), _crash_loop_test(recovered, fires=False)]
+    unit = tmp_path / "crashloop_test.yaml"
+    unit.write_text(yaml.safe_dump({"rule_files": [rule_file.name],
+                                    "evaluation_interval": "1m", "tests": tests}))
+    done = _promtool("test", "rules", unit, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_full_outage_pages_at_the_lowest_objective_the_spec_accepts(tmp_path: Path) -> None:
+    """At 93.0556 % (just above the limit of 100 x (1 - 1/14.4)) every clause of the page
+    can still fire: a total outage pages, where at 93.05 % the 1h clause never could."""
+    ledger = {"name": JOB, "template": "python-service", "slo": {"availability": "93.0556"}}
+    spec = load_platform(write_platform(tmp_path / "platform", platform_doc(),
+                                        [team_doc(TEAM, services=[ledger])]))
+    [rule] = [r for r in render(spec).of_kind("PrometheusRule")
+              if (r.namespace, r.name) == (NS, JOB)]
+    rule_file = _rule_file(tmp_path, rule)
+    outage = [_series(metrics.HTTP_REQUESTS_TOTAL, USER, 10, code="500")]
+    [page] = [a for a in alerts(rule) if a["alert"] == "AvailabilityErrorBudgetBurn"
+              and a["labels"]["severity"] == "page"]
+    assert "> 0.9999936" in page["expr"]  # 14.4 x 0.069444
+    unit = tmp_path / "floor_test.yaml"
+    unit.write_text(yaml.safe_dump({"rule_files": [rule_file.name], "evaluation_interval": "1m",
+                                    "tests": [_page("AvailabilityErrorBudgetBurn", outage,
+                                                    fires=True)]}))
     done = _promtool("test", "rules", unit, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
