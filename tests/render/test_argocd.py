@@ -184,14 +184,14 @@ def test_an_owner_syncs_where_the_environment_grants_edit(spec: PlatformSpec, en
 
 def test_an_owner_cannot_touch_another_teams_apps_or_the_platform(spec: PlatformSpec) -> None:
     cd = argo(spec, "nonprod")
-    for obj in ("payments/payments-ledger-dev", "storefront/storefront-web-dev",
+    for obj in ("payments/payments.ledger.dev", "storefront/storefront.web.dev",
                 f"{argocd.PLATFORM_PROJECT}/{argocd.tenancy_app_name('checkout', 'dev')}",
                 f"{argocd.PLATFORM_PROJECT}/checkout-services",
                 f"{argocd.PLATFORM_PROJECT}/{argocd.ROOT_APP}"):
         for action in ("get", "sync", "delete"):
             assert not cd.allows(CHECKOUT_OWNER, APP, action, obj), (action, obj)
     # A name in the checkout project cannot reach an app outside it either.
-    assert not cd.allows(CHECKOUT_OWNER, APP, "sync", "checkout/../payments/payments-ledger-dev")
+    assert not cd.allows(CHECKOUT_OWNER, APP, "sync", "checkout/../payments/payments.ledger.dev")
 
 
 @pytest.mark.parametrize(("env", "can_sync"), [("dev", True), ("staging", False),
@@ -225,7 +225,7 @@ def test_user_subjects_need_their_claim_in_scopes(spec: PlatformSpec) -> None:
     """payments' owner is user:alice@example.com: Argo CD matches that name against the
     token's ``sub`` and the claims in ``scopes``. With the email claim in scopes she syncs
     her dev apps; with Argo CD's default scopes ([groups]) she gets nothing."""
-    app = "payments/payments-ledger-dev"
+    app = "payments/payments.ledger.dev"
     assert argo(spec, "nonprod").allows(ALICE, APP, "sync", app)
     assert not argo(spec, "nonprod", scopes=("groups",)).allows(ALICE, APP, "get", app)
 
@@ -249,8 +249,8 @@ def test_tenant_isolation_relies_on_an_empty_policy_default(spec: PlatformSpec) 
     applications, including where its environment grants it nothing."""
     readonly = "p, role:readonly, applications, get, */*, allow"  # assets/builtin-policy.csv
     cd = argo(spec, "prod", policy_csv=readonly, policy_default="role:readonly")
-    assert cd.allows(SUPPORT, APP, "get", "payments/payments-ledger-prod")
-    assert not argo(spec, "prod").allows(SUPPORT, APP, "get", "payments/payments-ledger-prod")
+    assert cd.allows(SUPPORT, APP, "get", "payments/payments.ledger.prod")
+    assert not argo(spec, "prod").allows(SUPPORT, APP, "get", "payments/payments.ledger.prod")
 
 
 def test_platform_admins_given_as_users_get_the_platform_role(tmp_path: Path) -> None:
