@@ -22,6 +22,7 @@ from goldenpath.spec.types import (
     LabelValue,
     Percent,
     Quantity,
+    RunbookURL,
     SecretKey,
     SlackChannel,
     Subject,
@@ -143,11 +144,8 @@ class ObservabilitySpec(SpecModel):
     alertmanager_config_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     dashboards_namespace: DNSLabel = "monitoring"
     #: every alert's runbook_url is ``<runbookBaseURL>/<alertname>``
-    runbook_base_url: str = Field(
-        default="https://runbooks.example.com/goldenpath",
-        alias="runbookBaseURL",
-        pattern=r"^https?://\S+[^/]$",
-    )
+    runbook_base_url: RunbookURL = Field(
+        default="https://runbooks.example.com/goldenpath", alias="runbookBaseURL")
 
 
 class TemplateRef(SpecModel):

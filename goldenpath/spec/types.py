@@ -17,10 +17,12 @@ from pydantic_core import PydanticCustomError
 from goldenpath.spec.quantity import QuantityError, parse_quantity
 
 DNS_LABEL_MAX = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_PRINCIPAL = re.compile(r"^[^\s:,]+$")
+# Every pattern is used with fullmatch: "$" also matches before a trailing newline, so
+# re.match("^[a-z]+$", "payments\n") succeeds.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_PRINCIPAL = re.compile(r"[^\s:,]+")
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
@@ -28,7 +30,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 
 def is_dns_label(value: str) -> bool:
-    return len(value) <= DNS_LABEL_MAX and _DNS_LABEL.match(value) is not None
+    return len(value) <= DNS_LABEL_MAX and _DNS_LABEL.fullmatch(value) is not None
 
 
 def _dns_label(value: str) -> str:
@@ -42,13 +44,13 @@ def _dns_label(value: str) -> str:
 
 
 def _dns_subdomain(value: str) -> str:
-    if len(value) > 253 or _DNS_SUBDOMAIN.match(value) is None:
+    if len(value) > 253 or _DNS_SUBDOMAIN.fullmatch(value) is None:
         raise _fail("dns_subdomain", "is not a DNS-1123 subdomain (for example web.example.com)")
     return value
 
 
 def _label_value(value: str) -> str:
-    if len(value) > DNS_LABEL_MAX or _LABEL_VALUE.match(value) is None:
+    if len(value) > DNS_LABEL_MAX or _LABEL_VALUE.fullmatch(value) is None:
         raise _fail(
             "label_value",
             "is not a valid Kubernetes label value (at most 63 characters of letters, "
@@ -69,7 +71,8 @@ def _quantity(value: Any) -> str:
 
 def _subject(value: str) -> str:
     kind, sep, rest = value.partition(":")
-    if sep and kind in ("user", "group") and _PRINCIPAL.match(rest):
+    if sep and kind in ("user", "group") and _PRINCIPAL.fullmatch(rest) \
+            and rest.isprintable():
         return value
     if sep and kind == "serviceaccount":
         namespace, slash, name = rest.partition("/")
@@ -82,7 +85,7 @@ def _subject(value: str) -> str:
 
 
 def _dns_subdomain_ok(value: str) -> bool:
-    return len(value) <= 253 and _DNS_SUBDOMAIN.match(value) is not None
+    return len(value) <= 253 and _DNS_SUBDOMAIN.fullmatch(value) is not None
 
 
 def _cidr(value: str) -> str:
@@ -114,14 +117,14 @@ def _percent(value: Any) -> str:
 
 
 def _matching(pattern: str, kind: str, what: str) -> Any:
-    """A string type that must match ``pattern``; the error says what was expected, not
-    the regular expression."""
+    """A string type that ``pattern`` must match as a whole (no anchors needed); the
+    error says what was expected, not the regular expression."""
     compiled = re.compile(pattern)
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise _fail(kind, f"must be a quoted string: {what}")
-        if compiled.match(value) is None:
+        if compiled.fullmatch(value) is None:
             raise _fail(kind, f"is not {what}")
         return value
 
@@ -137,13 +140,13 @@ CIDR = Annotated[str, AfterValidator(_cidr)]
 Percent = Annotated[str, BeforeValidator(_percent)]
 KubernetesVersion = Annotated[
     str,
-    _matching(r"^1\.\d{1,2}$", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),
+    _matching(r"1\.[0-9]{1,2}", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),
 ]
-HttpsURL = Annotated[str, _matching(r"^https://\S+$", "https_url", "an https:// URL")]
+HttpsURL = Annotated[str, _matching(r"https://\S+", "https_url", "an https:// URL")]
 SlackChannel = Annotated[
     str,
     _matching(
-        r"^#[a-z0-9][a-z0-9._-]{0,79}$",
+        r"#[a-z0-9][a-z0-9._-]{0,79}",
         "slack_channel",
         'a Slack channel such as "#team-alerts" (lower-case, starting with #)',
     ),
@@ -151,6 +154,11 @@ SlackChannel = Annotated[
 SecretKey = Annotated[
     str,
     _matching(
-        r"^[-._a-zA-Z0-9]+$", "secret_key", "a Secret data key (letters, digits, '-', '_' and '.')"
+        r"[-._a-zA-Z0-9]+", "secret_key", "a Secret data key (letters, digits, '-', '_' and '.')"
     ),
+]
+RunbookURL = Annotated[
+    str,
+    _matching(r"https?://\S*[^/\s]", "runbook_url",
+              "an http(s):// URL without a trailing slash"),
 ]
