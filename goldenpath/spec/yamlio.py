@@ -54,47 +54,53 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
-    def construct_document(self, node: yaml.Node) -> Any:
-        _check_tree(node)
-        return super().construct_document(node)
+def strict_loader(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """The loader of spec files on ``base`` (the C or the pure-Python safe loader)."""
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError) as err:
-            if isinstance(err, YamlProblem):
-                raise
-            # a scalar its constructor cannot build, such as the date 2024-13-45
-            raise YamlProblem(f"line {_line(node)}: cannot read this value: {err}") from None
+    class Strict(base):  # type: ignore[misc, valid-type]
+        def construct_document(self, node: yaml.Node) -> Any:
+            _check_tree(node)
+            return super().construct_document(node)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = _line(key_node)
-            if not isinstance(key, Hashable):
-                continue  # the base constructor reports "found unhashable key"
-            if key in seen:
-                raise YamlProblem(
-                    f"line {line}: duplicate key {_brief(key)} (first at line {seen[key]}); "
-                    "YAML would silently keep only the last value"
-                )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ValueError, OverflowError) as err:
+                if isinstance(err, YamlProblem):
+                    raise
+                # a scalar its constructor cannot build, such as the date 2024-13-45
+                raise YamlProblem(f"line {_line(node)}: cannot read this value: {err}"
+                                  ) from None
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        if len(node.value) > MAX_NUMBER_CHARS:
-            raise YamlProblem(f"line {_line(node)}: a number of {len(node.value)} characters; "
-                              f"spec numbers have at most {MAX_NUMBER_CHARS}")
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        def construct_mapping(self, node: yaml.MappingNode,
+                              deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                line = _line(key_node)
+                if not isinstance(key, Hashable):
+                    continue  # the base constructor reports "found unhashable key"
+                if key in seen:
+                    raise YamlProblem(
+                        f"line {line}: duplicate key {_brief(key)} (first at line "
+                        f"{seen[key]}); YAML would silently keep only the last value"
+                    )
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+        def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+            if len(node.value) > MAX_NUMBER_CHARS:
+                raise YamlProblem(f"line {_line(node)}: a number of {len(node.value)} "
+                                  f"characters; spec numbers have at most {MAX_NUMBER_CHARS}")
+            return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                           Strict.construct_mapping)
+    Strict.add_constructor("tag:yaml.org,2002:int", Strict.construct_yaml_int)
+    return Strict
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
-)
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
-_LOADER: type[yaml.SafeLoader] = _StrictLoader
+_LOADER = strict_loader(_Base)
 
 
 def _check_tree(root: yaml.Node) -> None:
