@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from goldenpath.spec.types import (
     CIDR,
+    ByteSize,
     DNSLabel,
     DNSSubdomain,
     HttpsURL,
@@ -138,6 +139,21 @@ class PlatformNetworkSpec(SpecModel):
     monitoring_namespaces: list[DNSLabel] = ["monitoring"]
 
 
+class ScrapeLimits(SpecModel):
+    """Per-scrape limits the Prometheus enforces on every ServiceMonitor, PodMonitor and
+    Probe, tenants' included (``enforced*`` fields of the Prometheus resource): a scrape
+    over a limit fails, so a tenant's exporter cannot flood the shared Prometheus. The
+    defaults leave room for the stack's own kubelet and cAdvisor scrapes."""
+
+    sample_limit: int = Field(default=200_000, ge=1, le=10_000_000)
+    target_limit: int = Field(default=1_000, ge=1, le=1_000_000)
+    label_limit: int = Field(default=64, ge=1, le=1_000)
+    label_name_length_limit: int = Field(default=256, ge=1, le=65_536)
+    label_value_length_limit: int = Field(default=4_096, ge=1, le=1_048_576)
+    keep_dropped_targets: int = Field(default=100, ge=1, le=1_000_000)
+    body_size_limit: ByteSize = "64MB"
+
+
 class ObservabilitySpec(SpecModel):
     service_monitor_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     rule_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
@@ -146,6 +162,7 @@ class ObservabilitySpec(SpecModel):
     #: every alert's runbook_url is ``<runbookBaseURL>/<alertname>``
     runbook_base_url: RunbookURL = Field(
         default="https://runbooks.example.com/goldenpath", alias="runbookBaseURL")
+    scrape_limits: ScrapeLimits = ScrapeLimits()
 
 
 class TemplateRef(SpecModel):

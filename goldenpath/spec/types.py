@@ -162,3 +162,8 @@ RunbookURL = Annotated[
     _matching(r"https?://\S*[^/\s]", "runbook_url",
               "an http(s):// URL without a trailing slash"),
 ]
+ByteSize = Annotated[
+    str,
+    _matching(r"0|([0-9]*[.])?[0-9]+((K|M|G|T|E|P)i?)?B", "byte_size",
+              "a Prometheus byte size such as 64MB or 512KiB"),
+]
