@@ -32,7 +32,7 @@ that: the models are JSON, validated again by their pydantic model when built (a
 pickle would run whatever its author chose), and must have the document digest the
 index records for them. The index (plain data in ``marshal``, several times faster to
 read than JSON for 1,000 teams, but not meant for untrusted bytes: malformed input can
-crash the interpreter) is authenticated before it is unmarshalled: a keyed BLAKE2b MAC
+crash the interpreter) is authenticated before it is unmarshalled: an HMAC-SHA-256
 under a random key in :data:`KEY` (mode 0600, owned by this user, replaced when it is
 not), so only a process that can read that key, that is one that runs as goldenpath's
 own user and could change goldenpath itself, can write an index this code will read.
@@ -274,7 +274,9 @@ def _read(path: Path, limit: int) -> bytes:
 
 
 def _mac(key: bytes, data: bytes) -> bytes:
-    return hashlib.blake2b(data, key=key, digest_size=_MAC_BYTES).digest()
+    # HMAC-SHA-256: where the CPU has SHA instructions, several times faster than keyed
+    # BLAKE2b (under 1 ms for the index of 1,000 teams)
+    return hmac.digest(key, data, "sha256")
 
 
 def _unseal(key: bytes, path: Path) -> Any:

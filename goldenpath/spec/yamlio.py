@@ -178,7 +178,7 @@ def spec_file(real_dir: str, name: str, root: str) -> SpecFile:
     """Check the directory entry ``name`` of ``real_dir`` (a real path inside the real
     platform directory ``root``) before anything reads it. Raises :class:`YamlProblem`
     for anything but a regular file inside ``root``, OSError when it cannot be stat'ed."""
-    path = os.path.join(real_dir, name)
+    path = f"{real_dir}/{name}"  # os.path.join costs more, 1,000 times a load
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         path = inside(path, root)
