@@ -51,8 +51,10 @@ def _prometheus(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
     obs = spec.platform.spec.observability
     exempt = sorted({*spec.platform.spec.network.monitoring_namespaces, obs.dashboards_namespace})
     limits = obs.scrape_limits
-    platform_only = {"matchExpressions": [
-        {"key": LABEL_NAMESPACE_NAME, "operator": "In", "values": exempt}]}
+    def platform_only() -> dict[str, Any]:  # a new dict each: shared ones dump as aliases
+        return {"matchExpressions": [
+            {"key": LABEL_NAMESPACE_NAME, "operator": "In", "values": list(exempt)}]}
+
     return {
         "externalLabels": {"cluster": cluster},
         # Without these the chart only selects its own release's objects.
@@ -77,8 +79,8 @@ def _prometheus(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
         "arbitraryFSAccessThroughSMs": {"deny": True},
         # Probes and ScrapeConfigs name any address, whatever their namespace: only the
         # platform's own are selected.
-        "probeNamespaceSelector": platform_only,
-        "scrapeConfigNamespaceSelector": platform_only,
+        "probeNamespaceSelector": platform_only(),
+        "scrapeConfigNamespaceSelector": platform_only(),
         # Bounds on every scrape, so one exporter cannot flood the shared Prometheus.
         "enforcedSampleLimit": limits.sample_limit,
         "enforcedTargetLimit": limits.target_limit,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from goldenpath.render import Bundle
-from goldenpath.render.observability import values
+from goldenpath.render.observability import stack, values
 from goldenpath.render.tenancy import LABEL_TENANT
 from goldenpath.spec import PlatformSpec, load_platform
 from tests.factories import platform_doc, write_platform
@@ -107,3 +107,8 @@ def test_what_goldenpath_renders_still_works_under_these_values(bundle: Bundle) 
         for endpoint in spec["endpoints"]:
             assert "bearerTokenFile" not in endpoint
             assert not {"caFile", "certFile", "keyFile"} & set(endpoint.get("tlsConfig", {}))
+
+
+def test_the_values_yaml_has_no_aliases(example_spec: PlatformSpec) -> None:
+    text = stack.values_yaml(example_spec, "prod")
+    assert "&" not in text and "*" not in text
