@@ -305,3 +305,13 @@ def test_a_symbolic_link_is_not_followed(tmp_path: Path) -> None:
     with pytest.raises(YamlProblem) as info:
         read_yaml_mapping(tmp_path / "spec.yaml")
     assert str(info.value) == "is a symbolic link; spec files must be regular files"
+
+
+def test_a_file_replaced_after_its_check_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text("a: 1\n")
+    checked = yamlio.spec_file(str(tmp_path), "spec.yaml", str(tmp_path))
+    (tmp_path / "other.yaml").write_text("a: 2\n")
+    (tmp_path / "other.yaml").replace(tmp_path / "spec.yaml")
+    with pytest.raises(YamlProblem) as info:
+        yamlio.read_spec_bytes(checked.real, checked.stat)
+    assert str(info.value) == "changed while goldenpath was reading it; run the command again"
