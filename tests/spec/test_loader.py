@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -290,3 +291,13 @@ def test_a_key_or_value_cannot_forge_another_line_of_the_report(tmp_path: Path) 
         f'teams/alpha.yaml: spec.owners[0]: "{shown}": {SUBJECT}',
         f'teams/alpha.yaml: spec.{shown}: "{shown}": {UNKNOWN_FIELD}',
     ]
+
+
+def test_a_device_named_like_a_team_file_is_refused(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    try:  # /dev/zero: read, it never ends
+        os.mknod(root / "teams" / "beta.yaml", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    assert _report(root) == [f"{root}/teams/beta.yaml: is a character device, not a regular "
+                             "file; spec files must be regular files"]
