@@ -198,7 +198,7 @@ def _regular(st: os.stat_result) -> None:
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read one YAML document that must be a mapping, refusing non-regular files,
-    oversize files, duplicate keys, aliases, multiple documents and non-UTF-8 text."""
+    oversize files, duplicate keys, alias bombs, multiple documents and non-UTF-8 text."""
     return parse_yaml_mapping(read_spec_bytes(path))
 
 
