@@ -19,6 +19,7 @@ HTTP status in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,13 @@ class GoldenpathError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SpecIssue:
-    """One problem in one spec file: where it is, what was found, and which rule it breaks."""
+    """One problem in one spec file: where it is, what was found, and which rule it breaks.
+
+    Its text is one line whatever a tenant wrote: the value is shown bounded (at most
+    :data:`SHOWN_CHARS` characters, built without walking more of it than that), and
+    every character that is not printable (newlines, escape sequences, bidirectional
+    overrides) is escaped in the file, path, value and message, so no value can forge
+    another line of output."""
 
     file: str
     path: str
@@ -38,17 +45,77 @@ class SpecIssue:
     has_value: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
+        path = _printable(self.path)
+        if len(path) > _PATH_CHARS:  # dict keys a tenant chose are part of the path
+            path = path[:_PATH_CHARS - 3] + "..."
+        where = f"{_printable(self.file)}: {path}" if path else _printable(self.file)
         if self.has_value:
-            return f"{where}: {_show(self.value)}: {self.message}"
-        return f"{where}: {self.message}"
+            return f"{where}: {_show(self.value)}: {_printable(self.message)}"
+        return f"{where}: {_printable(self.message)}"
+
+
+#: The most characters of a value an error shows.
+SHOWN_CHARS = 80
+_PATH_CHARS = 200
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
 
 
 def _show(value: Any) -> str:
+    """``value`` as an error shows it: a string in double quotes, anything else much as
+    Python writes it; at most :data:`SHOWN_CHARS` characters."""
     if isinstance(value, str):
-        return f'"{value}"'
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+        inner = "".join(_escape(c) for c in value[:SHOWN_CHARS])
+        if len(value) <= SHOWN_CHARS and len(inner) + 2 <= SHOWN_CHARS:
+            return f'"{inner}"'
+        return f'"{inner[:SHOWN_CHARS - 5]}"...'
+    pieces: list[str] = []
+    size = 0
+    for piece in _pieces(value):  # lazily: a shared structure may be vast when walked
+        pieces.append(piece)
+        size += len(piece)
+        if size > SHOWN_CHARS:
+            break
+    return _cut("".join(pieces))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return char if char.isprintable() else repr(char)[1:-1]
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else _escape(c) for c in text)
+
+
+def _pieces(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield repr(value[:SHOWN_CHARS + 1])  # repr escapes what is not printable
+    elif isinstance(value, bool | float) or value is None:
+        yield repr(value)
+    elif isinstance(value, int):  # Python refuses to write ints of over 4,300 digits
+        yield str(value) if value.bit_length() < 256 else f"<integer of {value.bit_length()} bits>"
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ", " if i else ""
+            yield from _pieces(key)
+            yield ": "
+            yield from _pieces(item)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _pieces(item)
+        yield "]"
+    else:
+        yield f"<{type(value).__name__}>"
 
 
 class SpecError(GoldenpathError):

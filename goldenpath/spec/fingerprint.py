@@ -29,7 +29,7 @@ def code_fingerprint() -> str:
         digest.update(path.read_bytes() + b"\0")
     for name in _LIBRARIES:
         digest.update(f"{name}={_version(name)}\0".encode())
-    digest.update(sys.version.encode())  # pickled caches depend on the interpreter too
+    digest.update(sys.version.encode())  # marshalled caches depend on the interpreter too
     return digest.hexdigest()
 
 

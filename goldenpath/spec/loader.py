@@ -27,7 +27,14 @@ from goldenpath.spec.cache import Known, SpecCache
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.resolve import PlatformSpec, document_digest
 from goldenpath.spec.teams import TeamEntry, TeamFacts
-from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping, read_spec_bytes
+from goldenpath.spec.yamlio import (
+    SpecFile,
+    YamlProblem,
+    inside,
+    parse_yaml_mapping,
+    read_spec_bytes,
+    spec_file,
+)
 
 PLATFORM_FILE = "platform.yaml"
 TEAMS_DIR = "teams"
@@ -54,7 +61,10 @@ def load_platform(directory: Path | str, cache_dir: Path | None = None) -> Platf
 def _load(root: Path, cache: SpecCache) -> PlatformSpec:
     issues: list[SpecIssue] = []
     platform_file = root / PLATFORM_FILE
-    if not platform_file.is_file():
+    # Every file read must lie inside the real platform directory (symbolic links may
+    # not lead out of it): a tenant's link to /etc/passwd is refused, not quoted.
+    real_root = os.path.realpath(root)
+    if not os.path.lexists(platform_file):
         raise SpecError(
             [
                 SpecIssue(
@@ -65,8 +75,9 @@ def _load(root: Path, cache: SpecCache) -> PlatformSpec:
                 )
             ]
         )
-    loaded = _load_file(str(platform_file), Platform, issues, cache)
-    teams, sources = _load_teams(root / TEAMS_DIR, issues, cache)
+    loaded = _load_file(str(platform_file), (real_root, PLATFORM_FILE, real_root), Platform,
+                        issues, cache)
+    teams, sources = _load_teams(root / TEAMS_DIR, real_root, issues, cache)
     if loaded is None:
         raise SpecError(issues)
     platform = loaded.model
@@ -111,17 +122,22 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
     return team
 
 
-def _load_teams(directory: Path, issues: list[SpecIssue],
+def _load_teams(directory: Path, real_root: str, issues: list[SpecIssue],
                 cache: SpecCache) -> tuple[list[tuple[TeamEntry, str]], dict[str, str]]:
     """(entry, cache key) of each valid team file, sorted by name, and their files."""
     teams: list[tuple[TeamEntry, str]] = []
     sources: dict[str, str] = {}
+    try:
+        real_dir = inside(str(directory), real_root)
+    except YamlProblem as err:
+        issues.append(SpecIssue(str(directory), "", str(err)))
+        return teams, sources
     # Plain strings, not Paths: sorting and naming 1,000 Paths took longer than reading.
     prefix = os.path.join(directory, "")
     for file_name in sorted(n for n in _names(directory) if n.endswith((".yaml", ".yml"))):
         path = prefix + file_name
         stem = file_name.rpartition(".")[0]
-        loaded = _load_file(path, Team, issues, cache)
+        loaded = _load_file(path, (real_dir, file_name, real_root), Team, issues, cache)
         if loaded is None:
             continue
         assert loaded.facts is not None  # a Team file always has facts
@@ -180,13 +196,17 @@ class _Loaded(NamedTuple):
         return model
 
 
-def _load_file(path: str, model: type[_M], issues: list[SpecIssue],
-               cache: SpecCache) -> _Loaded | None:
-    """The file's model and what is cached with it, or None (issues recorded)."""
+def _load_file(path: str, where: tuple[str, str, str], model: type[_M],
+               issues: list[SpecIssue], cache: SpecCache) -> _Loaded | None:
+    """The file's model and what is cached with it, or None (issues recorded).
+
+    ``path`` is the file as shown; ``where`` is (real directory, name, real platform
+    directory), which :func:`~goldenpath.spec.yamlio.spec_file` checks before reading."""
     try:
-        known = _fits(cache.unchanged(path), model)
+        file = spec_file(*where)
+        known = _fits(cache.unchanged(path, file.stat), model)
         if known is None:
-            raw = read_spec_bytes(path)
+            raw = read_spec_bytes(file.real, file.stat)
             key = cache.key(model, raw)
             known = _fits(cache.get(key), model)
             if known is None:
@@ -196,7 +216,7 @@ def _load_file(path: str, model: type[_M], issues: list[SpecIssue],
         issues.append(SpecIssue(path, "", str(err)))
         return None
     return _Loaded(known.key, known.digest, known.facts,
-                   _from_cache(cache, known.key, model, path))
+                   _from_cache(cache, known.key, model, path, file))
 
 
 def _fits(known: Known | None, model: type[BaseModel]) -> Known | None:
@@ -217,14 +237,18 @@ def _parse(path: str, raw: bytes, key: str, model: type[_M], *, issues: list[Spe
     return _Loaded(key, digest, facts, lambda: found, found)
 
 
-def _from_cache(cache: SpecCache, key: str, model: type[_M], path: str) -> Callable[[], _M]:
+def _from_cache(cache: SpecCache, key: str, model: type[_M], path: str,
+                file: SpecFile) -> Callable[[], _M]:
     """Build the cached model; should its file be unreadable after all, validate the
     spec file again, which must still hold the bytes the key was made of."""
     def load() -> _M:
-        built = cache.model(key)
-        if isinstance(built, model):
+        built = cache.model(key, model)
+        if built is not None:
             return built
-        raw = read_spec_bytes(path)
+        try:
+            raw = read_spec_bytes(file.real, file.stat)
+        except (YamlProblem, OSError) as err:
+            raise SpecError([SpecIssue(path, "", str(err))]) from None
         if cache.key(model, raw) != key:
             raise SpecError([SpecIssue(path, "", "changed while goldenpath was reading the "
                                                  "platform; run the command again")])

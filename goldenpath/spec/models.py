@@ -25,12 +25,14 @@ from goldenpath.spec.types import (
     CIDR,
     AnyCIDR,
     AvailabilityObjective,
+    ByteSize,
     DNSLabel,
     DNSSubdomain,
     HttpsURL,
     KubernetesVersion,
     LabelValue,
     Quantity,
+    RunbookURL,
     SecretKey,
     SlackChannel,
     Subject,
@@ -211,6 +213,21 @@ class LimitsSpec(SpecModel):
     grants: dict[DNSLabel, TeamGrant] = {}
 
 
+class ScrapeLimits(SpecModel):
+    """Per-scrape limits the Prometheus enforces on every ServiceMonitor, PodMonitor and
+    Probe, tenants' included (``enforced*`` fields of the Prometheus resource): a scrape
+    over a limit fails, so a tenant's exporter cannot flood the shared Prometheus. The
+    defaults leave room for the stack's own kubelet and cAdvisor scrapes."""
+
+    sample_limit: int = Field(default=200_000, ge=1, le=10_000_000)
+    target_limit: int = Field(default=1_000, ge=1, le=1_000_000)
+    label_limit: int = Field(default=64, ge=1, le=1_000)
+    label_name_length_limit: int = Field(default=256, ge=1, le=65_536)
+    label_value_length_limit: int = Field(default=4_096, ge=1, le=1_048_576)
+    keep_dropped_targets: int = Field(default=100, ge=1, le=1_000_000)
+    body_size_limit: ByteSize = "64MB"
+
+
 class ObservabilitySpec(SpecModel):
     service_monitor_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     #: default: ``serviceMonitorLabels`` (see ``_follow_service_monitor_labels``)
@@ -218,11 +235,9 @@ class ObservabilitySpec(SpecModel):
     alertmanager_config_labels: dict[str, str] = {"release": "kube-prometheus-stack"}
     dashboards_namespace: DNSLabel = "monitoring"
     #: every alert's runbook_url is ``<runbookBaseURL>/<alertname>``
-    runbook_base_url: str = Field(
-        default="https://runbooks.example.com/goldenpath",
-        alias="runbookBaseURL",
-        pattern=r"^https?://\S+[^/]$",
-    )
+    runbook_base_url: RunbookURL = Field(
+        default="https://runbooks.example.com/goldenpath", alias="runbookBaseURL")
+    scrape_limits: ScrapeLimits = ScrapeLimits()
 
     @model_validator(mode="before")
     @classmethod

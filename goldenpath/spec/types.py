@@ -19,10 +19,12 @@ from goldenpath.spec.quantity import SYNTAX, QuantityError, parse_quantity
 from goldenpath.spec.reach import canonical
 
 DNS_LABEL_MAX = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_PRINCIPAL = re.compile(r"^[^\s:,]+$")
+# Every pattern is used with fullmatch: "$" also matches before a trailing newline, so
+# re.match("^[a-z]+$", "payments\n") succeeds.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_PRINCIPAL = re.compile(r"[^\s:,]+")
 _PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,9})?", re.ASCII)
 #: the longest CIDR text: "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128" is 49
 CIDR_MAX = 64
@@ -34,7 +36,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 
 def is_dns_label(value: str) -> bool:
-    return len(value) <= DNS_LABEL_MAX and _DNS_LABEL.match(value) is not None
+    return len(value) <= DNS_LABEL_MAX and _DNS_LABEL.fullmatch(value) is not None
 
 
 def _dns_label(value: str) -> str:
@@ -48,13 +50,13 @@ def _dns_label(value: str) -> str:
 
 
 def _dns_subdomain(value: str) -> str:
-    if len(value) > 253 or _DNS_SUBDOMAIN.match(value) is None:
+    if len(value) > 253 or _DNS_SUBDOMAIN.fullmatch(value) is None:
         raise _fail("dns_subdomain", "is not a DNS-1123 subdomain (for example web.example.com)")
     return value
 
 
 def _label_value(value: str) -> str:
-    if len(value) > DNS_LABEL_MAX or _LABEL_VALUE.match(value) is None:
+    if len(value) > DNS_LABEL_MAX or _LABEL_VALUE.fullmatch(value) is None:
         raise _fail(
             "label_value",
             "is not a valid Kubernetes label value (at most 63 characters of letters, "
@@ -78,7 +80,8 @@ def _subject(value: str) -> str:
     if len(value) > SUBJECT_MAX:
         raise _fail("subject", f"is longer than {SUBJECT_MAX} characters")
     kind, sep, rest = value.partition(":")
-    if sep and kind in ("user", "group") and _PRINCIPAL.match(rest):
+    if sep and kind in ("user", "group") and _PRINCIPAL.fullmatch(rest) \
+            and rest.isprintable():
         return value
     if sep and kind == "serviceaccount":
         namespace, slash, name = rest.partition("/")
@@ -91,7 +94,7 @@ def _subject(value: str) -> str:
 
 
 def _dns_subdomain_ok(value: str) -> bool:
-    return len(value) <= 253 and _DNS_SUBDOMAIN.match(value) is not None
+    return len(value) <= 253 and _DNS_SUBDOMAIN.fullmatch(value) is not None
 
 
 def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -146,14 +149,14 @@ def _servable(value: str) -> str:
 
 
 def _matching(pattern: str, kind: str, what: str) -> Any:
-    """A string type that must match ``pattern``; the error says what was expected, not
-    the regular expression."""
+    """A string type that ``pattern`` must match as a whole (no anchors needed); the
+    error says what was expected, not the regular expression."""
     compiled = re.compile(pattern)
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise _fail(kind, f"must be a quoted string: {what}")
-        if compiled.match(value) is None:
+        if compiled.fullmatch(value) is None:
             raise _fail(kind, f"is not {what}")
         return value
 
@@ -172,13 +175,13 @@ Percent = Annotated[str, BeforeValidator(_percent)]
 AvailabilityObjective = Annotated[Percent, AfterValidator(_servable)]
 KubernetesVersion = Annotated[
     str,
-    _matching(r"^1\.\d{1,2}$", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),
+    _matching(r"1\.[0-9]{1,2}", "kubernetes_version", 'a Kubernetes minor version such as "1.31"'),
 ]
-HttpsURL = Annotated[str, _matching(r"^https://\S+$", "https_url", "an https:// URL")]
+HttpsURL = Annotated[str, _matching(r"https://\S+", "https_url", "an https:// URL")]
 SlackChannel = Annotated[
     str,
     _matching(
-        r"^#[a-z0-9][a-z0-9._-]{0,79}$",
+        r"#[a-z0-9][a-z0-9._-]{0,79}",
         "slack_channel",
         'a Slack channel such as "#team-alerts" (lower-case, starting with #)',
     ),
@@ -186,6 +189,16 @@ SlackChannel = Annotated[
 SecretKey = Annotated[
     str,
     _matching(
-        r"^[-._a-zA-Z0-9]+$", "secret_key", "a Secret data key (letters, digits, '-', '_' and '.')"
+        r"[-._a-zA-Z0-9]+", "secret_key", "a Secret data key (letters, digits, '-', '_' and '.')"
     ),
+]
+RunbookURL = Annotated[
+    str,
+    _matching(r"https?://\S*[^/\s]", "runbook_url",
+              "an http(s):// URL without a trailing slash"),
+]
+ByteSize = Annotated[
+    str,
+    _matching(r"0|([0-9]*[.])?[0-9]+((K|M|G|T|E|P)i?)?B", "byte_size",
+              "a Prometheus byte size such as 64MB or 512KiB"),
 ]

@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import pickle
+import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,9 +177,9 @@ def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = loader.read_spec_bytes
 
-    def spy(path: str) -> bytes:
+    def spy(path: str, expected: os.stat_result | None = None) -> bytes:
         calls.append(Path(path).name)
-        return real(path)
+        return real(path, expected)
 
     monkeypatch.setattr(loader, "read_spec_bytes", spy)
     return calls
@@ -214,7 +217,7 @@ def test_the_cache_keeps_only_what_the_last_load_used(tmp_path: Path) -> None:
     (root / "teams" / "gamma.yaml").unlink()
     write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
     loader.load_platform(root, cache)
-    index = marshal.loads((cache / INDEX).read_bytes())
+    index = spec_cache._unseal(spec_cache.secret_key(cache), cache / INDEX)
     assert len(index["docs"]) == len(list((cache / MODELS).iterdir())) == 3
     assert sorted(Path(p).name for p in index["paths"]) == [
         "alpha.yaml", "beta.yaml", "platform.yaml"]
@@ -232,3 +235,103 @@ def test_a_file_changed_after_loading_is_not_built_from_its_new_bytes(
     with pytest.raises(SpecError, match=r"beta\.yaml: changed while goldenpath was reading"):
         spec.team("beta")
     assert spec.team("alpha").name == "alpha"  # unchanged: validated from its file again
+
+
+# --- nothing in the cache can run code, whoever wrote it ------------------------------------
+
+
+class _Planted:
+    """A pickle that creates ``marker`` when it is loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def _warm(tmp_path: Path) -> tuple[Path, Path, PlatformSpec]:
+    """A platform loaded twice with the cache, the second time from it."""
+    root, cache = _three(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    return root, cache, loader.load_platform(root, cache)
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path: Path) -> None:
+    root, cache, expected = _warm(tmp_path)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    keys = [p.name.partition(".")[0] for p in (cache / MODELS).iterdir()]
+    assert len(keys) == 4
+    for key in keys:  # under every name a model could have
+        for suffix in (".pickle", ".json", ""):
+            (cache / MODELS / f"{key}{suffix}").write_bytes(payload)
+    (cache / INDEX).write_bytes(payload)
+    spec = loader.load_platform(root, cache)
+    assert [spec.team(n) for n in spec.team_names] == list(expected.teams)
+    assert spec == expected
+    assert not marker.exists()
+    # and the cache was rebuilt: the next load builds the models from it again
+    models = [p for p in (cache / MODELS).iterdir() if p.suffix == ".json"]
+    assert len(models) == 4 and all(p.read_bytes().startswith(b"{") for p in models)
+
+
+def test_a_forged_model_that_is_valid_is_refused_by_its_digest(tmp_path: Path) -> None:
+    root, cache, expected = _warm(tmp_path)
+    forged = team_doc("beta", network={"egressCIDRs": ["10.0.0.0/8"]})
+    for path in (cache / MODELS).iterdir():
+        if '"metadata":{"name":"beta"}' in path.read_text():
+            path.write_text(Team.model_validate(forged).model_dump_json(by_alias=True))
+    spec = loader.load_platform(root, cache)
+    assert spec.team("beta") == expected.team("beta")
+    assert spec.team("beta").spec.network.egress_cidrs == []
+
+
+def test_an_index_not_signed_with_the_key_is_ignored(tmp_path: Path,
+                                                    parsed: list[bytes]) -> None:
+    root, cache, _ = _warm(tmp_path)
+    assert len(parsed) == 4
+    data = (cache / INDEX).read_bytes()
+    body = data[len(spec_cache._MAGIC) + 32:]
+    index = marshal.loads(body)
+    assert index["format"] == spec_cache._FORMAT
+    # someone who cannot read the key re-signs a changed index with a key of their own
+    (cache / INDEX).write_bytes(data[:len(spec_cache._MAGIC)] + bytes(32) + body)
+    loader.load_platform(root, cache)
+    assert len(parsed) == 8  # every file parsed again: nothing of that index was used
+    # and a marshal stream no key signed never reaches marshal.loads
+    (cache / INDEX).write_bytes(spec_cache._MAGIC + bytes(32) + b"\xff" * 64)
+    loader.load_platform(root, cache)
+    assert len(parsed) == 12
+
+
+def test_a_key_others_could_read_or_write_is_replaced(tmp_path: Path,
+                                                      parsed: list[bytes]) -> None:
+    root, cache, _ = _warm(tmp_path)
+    key = cache / spec_cache.KEY
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    before = key.read_bytes()
+    key.chmod(0o644)
+    loader.load_platform(root, cache)
+    assert len(parsed) == 8  # the index signed with a key others could read is not used
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and key.read_bytes() != before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "directory"])
+def test_cache_files_that_are_not_regular_files_are_not_read(tmp_path: Path, kind: str) -> None:
+    root, cache, expected = _warm(tmp_path)
+    targets = [cache / INDEX, cache / spec_cache.KEY, *(cache / MODELS).iterdir()]
+    for path in targets:
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "symlink":
+            path.symlink_to("/dev/zero")
+        else:
+            path.mkdir()
+    done: list[PlatformSpec] = []
+    thread = threading.Thread(target=lambda: done.append(loader.load_platform(root, cache)),
+                              daemon=True)
+    thread.start()
+    thread.join(60)  # a FIFO opened for reading would block until a writer comes
+    assert done == [expected]

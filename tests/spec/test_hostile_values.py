@@ -33,6 +33,11 @@ def _shown(value: object) -> str:
     return repr(value)[:77] + "..."
 
 
+def _long(text: str) -> str:
+    """A long string as an issue shows it: quoted, its first 75 characters, then '...'."""
+    return f'"{text[:75]}"...'
+
+
 CASES: list[tuple[str, dict[str, Any], str]] = [
     # integers beyond any sane count (2^63 overflows int64 in the API server)
     ("pods-2^63", {"quota": {"pods": 9223372036854775808}},
@@ -98,7 +103,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("percent-Infinity", {"services": [service(slo={"availability": "Infinity"})]},
      f'spec.services[0].slo.availability: "Infinity": {PERCENT}'),
     # text around a number
-    ("cpu-trailing-newline", {"quota": {"cpu": "4\n"}}, f'spec.quota.cpu: "4\n": {QUANTITY}'),
+    ("cpu-trailing-newline", {"quota": {"cpu": "4\n"}}, f'spec.quota.cpu: "4\\n": {QUANTITY}'),
     ("cpu-65-chars", {"quota": {"cpu": "1" * 65}},
      f'spec.quota.cpu: "{"1" * 65}": is longer than 64 characters; not a Kubernetes quantity'),
     ("cidr-zone", {"network": {"egressCIDRs": ["fd00:ec2::254%eth0/128"]}},
@@ -108,7 +113,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      f'spec.network.egressCIDRs[0]: "{"1" * 65}": is longer than 64 characters; not a CIDR'),
     # overly long strings and lists
     ("subject-254", {"owners": ["user:" + "a" * 249]},
-     f'spec.owners[0]: "user:{"a" * 249}": is longer than 253 characters'),
+     f'spec.owners[0]: {_long("user:" + "a" * 249)}: is longer than 253 characters'),
     ("owners-101", {"owners": OWNERS},
      f"spec.owners: {_shown(OWNERS)}: List should have at most 100 items after validation, "
      "not 101"),
@@ -116,14 +121,14 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      f'spec.services[0].parameters.{"k" * 64}: "{"k" * 64}": String should have at most 63 '
      "characters"),
     ("parameter-value", {"services": [service(parameters={"k": "v" * 1025})]},
-     f'spec.services[0].parameters.k: "{"v" * 1025}": String should have at most 1024 '
+     f'spec.services[0].parameters.k: {_long("v" * 1025)}: String should have at most 1024 '
      "characters"),
     ("parameters-65", {"services": [service(parameters=PARAMETERS)]},
      f"spec.services[0].parameters: {_shown(PARAMETERS)}: Dictionary should have at most 64 "
      "items after validation, not more"),
     ("secret-key-254", {"alerting": {"slack": {"channel": "#a", "secretRef": {
         "name": "s", "key": "k" * 254}}}},
-     f'spec.alerting.slack.secretRef.key: "{"k" * 254}": String should have at most 253 '
+     f'spec.alerting.slack.secretRef.key: {_long("k" * 254)}: String should have at most 253 '
      "characters"),
     ("egress-101", {"network": {"egressCIDRs": EGRESS}},
      f"spec.network.egressCIDRs: {_shown(EGRESS)}: List should have at most 100 items after "
@@ -159,4 +164,4 @@ def test_a_yaml_integer_of_many_digits(tmp_path: Path, digits: int) -> None:
     path.write_text(path.read_text().replace("spec:\n", huge, 1))
     error = spec_error(tmp_path, platform_doc(), [])
     assert [str(i).replace(f"{tmp_path}/", "") for i in error.issues] == [
-        f"{TEAM}: line 6: an integer of {digits} characters; spec integers are limited to 32"]
+        f"{TEAM}: line 6: a number of {digits} characters; spec numbers have at most 32"]

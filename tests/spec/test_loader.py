@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,3 +157,147 @@ def test_parse_team_reports_every_issue_against_the_given_name() -> None:
         f'request: spec.owners[0]: "x": {SUBJECT}',
         'request: spec.quota.cpu: "0": must be greater than zero',
     ]
+
+
+# --- files a tenant may plant: only regular files inside the platform directory ----------
+
+_OUTSIDE = ("apiVersion: goldenpath.dev/v1alpha1\nkind: Team\nmetadata: {name: topsecret}\n"
+            "spec: {password: hunter2, token: [\n")  # quoted by any parse or field error
+_LEAVES = ("is a symbolic link that leads outside the platform directory; spec files must "
+           "be inside it (replace the link with the file)")
+
+
+def _outside(tmp_path: Path) -> Path:
+    secret = tmp_path / "elsewhere" / "secret.yaml"
+    secret.parent.mkdir()
+    secret.write_text(_OUTSIDE)
+    return secret
+
+
+def _report(root: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_platform(root, root.parent / "cache")
+    return [str(issue) for issue in info.value.issues]
+
+
+@pytest.mark.parametrize("target", ["secret", "/etc/passwd", "/dev/zero", "/dev/stdin"])
+def test_a_team_file_linking_outside_is_refused_without_reading_it(
+        tmp_path: Path, target: str) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    link = root / "teams" / "beta.yaml"
+    link.symlink_to(_outside(tmp_path) if target == "secret" else Path(target))
+    report = _report(root)
+    assert report == [f"{link}: {_LEAVES}"]
+    assert not any(word in line for line in report
+                   for word in ("topsecret", "hunter2", "root:", "token"))
+
+
+def test_a_platform_file_linking_outside_is_refused(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    (root / "platform.yaml").unlink()
+    (root / "platform.yaml").symlink_to(_outside(tmp_path))
+    assert _report(root) == [f"{root}/platform.yaml: {_LEAVES}"]
+
+
+def test_a_teams_directory_linking_outside_is_refused(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [])
+    _outside(tmp_path)
+    (root / "teams").rmdir()
+    (root / "teams").symlink_to(tmp_path / "elsewhere")
+    assert _report(root) == [f"{root}/teams: {_LEAVES}"]
+
+
+def test_a_link_through_a_linked_directory_inside_is_followed(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    (root / "shared").mkdir()
+    (root / "teams" / "alpha.yaml").rename(root / "shared" / "alpha.yaml")
+    (root / "teams" / "alpha.yaml").symlink_to(Path("..") / "shared" / "alpha.yaml")
+    for _ in range(2):  # and again from the cache
+        assert load_platform(root, tmp_path / "cache").team("alpha").name == "alpha"
+
+
+def test_a_link_that_climbs_out_and_back_in_is_followed(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    (root / "teams" / "alpha.yaml").rename(root / "alpha.yaml")
+    (root / "teams" / "alpha.yaml").symlink_to(Path("..") / ".." / "p" / "alpha.yaml")
+    assert load_platform(root).team("alpha").name == "alpha"
+
+
+_LOAD = """
+import sys
+from goldenpath.errors import SpecError
+from goldenpath.spec import load_platform
+try:
+    load_platform(sys.argv[1])
+except SpecError as err:
+    print(err)
+"""
+
+
+def test_a_fifo_named_like_a_team_file_does_not_hang_the_loader(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    os.mkfifo(root / "teams" / "beta.yaml")
+    # in a child process: a loader that opens the FIFO blocks until a writer comes
+    done = subprocess.run([sys.executable, "-c", _LOAD, str(root)], capture_output=True,
+                          text=True, timeout=60, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.stdout.splitlines() == [
+        "1 spec error", f"  {root}/teams/beta.yaml: is a FIFO (named pipe), not a regular "
+                        "file; spec files must be regular files"]
+
+
+def test_a_directory_or_socket_named_like_a_team_file_is_refused(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    (root / "teams" / "beta.yaml").mkdir()
+    sock = socket.socket(socket.AF_UNIX)
+    here = os.getcwd()
+    os.chdir(root / "teams")  # a socket path is limited to 108 bytes
+    try:
+        sock.bind("gamma.yaml")
+    finally:
+        os.chdir(here)
+        sock.close()
+    tail = "not a regular file; spec files must be regular files"
+    assert _report(root) == [f"{root}/teams/beta.yaml: is a directory, {tail}",
+                             f"{root}/teams/gamma.yaml: is a socket, {tail}"]
+
+
+def test_a_platform_yaml_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "platform.yaml")
+    with pytest.raises(SpecError) as info:
+        load_platform(tmp_path)
+    assert [str(issue) for issue in info.value.issues] == [
+        f"{tmp_path}/platform.yaml: is a FIFO (named pipe), not a regular file; spec files "
+        "must be regular files"]
+
+
+# --- what a tenant writes is shown on one line, bounded ----------------------------------
+
+
+def test_a_key_or_value_cannot_forge_another_line_of_the_report(tmp_path: Path) -> None:
+    forged = "x\n  teams/beta.yaml: spec: all good\x1b[2K"
+    team = team_doc("alpha", displayName=forged * 4)
+    team["spec"][forged] = forged
+    team["spec"]["owners"] = [forged]
+    error = spec_error(tmp_path, platform_doc(), [team])
+    text = str(error)
+    assert len(text.splitlines()) == 1 + len(error.issues) == 4
+    assert "\x1b" not in text
+    shown = 'x\\n  teams/beta.yaml: spec: all good\\x1b[2K'
+    lines = [str(issue).replace(f"{tmp_path}/", "") for issue in error.issues]
+    assert lines == [
+        f'teams/alpha.yaml: spec.displayName: "{(shown * 4)[:75]}"...: String should have at '
+        "most 120 characters",
+        f'teams/alpha.yaml: spec.owners[0]: "{shown}": {SUBJECT}',
+        f'teams/alpha.yaml: spec.{shown}: "{shown}": {UNKNOWN_FIELD}',
+    ]
+
+
+def test_a_device_named_like_a_team_file_is_refused(tmp_path: Path) -> None:
+    root = write_platform(tmp_path / "p", platform_doc(), [team_doc("alpha")])
+    try:  # /dev/zero: read, it never ends
+        os.mknod(root / "teams" / "beta.yaml", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    assert _report(root) == [f"{root}/teams/beta.yaml: is a character device, not a regular "
+                             "file; spec files must be regular files"]

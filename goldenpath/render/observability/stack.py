@@ -13,7 +13,13 @@ from typing import Any
 
 import yaml
 
-from goldenpath.render.meta import LABEL_APP_NAME, MANAGED_BY, k8s_object, metadata
+from goldenpath.render.meta import (
+    LABEL_APP_NAME,
+    LABEL_NAMESPACE_NAME,
+    MANAGED_BY,
+    k8s_object,
+    metadata,
+)
 from goldenpath.render.observability.dashboards import (
     DASHBOARD_LABEL,
     DASHBOARD_LABEL_VALUE,
@@ -44,6 +50,11 @@ def values(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
 def _prometheus(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
     obs = spec.platform.spec.observability
     exempt = sorted({*spec.platform.spec.network.monitoring_namespaces, obs.dashboards_namespace})
+    limits = obs.scrape_limits
+    def platform_only() -> dict[str, Any]:  # a new dict each: shared ones dump as aliases
+        return {"matchExpressions": [
+            {"key": LABEL_NAMESPACE_NAME, "operator": "In", "values": list(exempt)}]}
+
     return {
         "externalLabels": {"cluster": cluster},
         # Without these the chart only selects its own release's objects.
@@ -59,6 +70,25 @@ def _prometheus(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
         "excludedFromEnforcement": [
             {"group": "monitoring.coreos.com", "resource": kind, "namespace": ns}
             for ns in exempt for kind in _ENFORCED_KINDS],
+        # A tenant's ServiceMonitor or PodMonitor selects in its own namespace only,
+        # whatever its namespaceSelector says...
+        "ignoreNamespaceSelectors": True,
+        # ...and cannot make Prometheus read its own files (its service account token,
+        # TLS keys) and send them to a target: bearerTokenFile and tlsConfig file paths
+        # are refused.
+        "arbitraryFSAccessThroughSMs": {"deny": True},
+        # Probes and ScrapeConfigs name any address, whatever their namespace: only the
+        # platform's own are selected.
+        "probeNamespaceSelector": platform_only(),
+        "scrapeConfigNamespaceSelector": platform_only(),
+        # Bounds on every scrape, so one exporter cannot flood the shared Prometheus.
+        "enforcedSampleLimit": limits.sample_limit,
+        "enforcedTargetLimit": limits.target_limit,
+        "enforcedLabelLimit": limits.label_limit,
+        "enforcedLabelNameLengthLimit": limits.label_name_length_limit,
+        "enforcedLabelValueLengthLimit": limits.label_value_length_limit,
+        "enforcedKeepDroppedTargets": limits.keep_dropped_targets,
+        "enforcedBodySizeLimit": limits.body_size_limit,
     }
 
 
