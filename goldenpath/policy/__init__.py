@@ -16,13 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import (
+    argocd,
+    capacity,
+    coordinates,
+    network,
+    rbac,
+    schema,
+    secrets,
+    tenancy,
+)
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
 
 GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("schema", "objects valid against the Kubernetes OpenAPI schema", schema.check),
+    Guardrail(
+        "coordinates",
+        "each object's coordinates are those its kind, namespace and name imply",
+        coordinates.check,
+    ),
     Guardrail(
         "pod-security",
         "tenant namespaces carry PSA enforce/audit/warn labels",

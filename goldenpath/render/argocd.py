@@ -88,6 +88,10 @@ def service_app_name(team: str, service: str, env: str) -> str:
     return f"{team}-{service}-{env}"
 
 
+def services_app_name(team: str) -> str:
+    return f"{team}-services"
+
+
 # --- render ----------------------------------------------------------------------------
 
 
@@ -256,7 +260,7 @@ def services_application(spec: PlatformSpec, team: Team, envs: list[str]) -> dic
     files = sorted(service_app_file(s.name, env) for s in team.spec.services for env in envs)
     include = files[0] if len(files) == 1 else "{" + ",".join(files) + "}"
     source = {**_source(spec, apps_dir(team.name)), "directory": {"include": include}}
-    meta = _meta(spec, f"{team.name}-services", team_labels(team), WAVE_SERVICES)
+    meta = _meta(spec, services_app_name(team.name), team_labels(team), WAVE_SERVICES)
     return application(meta, PLATFORM_PROJECT, source, spec.platform.spec.argocd.namespace,
                        _automated())
 
