@@ -157,10 +157,10 @@ def _expected_name(resource: Resource, team: str) -> str | None:
 
 
 def _where(resource: Resource, place: str) -> str:
-    if resource.kind == "Namespace":
-        return f"namespace {resource.name}"
+    if place == "cluster":
+        return f"named {resource.name}"
     if resource.namespace is None:
-        return "cluster-scoped" if place == "cluster" else "without a namespace"
+        return "without a namespace"
     return f"in namespace {resource.namespace}"
 
 
