@@ -20,7 +20,8 @@ must be, and refuses coordinates that disagree:
 - platform-owned coordinates (no team) only for the cluster-level objects goldenpath
   renders: ClusterRoles, the stack values in the dashboards namespace, the root
   Application and the ``platform`` AppProject in the Argo CD namespace;
-- any other kind has no place, and is refused.
+- any other kind has no place, and is refused;
+- no object (cluster, apiVersion, kind, namespace, name) is rendered twice.
 
 It needs only the teams the coordinates name, so ``check_teams`` (a Bundle of some teams
 plus the cluster-level objects) refuses an object of a team it did not render.
@@ -57,11 +58,18 @@ PER_SERVICE = frozenset({"ServiceAccount", "ServiceMonitor", "PrometheusRule"})
 
 
 def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
+    seen: dict[tuple[str, ...], Resource] = {}
     for resource in bundle:
         findings.cover()
         problem = _problem(spec, resource)
         if problem:
             findings.fail(resource, problem)
+        # one object on a cluster is one file of one owner: a second copy (another team's
+        # coordinates on the same name, say) would replace or fight the first
+        first = seen.setdefault(resource.key, resource)
+        if first is not resource:
+            findings.fail(resource, f"is rendered twice, also with coordinates "
+                          f"{_text(first.coords)}; an object has one owner")
 
 
 def _problem(spec: PlatformSpec, resource: Resource) -> str:
@@ -87,7 +95,7 @@ def _platform_problem(spec: PlatformSpec, resource: Resource, place: str) -> str
         "argocd": (p.argocd.namespace,
                    {"Application": argocd.ROOT_APP, "AppProject": argocd.PLATFORM_PROJECT}),
         "dashboards": (p.observability.dashboards_namespace, {"ConfigMap": stack.NAME}),
-    }[place]
+    }.get(place, ("", None))  # nothing platform-owned in a tenant namespace
     namespace, names = expected
     if (resource.kind != "Namespace" and resource.namespace == namespace
             and (names is None or names.get(resource.kind) == resource.name)):

@@ -46,6 +46,9 @@ def test_role_binding_in_another_teams_namespace(example: Example) -> None:
         "[coordinates] nonprod/RoleBinding checkout-dev/goldenpath-owners: has team payments's "
         "coordinates, but namespace 'checkout-dev' is not one of its namespaces (payments-dev, "
         "payments-prod, payments-staging)",
+        "[coordinates] nonprod/RoleBinding checkout-dev/goldenpath-owners: is rendered twice, "
+        "also with coordinates (cluster nonprod, team checkout, environment dev, service "
+        "None); an object has one owner",
         "[rbac-bindings] nonprod/RoleBinding checkout-dev/goldenpath-owners: binds team "
         "payments in namespace 'checkout-dev', which the team does not own"
     ]
