@@ -45,8 +45,9 @@ _CREDENTIAL = (r"passw(?:or)?d|pwd|secret|token|api[-_]?key|access[-_]?key|priva
 #: ``password: x``, ``"token": "x"``, ``API_KEY=x`` in free text; not an empty value,
 #: a boolean, a nested block or a template placeholder, which hold no credential
 ASSIGNMENT = re.compile(
-    rf"""(?i)(?<![a-z0-9])["']?((?:[a-z0-9]+[-_.])*(?:{_CREDENTIAL}))["']?[ \t]*[:=][ \t]*"""
-    r"""(?!["']{2}|["']?[ \t]*(?:$|[,}\n])|["']?(?:\$\{|\{\{)|(?:true|false|null|~)\b)""",
+    rf"""(?i)(?<![a-z0-9])["']?((?:[a-z0-9]+[-_.])*(?:{_CREDENTIAL}))["']?[ \t]*[:=]"""
+    r"""(?![ \t]*(?:["']{2}|["']?[ \t]*(?:$|[,}\n])|["']?(?:\$\{|\{\{)"""
+    r"""|(?:true|false|null|~)\b))""",
     re.MULTILINE,
 )
 #: Credentials recognisable by their format alone.

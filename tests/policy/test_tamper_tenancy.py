@@ -12,16 +12,20 @@ checks (``check_teams``: one team plus the cluster-level objects).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from goldenpath import policy
-from goldenpath.render import Bundle, render_teams
+from goldenpath.policy.secrets import SELECTOR_KEYS, SENSITIVE_FIELDS
+from goldenpath.render import Bundle, render, render_teams
 from goldenpath.render.bundle import Coordinates, Resource
-from goldenpath.spec import PlatformSpec
+from goldenpath.spec import PlatformSpec, load_platform
+from tests import crds
+from tests.factories import generated_platform
 from tests.policy.support import Body, plus, refused, tamper, without
 
 Example = tuple[PlatformSpec, Bundle]
@@ -39,7 +43,7 @@ class Case:
 
 
 def edit(kind: str, namespace: str | None, name: str, change: Callable[[Body], object],
-         expected: list[str], cluster: str | None = None) -> Case:
+         expected: list[str], *, cluster: str | None = None) -> Case:
     return Case(lambda b: tamper(b, kind, namespace, name, change, cluster=cluster), expected,
                 (kind, namespace, name, cluster))
 
@@ -59,6 +63,10 @@ def _set(path: str | tuple[str, ...], value: Any) -> Callable[[Body], None]:
         else:
             node[last] = value
     return change
+
+
+def _psa(mode: str, value: str | None) -> Callable[[Body], None]:
+    return _set(("metadata", "labels", f"{PSA}/{mode}"), value)
 
 
 def _add(coords: Coordinates, body: Body) -> Callable[[Bundle], Bundle]:
@@ -98,24 +106,24 @@ def _dashboard_json(change: Callable[[str], str]) -> Callable[[Body], None]:
 CASES: dict[str, Case] = {
     # --- Pod Security labels ------------------------------------------------------------
     "psa-enforce-lowered": edit(
-        "Namespace", None, "payments-prod", _set(("metadata", "labels", f"{PSA}/enforce"), "baseline"),
+        "Namespace", None, "payments-prod", _psa("enforce", "baseline"),
         [f"{PROD_NS}: label {PSA}/enforce is 'baseline', the prod environment requires "
          "'restricted'"]),
     "psa-enforce-removed-on-one-namespace": edit(
-        "Namespace", None, "checkout-dev", _set(("metadata", "labels", f"{PSA}/enforce"), None),
+        "Namespace", None, "checkout-dev", _psa("enforce", None),
         [f"[pod-security] nonprod/Namespace checkout-dev: label {PSA}/enforce is None, the "
          "dev environment requires 'baseline'"]),
     "psa-audit-privileged": edit(
-        "Namespace", None, "payments-prod", _set(("metadata", "labels", f"{PSA}/audit"), "privileged"),
+        "Namespace", None, "payments-prod", _psa("audit", "privileged"),
         [f"{PROD_NS}: label {PSA}/audit is 'privileged', the prod environment requires "
          "'restricted'"]),
     "psa-version-pinned-old": edit(
         "Namespace", None, "payments-prod",
-        _set(("metadata", "labels", f"{PSA}/enforce-version"), "v1.0"),
+        _psa("enforce-version", "v1.0"),
         [f"{PROD_NS}: label {PSA}/enforce-version is 'v1.0', must be 'v1.31' (the platform's "
          "kubernetesVersion)"]),
     "psa-version-removed": edit(
-        "Namespace", None, "payments-prod", _set(("metadata", "labels", f"{PSA}/warn-version"), None),
+        "Namespace", None, "payments-prod", _psa("warn-version", None),
         [f"{PROD_NS}: label {PSA}/warn-version is None, must be 'v1.31' (the platform's "
          "kubernetesVersion)"]),
     "psa-all-labels-removed": edit(
@@ -342,7 +350,7 @@ CASES: dict[str, Case] = {
          "dev, service None)"]),
     "namespace-on-a-cluster-without-its-environment": Case(
         lambda b: plus(b, NONPROD, _privileged_copy(b, "payments-prod")),
-        [f"[coordinates] nonprod/Namespace payments-prod: is in team payments's namespace "
+        ["[coordinates] nonprod/Namespace payments-prod: is in team payments's namespace "
          "payments-prod, so its coordinates must be (cluster prod, team payments, environment "
          "prod, service None), not (cluster nonprod, team payments, environment dev, service "
          "None)",
@@ -525,3 +533,50 @@ def test_an_object_of_a_team_not_rendered_is_refused(example: Example) -> None:
         "[coordinates] nonprod/LimitRange checkout-dev/limits: coordinates name team "
         "'checkout', which is not one of the teams checked"
     ]
+
+
+# --- the guardrails do not refuse what goldenpath renders -------------------------------
+
+
+def test_a_generated_platform_passes(tmp_path: Path) -> None:
+    """Every template, both alerting receivers, peers and CIDRs, over a dozen teams: no
+    false positive (dashboards, stack values and PromQL included)."""
+    spec = load_platform(generated_platform(tmp_path, 12))
+    bundle = render(spec)
+    assert policy.check(spec, bundle).violations == []
+    some = ["team-0003", "team-0007"]
+    assert policy.check_teams(spec, some, render_teams(spec, some)).violations == []
+
+
+@pytest.mark.parametrize("text", [
+    "Token service", "password-reset", "Secrets: see the runbook",
+    "https://wiki.example.com/secrets?page=2", "secret: ${SLACK_URL}",
+    "apiKey: {{ .Values.key }}", "password: ''", "token: false", "password:\n  name: x",
+    "https://hooks.slack.com/", "ghost: 1",
+])
+def test_benign_text_is_not_a_credential(example: Example, text: str) -> None:
+    spec, bundle = example
+    bundle = tamper(bundle, "Namespace", None, "payments-dev",
+                    _set(("metadata", "annotations", "goldenpath.dev/note"), text))
+    assert policy.check(spec, bundle).violations == []
+
+
+def test_secret_fields_cover_the_alertmanager_crd() -> None:
+    """Every SecretKeySelector of the AlertmanagerConfig CRD is a field the guardrail
+    requires to be a reference, except the ones that hold no credential."""
+    schema = crds.schema_of("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig")
+    selectors = set(_selector_fields(schema))
+    assert len(selectors) > 20
+    assert selectors - SENSITIVE_FIELDS == {"configMap", "secret", "username"}
+
+
+def _selector_fields(node: Any, name: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        props = node.get("properties") or {}
+        if node.get("type") == "object" and "key" in props and set(props) <= SELECTOR_KEYS:
+            yield name
+            return
+        for key, child in props.items():
+            yield from _selector_fields(child, key)
+        if "items" in node:
+            yield from _selector_fields(node["items"], name)
