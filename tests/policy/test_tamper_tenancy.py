@@ -170,6 +170,10 @@ CASES: dict[str, Case] = {
          "payments, environment staging, service None), not (cluster prod, team payments, "
          "environment prod, service None)",
          "[resource-quota] Namespace payments-prod: has no ResourceQuota"]),
+    "quota-not-a-quantity": edit(
+        "ResourceQuota", "payments-prod", "quota", _set("spec/hard/pods", "lots"),
+        ["[resource-quota] Namespace payments-prod: ResourceQuota quota: pods: 'lots' is not "
+         "a Kubernetes quantity"]),
     # --- LimitRange -----------------------------------------------------------------------
     "limits-pod-type-only": edit(
         "LimitRange", "payments-dev", "limits", _set("spec/limits/0/type", "Pod"),
@@ -239,6 +243,19 @@ CASES: dict[str, Case] = {
                                     "egress": [{"to": b["spec"]["ingress"][0]["from"]}]}),
         ["[network-selectors] prod/NetworkPolicy payments-prod/allow-from-ingress: sends "
          "egress to namespaces: ingress-nginx"]),
+    "ingress-from-kube-system": edit(
+        "NetworkPolicy", "payments-prod", "allow-from-monitoring",
+        _set("spec/ingress/0/from/0/namespaceSelector/matchExpressions/0/values",
+             ["kube-system"]),
+        ["[network-selectors] prod/NetworkPolicy payments-prod/allow-from-monitoring: allows "
+         "namespaces the spec does not name: kube-system"]),
+    "egress-into-another-team": edit(
+        "NetworkPolicy", "payments-prod", "allow-same-namespace",
+        _set("spec/egress/0/to", [{"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In",
+             "values": ["checkout-prod", "payments-prod"]}]}}]),
+        ["[network-selectors] prod/NetworkPolicy payments-prod/allow-same-namespace: sends "
+         "egress to namespaces: checkout-prod"]),
     "policy-in-another-teams-namespace": Case(
         _add(Coordinates("prod", "payments", "prod"),
              _policy("checkout-prod", "allow-payments", policyTypes=["Ingress"], ingress=[
@@ -254,6 +271,13 @@ CASES: dict[str, Case] = {
     "service-account-automount": edit(
         "ServiceAccount", "payments-prod", "ledger", _set("automountServiceAccountToken", True),
         ["[service-accounts] prod/ServiceAccount payments-prod/ledger: tenant service accounts "
+         "must set automountServiceAccountToken: false"]),
+    "platform-service-account-with-a-token": Case(
+        _add(Coordinates("prod"), {"apiVersion": "v1", "kind": "ServiceAccount",
+                                   "metadata": {"name": "robot", "namespace": "monitoring"}}),
+        ["[coordinates] prod/ServiceAccount monitoring/robot: has platform-owned coordinates, "
+         "but goldenpath renders no platform-owned ServiceAccount in namespace monitoring",
+         "[service-accounts] prod/ServiceAccount monitoring/robot: tenant service accounts "
          "must set automountServiceAccountToken: false"]),
     # --- literal credentials ----------------------------------------------------------------
     "alertmanager-slack-url-literal": edit(
@@ -340,6 +364,14 @@ CASES: dict[str, Case] = {
         ["[coordinates] nonprod/Secret payments-dev/db: goldenpath renders no v1 Secret, so "
          "nothing says where it belongs; refused",
          "[no-secrets] nonprod/Secret payments-dev/db: Secret objects are never written to "
+         "git; reference a Secret created out of band"]),
+    "platform-secret": Case(
+        _add(Coordinates("prod"), {"apiVersion": "v1", "kind": "Secret",
+                                   "metadata": {"name": "grafana", "namespace": "monitoring"},
+                                   "data": {"admin-password": "aHVudGVyMg=="}}),
+        ["[coordinates] prod/Secret monitoring/grafana: goldenpath renders no v1 Secret, so "
+         "nothing says where it belongs; refused",
+         "[no-secrets] prod/Secret monitoring/grafana: Secret objects are never written to "
          "git; reference a Secret created out of band"]),
     # --- coordinates ------------------------------------------------------------------------
     "quota-written-to-another-environment": Case(
