@@ -113,7 +113,7 @@ def _team_problem(spec: PlatformSpec, resource: Resource, place: str, team: str)
     envs = {namespace_name(team, env): env for env in facts.environments}
     if c.environment is not None and c.environment not in facts.environments:
         return f"coordinates name environment {c.environment!r}, which team {team} is not in"
-    if c.service is not None and c.service not in {s.name for s in spec.team(team).spec.services}:
+    if c.service is not None and all(s.name != c.service for s in spec.team(team).spec.services):
         return f"coordinates name service {c.service!r}, which team {team} does not have"
     if place == "tenant" or resource.kind == "Namespace":
         where = resource.name if resource.kind == "Namespace" else resource.namespace
@@ -138,8 +138,8 @@ def _outside_problem(spec: PlatformSpec, resource: Resource, place: str, team: s
     hosted = [env for env in spec.facts(team).environments
               if spec.cluster_of[env].name == c.cluster]
     if not hosted or (c.environment is not None and c.environment not in hosted):
-        return (f"has team {team}'s coordinates on cluster {c.cluster}, which does not host "
-                f"{'its ' + c.environment if c.environment else 'any of its'} environments")
+        envs = f"its environment {c.environment}" if c.environment else "any of its environments"
+        return f"has team {team}'s coordinates on cluster {c.cluster}, which does not host {envs}"
     name = _expected_name(resource, team)
     namespace = p.argocd.namespace if place == "argocd" else p.observability.dashboards_namespace
     if name is None or resource.namespace != namespace or resource.name != name:

@@ -227,7 +227,7 @@ CASES: dict[str, Case] = {
         "NetworkPolicy", "payments-prod", "allow-from-monitoring",
         _set("spec/ingress/0/from", [{}]),
         ["[network-selectors] prod/NetworkPolicy payments-prod/allow-from-monitoring: a peer "
-         "without podSelector, namespaceSelector or ipBlock: {}"]),
+         "needs a podSelector, namespaceSelector or ipBlock"]),
     "dns-to-all-of-kube-system": edit(
         "NetworkPolicy", "payments-prod", "allow-dns",
         _set("spec/egress/0/to/0/podSelector", None),
@@ -436,6 +436,11 @@ CASES: dict[str, Case] = {
                                 Coordinates("prod", "data-platform")),
         ["[coordinates] prod/AppProject argocd/data-platform: has team data-platform's "
          "coordinates on cluster prod, which does not host any of its environments"]),
+    "application-on-a-cluster-without-its-environment": Case(
+        lambda b: _recoordinate(b, ("Application", "argocd", "payments-dev-tenancy", None),
+                                Coordinates("prod", "payments", "dev")),
+        ["[coordinates] prod/Application argocd/payments-dev-tenancy: has team payments's "
+         "coordinates on cluster prod, which does not host its environment dev"]),
     "application-named-after-another-team": edit(
         "Application", "argocd", "payments-dev-tenancy",
         _set("metadata/name", "checkout-dev-tenancy"),
@@ -612,3 +617,15 @@ def _selector_fields(node: Any, name: str = "") -> Iterator[str]:
             yield from _selector_fields(child, key)
         if "items" in node:
             yield from _selector_fields(node["items"], name)
+
+
+def test_a_malformed_object_fails_the_check_without_a_traceback(example: Example) -> None:
+    spec, bundle = example
+    bundle = tamper(bundle, "NetworkPolicy", "payments-prod", "allow-from-ingress",
+                    _set("spec/ingress", ["everyone"]))
+    lines = refused(spec, bundle)
+    assert lines[0].startswith("[schema] prod/NetworkPolicy payments-prod/allow-from-ingress: "
+                               "spec.ingress.0: 'everyone' is not of type 'object'")
+    assert lines[1:] == [
+        "[network-selectors] Bundle: could not be checked, an object is malformed "
+        "(AttributeError: 'str' object has no attribute 'get'); see the schema guardrail"]
