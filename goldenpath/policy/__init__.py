@@ -16,16 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import (
-    argocd,
-    capacity,
-    coordinates,
-    network,
-    rbac,
-    schema,
-    secrets,
-    tenancy,
-)
+from goldenpath.policy import argocd, capacity, coordinates, network, rbac, schema, secrets, tenancy
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec

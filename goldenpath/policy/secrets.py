@@ -103,7 +103,7 @@ def _suspect(node: Any) -> bool:
                     or _suspect(value):
                 return True
         elif isinstance(value, list):
-            if key == "webhookConfigs" or _suspect(value):
+            if key == "webhookConfigs" or key in SENSITIVE_FIELDS or _suspect(value):
                 return True
         elif value is not None and key in SENSITIVE_FIELDS:
             return True
@@ -113,7 +113,7 @@ def _suspect(node: Any) -> bool:
 def _not_a_reference(value: Any) -> bool:
     if isinstance(value, dict):
         return bool(set(value) - SELECTOR_KEYS)
-    return value is not None and not isinstance(value, list)
+    return value is not None
 
 
 def _literal_secrets(node: Any, path: str) -> Iterator[tuple[str, str]]:

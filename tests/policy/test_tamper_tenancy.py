@@ -304,6 +304,10 @@ CASES: dict[str, Case] = {
         _set("spec/receivers/1/pagerdutyConfigs/0/routingKey", 123456789),
         ["[no-secrets] prod/AlertmanagerConfig payments-prod/goldenpath-alerting: "
          f"spec.receivers[1].pagerdutyConfigs[0].routingKey {LITERAL}"]),
+    "alertmanager-password-in-a-list": edit(
+        "AlertmanagerConfig", "payments-dev", "goldenpath-alerting",
+        _set(f"{SLACK}/httpConfig", {"basicAuth": {"password": ["hunter2"]}}),
+        [f"{AMC}: spec.receivers[0].slackConfigs[0].httpConfig.basicAuth.password {LITERAL}"]),
     "alertmanager-webhook-url": edit(
         "AlertmanagerConfig", "payments-dev", "goldenpath-alerting",
         lambda b: b["spec"]["receivers"].append(
