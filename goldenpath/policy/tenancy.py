@@ -19,6 +19,12 @@ from goldenpath.spec.quantity import QuantityError, parse_quantity
 from goldenpath.spec.resolve import PlatformSpec, ResolvedQuota
 
 PSA_MODES = ("enforce", "audit", "warn")
+#: The metadata keys goldenpath puts on a tenant Namespace. Anything else is refused:
+#: admission controllers read namespace labels and annotations (a Gatekeeper exemption
+#: label, a PodNodeSelector or toleration annotation), so one could undo a guardrail.
+NAMESPACE_LABELS = ("goldenpath.dev/", "app.kubernetes.io/", "pod-security.kubernetes.io/",
+                    "kubernetes.io/metadata.name")
+NAMESPACE_ANNOTATIONS = ("goldenpath.dev/",)
 #: quota key -> the ResolvedQuota field that bounds it
 QUOTA_FIELDS = {
     "requests.cpu": "cpu",
@@ -59,6 +65,7 @@ def check_pod_security(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
 def _check_psa(resource: Resource, env: str, level: str, version: str,
                findings: Findings) -> None:
     labels = resource.body["metadata"].get("labels") or {}
+    _check_metadata(resource, findings)
     for mode in PSA_MODES:
         key = f"pod-security.kubernetes.io/{mode}"
         if labels.get(key) != level:
@@ -73,6 +80,15 @@ def _check_psa(resource: Resource, env: str, level: str, version: str,
                 f"label {key}-version is {labels.get(f'{key}-version')!r}, must be "
                 f"{version!r} (the platform's kubernetesVersion)",
             )
+
+
+def _check_metadata(resource: Resource, findings: Findings) -> None:
+    for field, allowed in (("labels", NAMESPACE_LABELS), ("annotations", NAMESPACE_ANNOTATIONS)):
+        for key in sorted(resource.body["metadata"].get(field) or {}):
+            if not str(key).startswith(allowed):
+                findings.fail(resource, f"{field[:-1]} {key} is not one goldenpath sets; "
+                              "tenant namespace metadata steers admission, so only "
+                              f"{', '.join(allowed)} keys are allowed")
 
 
 def check_quota(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:

@@ -133,6 +133,19 @@ CASES: dict[str, Case] = {
             "'restricted'",
             f"{PROD_NS}: label {PSA}/{mode}-version is None, must be 'v1.31' (the "
             "platform's kubernetesVersion)")]),
+    "namespace-exempt-from-admission-policies": edit(
+        "Namespace", None, "payments-prod",
+        _set(("metadata", "labels", "admission.gatekeeper.sh/ignore"), "true"),
+        [f"{PROD_NS}: label admission.gatekeeper.sh/ignore is not one goldenpath sets; tenant "
+         "namespace metadata steers admission, so only goldenpath.dev/, app.kubernetes.io/, "
+         "pod-security.kubernetes.io/, kubernetes.io/metadata.name keys are allowed"]),
+    "namespace-pods-on-control-plane-nodes": edit(
+        "Namespace", None, "payments-prod",
+        _set(("metadata", "annotations", "scheduler.alpha.kubernetes.io/node-selector"),
+             "node-role.kubernetes.io/control-plane="),
+        [f"{PROD_NS}: annotation scheduler.alpha.kubernetes.io/node-selector is not one "
+         "goldenpath sets; tenant namespace metadata steers admission, so only goldenpath.dev/ "
+         "keys are allowed"]),
     # --- ResourceQuota ------------------------------------------------------------------
     "quota-cpu-above-the-spec": edit(
         "ResourceQuota", "payments-prod", "quota", _set("spec/hard/requests.cpu", "64"),
@@ -326,9 +339,10 @@ CASES: dict[str, Case] = {
          "holds a URL with credentials (user information before '@')"]),
     "annotation-url-with-a-token-query": edit(
         "Namespace", None, "payments-dev",
-        _set("metadata/annotations/docs", "https://wiki.example.com/page?access_token=abc123"),
-        ["[no-secrets] nonprod/Namespace payments-dev: metadata.annotations.docs holds a URL "
-         "with a credential in its query"]),
+        _set(("metadata", "annotations", "goldenpath.dev/docs"),
+             "https://wiki.example.com/page?access_token=abc123"),
+        ["[no-secrets] nonprod/Namespace payments-dev: metadata.annotations.goldenpath.dev/docs "
+         "holds a URL with a credential in its query"]),
     "annotation-cloud-key": edit(
         "ServiceAccount", "payments-dev", "ledger",
         _set("metadata/annotations", {"note": "AKIAABCDEFGHIJKLMNOP"}),
