@@ -424,6 +424,15 @@ CASES: dict[str, Case] = {
                                                  {"name": "m", "image": "miner"}]}}}}),
         ["[coordinates] nonprod/Deployment payments-dev/miner: goldenpath renders no apps/v1 "
          "Deployment, so nothing says where it belongs; refused"]),
+    "custom-resource-the-schema-guardrail-skips": Case(
+        # schema validates only built-in kinds at run time; an ApplicationSet could
+        # generate Applications in any project
+        _add(Coordinates("nonprod", "payments"),
+             {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+              "metadata": {"name": "everything", "namespace": "argocd"},
+              "spec": {"generators": [], "template": {}}}),
+        ["[coordinates] nonprod/ApplicationSet argocd/everything: goldenpath renders no "
+         "argoproj.io/v1alpha1 ApplicationSet, so nothing says where it belongs; refused"]),
     "unknown-cluster": Case(
         lambda b: _recoordinate(b, ("LimitRange", "payments-dev", "limits", None),
                                 Coordinates("edge", "payments", "dev")),
