@@ -64,6 +64,11 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+def schema_of(api_version: str, kind: str) -> dict[str, Any]:
+    """The (strict) schema of one custom resource kind."""
+    return _schemas()[(api_version, kind)]
+
+
 def known_kinds() -> set[tuple[str, str]]:
     return set(_schemas())
 

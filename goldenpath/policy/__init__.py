@@ -20,6 +20,7 @@ from goldenpath.policy import (
     argocd,
     bounds,
     capacity,
+    coordinates,
     names,
     network,
     rbac,
@@ -34,6 +35,11 @@ from goldenpath.spec.resolve import PlatformSpec
 
 GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("schema", "objects valid against the Kubernetes OpenAPI schema", schema.check),
+    Guardrail(
+        "coordinates",
+        "each object's coordinates are those its kind, namespace and name imply",
+        coordinates.check,
+    ),
     Guardrail(
         "pod-security",
         "tenant namespaces carry PSA enforce/audit/warn labels",

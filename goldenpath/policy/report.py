@@ -27,6 +27,8 @@ class Findings:
 
 
 Check = Callable[[PlatformSpec, Bundle, Findings], None]
+#: Characters of an unexpected error's text a message may quote.
+MESSAGE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,14 @@ class Guardrail:
 
     def run(self, spec: PlatformSpec, bundle: Bundle) -> GuardrailResult:
         findings = Findings(self.name)
-        self.check(spec, bundle, findings)
+        try:
+            self.check(spec, bundle, findings)
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            # A guardrail reads objects as the schema describes them; one that is not (a
+            # tampered Bundle) must fail the check, not end it with a traceback.
+            findings.fail("Bundle", f"could not be checked, an object is malformed "
+                          f"({type(e).__name__}: {str(e)[:MESSAGE_MAX]}); see the schema "
+                          "guardrail")
         return GuardrailResult(
             self.name, self.description, findings.covered, tuple(findings.violations)
         )

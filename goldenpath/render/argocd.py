@@ -79,6 +79,10 @@ services_app_name = services_application_name
 service_app_name = application_name
 
 
+def services_app_name(team: str) -> str:
+    return f"{team}-services"
+
+
 # --- render ----------------------------------------------------------------------------
 
 

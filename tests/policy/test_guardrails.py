@@ -17,7 +17,7 @@ from tests.factories import platform_doc, team_doc, write_platform
 from tests.policy.support import plus, refused, tamper
 
 Example = tuple[PlatformSpec, Bundle]
-NAMES = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
+NAMES = ["schema", "coordinates", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
          "argocd-projects", "argocd-applications", "no-secrets", "network-reach", "object-size",
          "team-objects", "quota-max", "capacity", "unique-names"]
@@ -38,6 +38,7 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
     built_in = [r for r in bundle if r.api_version.rpartition("/")[0] not in CUSTOM_GROUPS]
     assert covered | {"argocd-projects": 0, "argocd-applications": 0} == {
         "schema": len(built_in),
+        "coordinates": len(bundle),
         "pod-security": 10,
         "resource-quota": 10,
         "limit-range": 10,
@@ -92,16 +93,21 @@ def test_schema_refuses_a_wrong_type(example: Example) -> None:
     spec, bundle = example
     bundle = tamper(bundle, "ResourceQuota", "payments-dev", "quota",
                     lambda b: b["spec"]["hard"].update({"configmaps": ["50"]}))
-    [line] = refused(spec, bundle)
-    assert line.startswith("[schema] nonprod/ResourceQuota payments-dev/quota: "
-                           "spec.hard.configmaps: ")
+    schema_line, quota_line = refused(spec, bundle)
+    assert schema_line.startswith("[schema] nonprod/ResourceQuota payments-dev/quota: "
+                                  "spec.hard.configmaps: ")
+    # nor can the quota guardrail read it as a quantity
+    assert quota_line == ("[resource-quota] Namespace payments-dev: ResourceQuota quota: "
+                          "configmaps: ['50'] is not a Kubernetes quantity")
 
 
 def test_schema_refuses_a_kind_it_does_not_know(example: Example) -> None:
     spec, bundle = example
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     assert refused(spec, plus(bundle, Coordinates("prod"), widget)) == [
-        "[schema] prod/Widget w: no Kubernetes 1.31 schema for example.com/v1 Widget"
+        "[schema] prod/Widget w: no Kubernetes 1.31 schema for example.com/v1 Widget",
+        "[coordinates] prod/Widget w: goldenpath renders no example.com/v1 Widget, so nothing "
+        "says where it belongs; refused",
     ]
 
 
@@ -125,6 +131,8 @@ def test_secret_object(example: Example) -> None:
               "metadata": {"name": "creds", "namespace": "payments-dev"},
               "stringData": {"password": "hunter2"}}
     assert refused(spec, plus(bundle, Coordinates("nonprod", "payments", "dev"), secret)) == [
+        "[coordinates] nonprod/Secret payments-dev/creds: goldenpath renders no v1 Secret, so "
+        "nothing says where it belongs; refused",
         "[no-secrets] nonprod/Secret payments-dev/creds: Secret objects are never written to "
         "git; reference a Secret created out of band"
     ]
@@ -151,12 +159,11 @@ def test_literal_credential(example: Example, field: str, path: str) -> None:
 
 def test_literal_credential_in_a_built_in_object(example: Example) -> None:
     spec, bundle = example
-    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
-                  "metadata": {"name": "settings", "namespace": "checkout-prod"},
-                  "data": {"token": "abc123"}}
-    assert refused(spec, plus(bundle, Coordinates("prod", "checkout", "prod"), config_map)) == [
-        "[no-secrets] prod/ConfigMap checkout-prod/settings: data.token holds a literal value; "
-        "use a secret reference"
+    bundle = tamper(bundle, "ConfigMap", "monitoring", "dashboard.checkout.prod",
+                    lambda b: b["data"].update({"token": "abc123"}))
+    assert refused(spec, bundle) == [
+        "[no-secrets] prod/ConfigMap monitoring/dashboard.checkout.prod: data.token holds a "
+        "literal value; use a secret reference"
     ]
 
 

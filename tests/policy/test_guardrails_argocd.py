@@ -7,10 +7,9 @@ from typing import Any
 
 from goldenpath import policy
 from goldenpath.render import Bundle, render
-from goldenpath.render.bundle import Coordinates
 from goldenpath.spec import PlatformSpec, load_platform
 from tests.factories import platform_doc, write_platform
-from tests.policy.support import plus, refused, tamper
+from tests.policy.support import refused, tamper
 
 Example = tuple[PlatformSpec, Bundle]
 SERVER = "https://kubernetes.default.svc"
@@ -26,15 +25,19 @@ def _project(**spec: Any) -> dict[str, Any]:
     }
     body.update(spec)
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
-            "metadata": {"name": "tampered", "namespace": "argocd"}, "spec": body}
+            "metadata": {"name": "payments", "namespace": "argocd"}, "spec": body}
 
 
 def _add_project(example: Example, **spec: Any) -> list[str]:
+    """Replace team payments' project on nonprod (a new project would also be refused by
+    the coordinates guardrail: goldenpath renders one project per team, named after it)."""
     spec_, bundle = example
-    return refused(spec_, plus(bundle, Coordinates("nonprod", "payments"), _project(**spec)))
+    bundle = tamper(bundle, "AppProject", "argocd", "payments",
+                    lambda b: b.update(_project(**spec)), cluster="nonprod")
+    return refused(spec_, bundle)
 
 
-REF = "[argocd-projects] nonprod/AppProject argocd/tampered"
+REF = "[argocd-projects] nonprod/AppProject argocd/payments"
 
 
 def test_project_with_a_foreign_destination(example: Example) -> None:
@@ -76,10 +79,11 @@ def test_project_with_any_source_repository(example: Example) -> None:
 
 def test_platform_project_granted_to_non_admins(example: Example) -> None:
     spec, bundle = example
-    body = _project(roles=[{"name": "ops", "groups": ["platform-admins", "payments-devs"]}])
-    body["metadata"]["name"] = "platform-extra"
-    assert refused(spec, plus(bundle, Coordinates("prod"), body)) == [
-        "[argocd-projects] prod/AppProject argocd/platform-extra: role ops grants the platform "
+    roles = [{"name": "ops", "groups": ["platform-admins", "payments-devs"]}]
+    bundle = tamper(bundle, "AppProject", "argocd", "platform",
+                    lambda b: b["spec"].update({"roles": roles}), cluster="prod")
+    assert refused(spec, bundle) == [
+        "[argocd-projects] prod/AppProject argocd/platform: role ops grants the platform "
         "project to non-admins: payments-devs"
     ]
 
@@ -107,16 +111,9 @@ def test_platform_project_granted_to_a_serviceaccount_admins_name(tmp_path: Path
 
 def test_application_deploying_into_another_team(example: Example) -> None:
     spec, bundle = example
-    app = {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": "payments-sneaky-dev", "namespace": "argocd"},
-        "spec": {"project": "payments",
-                 "source": {"repoURL": "https://git.example.com/payments/ledger.git",
-                            "path": "deploy/overlays/dev", "targetRevision": "main"},
-                 "destination": {"server": SERVER, "namespace": "checkout-dev"}},
-    }
-    coords = Coordinates("nonprod", "payments", "dev", "sneaky")
-    assert refused(spec, plus(bundle, coords, app)) == [
-        "[argocd-applications] nonprod/Application argocd/payments-sneaky-dev: deploys to "
+    bundle = tamper(bundle, "Application", "argocd", "payments.ledger.dev",
+                    lambda b: b["spec"]["destination"].update({"namespace": "checkout-dev"}))
+    assert refused(spec, bundle) == [
+        "[argocd-applications] nonprod/Application argocd/payments.ledger.dev: deploys to "
         "'checkout-dev', which team payments does not own"
     ]

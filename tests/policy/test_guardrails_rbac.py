@@ -26,6 +26,10 @@ def test_cluster_role_binding(example: Example) -> None:
         "subjects": [{"apiGroup": RBAC, "kind": "Group", "name": "payments-devs"}],
     }
     assert refused(spec, plus(bundle, Coordinates("prod", "payments"), binding)) == [
+        # nothing says where an object of a kind goldenpath never renders belongs
+        "[coordinates] prod/ClusterRoleBinding payments-view: goldenpath renders no "
+        "rbac.authorization.k8s.io/v1 ClusterRoleBinding, so nothing says where it belongs; "
+        "refused",
         "[rbac-bindings] prod/ClusterRoleBinding payments-view: ClusterRoleBindings are not "
         "rendered for anyone: they grant across every namespace; use RoleBindings in the "
         "team's namespaces"
@@ -40,6 +44,9 @@ def test_role_binding_in_another_teams_namespace(example: Example) -> None:
     meta = {**owners.body["metadata"], "namespace": "checkout-dev", "name": "payments-owners"}
     body: dict[str, Any] = {**owners.body, "metadata": meta}
     assert refused(spec, plus(bundle, owners.coords, body)) == [
+        "[coordinates] nonprod/RoleBinding checkout-dev/payments-owners: has team payments's "
+        "coordinates, but namespace 'checkout-dev' is not one of its namespaces (payments-dev, "
+        "payments-prod, payments-staging)",
         "[rbac-bindings] nonprod/RoleBinding checkout-dev/payments-owners: binds team "
         "payments in namespace 'checkout-dev', which the team does not own"
     ]

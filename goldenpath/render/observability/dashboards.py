@@ -37,13 +37,20 @@ def team_uid(scope: Scope) -> str:
     return grafana.uid(scope.team.name, scope.env)
 
 
+def configmap_name(team: str, env: str, service: str | None = None) -> str:
+    """A dashboard ConfigMap's name. Dots cannot occur in team, environment or service
+    names, so two scopes never share one (the coordinates guardrail relies on it)."""
+    return ".".join(["dashboard", team, env, *([service] if service else [])])
+
+
 def dashboard_configmap(scope: Scope, dashboard: dict[str, Any]) -> dict[str, Any]:
     """The sidecar writes each data key to a file in the team's folder; the uid-named key
     keeps files of different dashboards apart."""
-    parts = [scope.team.name, scope.env, *([scope.service_name] if scope.service else [])]
+    service = scope.service_name if scope.service else None
     labels = {**scope.labels(), DASHBOARD_LABEL: DASHBOARD_LABEL_VALUE}
     annotations = {FOLDER_ANNOTATION: scope.team.name}
-    meta = metadata(".".join(["dashboard", *parts]), scope.observability.dashboards_namespace,
+    meta = metadata(configmap_name(scope.team.name, scope.env, service),
+                    scope.observability.dashboards_namespace,
                     labels, annotations)
     text = orjson.dumps(dashboard, option=_JSON_OPTIONS).decode() + "\n"
     return k8s_object("v1", "ConfigMap", meta, data={f"{dashboard['uid']}.json": text})
