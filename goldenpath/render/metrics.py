@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from goldenpath.render.meta import LABEL_TEAM
+
 #: counter of handled HTTP requests; labels: method, route, code (status code as text)
 HTTP_REQUESTS_TOTAL = "http_requests_total"
 #: histogram of request durations in seconds; labels: method, route
@@ -103,4 +105,7 @@ def template_context() -> dict[str, object]:
         "http_port_name": HTTP_PORT_NAME,
         "buckets": list(DEFAULT_BUCKETS),
         "probe_routes": list(PROBE_ROUTES),
+        # The Service's label the ServiceMonitor copies onto every series (targetLabels):
+        # rules and alert routes select a team's series by it.
+        "team_label": LABEL_TEAM,
     }
