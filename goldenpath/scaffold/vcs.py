@@ -31,13 +31,17 @@ _CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
 
 
+def redact(text: str) -> str:
+    """``text`` without the user information of any URL in it."""
+    return _CREDENTIALS.sub(r"\1***@", text.strip())
+
+
 @contextmanager
 def wrapped(action: str) -> Iterator[None]:
     try:
         yield
     except (git.GitError, OSError, ValueError) as err:
-        message = _CREDENTIALS.sub(r"\1***@", f"{err}".strip())
-        raise GitError(f"git: cannot {action}: {message}") from err
+        raise GitError(f"git: cannot {action}: {redact(str(err))}") from err
 
 
 # --- templates ------------------------------------------------------------------------
