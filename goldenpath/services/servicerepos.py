@@ -8,8 +8,9 @@ at ``latencyP99Ms`` that the service does not export (its SLI is empty, it never
 Both are said as warnings, naming the command that fixes them.
 
 Which repository is read follows where ``new-service`` puts them: the embedded bare
-repository under the state directory (``GOLDENPATH_SERVICE_REPOS=embedded``), or the
-Application's ``repoURL`` (``platform``), at the Application's ``targetRevision``. A
+repository under the state directory (``GOLDENPATH_SERVICE_REPOS=embedded``), or
+``serviceRepos.urlTemplate``, the Applications' ``repoURL`` (``platform``), at the
+Applications' ``targetRevision``. A
 repository that cannot be read never fails the command: it is listed as not checked.
 What is read is the tenant's (see :mod:`goldenpath.scaffold.readback`).
 """
@@ -23,6 +24,7 @@ from goldenpath.errors import GitError
 from goldenpath.render import metrics
 from goldenpath.render.bundle import Resource
 from goldenpath.scaffold.readback import OVERLAYS, ServiceRepo, read_service_repo
+from goldenpath.services.scaffold import repository_target
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec
 from goldenpath.spec.models import ServiceSpec
@@ -38,7 +40,6 @@ class _Service:
 
     team: str
     name: str
-    url: str
     revision: str
     apps: dict[str, str] = field(default_factory=dict)  # environment -> Application name
 
@@ -59,7 +60,7 @@ def service_repo_warnings(spec: PlatformSpec, settings: Settings,
     unread: list[str] = []
     for service in _services(applications):
         try:
-            repo = _read(settings, service)
+            repo = _read(spec, settings, service)
         except GitError as err:
             unread.append(f"{service.ref} ({err})")
             continue
@@ -83,21 +84,20 @@ def _services(applications: Iterable[Resource]) -> list[_Service]:
         if c.environment is None or source.get("path") != f"{OVERLAYS}/{c.environment}":
             continue
         key = (c.team, c.service)
-        service = found.setdefault(key, _Service(c.team, c.service, source["repoURL"],
-                                                 source["targetRevision"]))
+        service = found.setdefault(key, _Service(c.team, c.service, source["targetRevision"]))
         service.apps[c.environment] = app.name
     return [found[key] for key in sorted(found)]
 
 
-def _read(settings: Settings, service: _Service) -> ServiceRepo:
-    """The service's repository where new-service puts them; GitError if unreadable."""
+def _read(spec: PlatformSpec, settings: Settings, service: _Service) -> ServiceRepo:
+    """The service's repository where new-service puts it; GitError if unreadable."""
+    target = repository_target(settings, spec, service.team, service.name)
     environments = sorted(service.apps)
-    if settings.service_repos == "platform":
-        return read_service_repo(service.url, service.revision, environments)
-    bare = settings.state_dir / "repos" / service.team / f"{service.name}.git"
-    if not (bare / "HEAD").is_file():
-        raise GitError(f"not made by new-service here: no {bare}")
-    return read_service_repo(bare, service.revision, environments)
+    if target.bare is None:
+        return read_service_repo(target.url, service.revision, environments)
+    if not (target.bare / "HEAD").is_file():
+        raise GitError(f"not made by new-service here: no {target.bare}")
+    return read_service_repo(target.bare, service.revision, environments)
 
 
 def _spec_of(spec: PlatformSpec, service: _Service) -> ServiceSpec | None:
