@@ -31,6 +31,9 @@ from goldenpath.spec.models import ServiceSpec
 
 #: how many unreadable repositories the "not checked" note names before "and N more"
 _LISTED = 5
+#: at most this many repositories are read per command, so a first plan of a large
+#: platform with remote repositories stays bounded; the rest are listed as not checked
+MAX_REPOSITORIES = 200
 
 
 @dataclass
@@ -58,7 +61,8 @@ def service_repo_warnings(spec: PlatformSpec, settings: Settings,
     """Warnings for the services whose Applications are given (others are ignored)."""
     warnings: list[str] = []
     unread: list[str] = []
-    for service in _services(applications):
+    services = _services(applications)
+    for service in services[:MAX_REPOSITORIES]:
         try:
             repo = _read(spec, settings, service)
         except GitError as err:
@@ -66,6 +70,8 @@ def service_repo_warnings(spec: PlatformSpec, settings: Settings,
             continue
         warnings += _overlays(service, repo)
         warnings += _latency(_spec_of(spec, service), service, repo)
+    unread += [f"{service.ref} (over {MAX_REPOSITORIES} repositories in one run)"
+               for service in services[MAX_REPOSITORIES:]]
     if unread:
         more = len(unread) - _LISTED
         listed = "; ".join(unread[:_LISTED]) + (f"; and {more} more" if more > 0 else "")

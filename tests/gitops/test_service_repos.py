@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from goldenpath.cli import app
 from goldenpath.scaffold import RECORD_PATH
-from goldenpath.services import gitops, scaffold
+from goldenpath.services import gitops, scaffold, servicerepos
 from goldenpath.services.platform import validate_all
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import load_platform
@@ -175,3 +175,14 @@ def test_cli_plan_and_validate_print_the_warnings(
     assert plan.exit_code == 2 and valid.exit_code == 0, plan.output + valid.output
     for output in (plan.output, valid.output):
         assert f"warning: {GAINED}" in re.sub(r"\s+", " ", output)
+
+
+def test_the_repositories_read_in_one_run_are_bounded(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scaffold.new_service(workspace.settings, "payments", "api", "python-service", {})
+    edit_team(workspace, _gain_prod)
+    monkeypatch.setattr(servicerepos, "MAX_REPOSITORIES", 1)
+    assert _plan(workspace, _gitops(tmp_path)) == [
+        GAINED.replace("web", "api"),
+        "service repositories not checked (goldenpath cannot read them): payments/web "
+        "(over 1 repositories in one run)"]
