@@ -111,4 +111,3 @@ def _read(runner: git.Git, bare: Path, revision: str, environments: list[str]) -
         return ServiceRepo(overlays, parse_record(bytes(raw)))
     except TemplateError as err:
         return ServiceRepo(overlays, None, str(err))
-
