@@ -10,6 +10,7 @@ from itertools import groupby
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -66,6 +67,8 @@ def apply(
 
 
 def show(result: Plan, diff: bool, verb: str = "would change") -> None:
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     for report in result.drift:
         what = "deleted by hand" if report.deleted else "edited by hand"
         err.print(f"[yellow]drift:[/] {report.path} was {what}; apply would overwrite it:")

@@ -23,14 +23,18 @@ from goldenpath.cli.app import (
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle
 from goldenpath.services import platform as service
+from goldenpath.settings import get_settings
 
 
 @app.command()
 def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
     """Load the specs, render them and run every guardrail; exit 1 on any error."""
     with reported_errors():
-        spec, report = service.validate(platform)
+        checked = service.validate_all(platform, get_settings())
+    spec, report = checked.spec, checked.report
     out.print(report_table(report))
+    for warning in checked.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if not report.passed:
         for violation in report.violations:
             err.print(f"[red]violation:[/] {escape(str(violation))}", soft_wrap=True)

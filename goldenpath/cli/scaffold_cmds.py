@@ -86,6 +86,10 @@ def update_service(
         out.print(f"{team}/{name} is behind {_moved(result)}; files that would change:"
                   f"\n{files}")
         raise typer.Exit(EXIT_CHANGES)
+    if result.status == "pending":
+        out.print(f"branch {result.branch} holds this update already; left as it is "
+                  f"(merge it into main):\n{files}")
+        return
     out.print(f"pushed branch {result.branch} with the template update:\n{files}")
     if result.conflicts:
         listed = "\n".join(f"  {path}" for path in result.conflicts)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from goldenpath.render.meta import LABEL_TEAM
+
 #: counter of handled HTTP requests; labels: method, route, code (status code as text)
 HTTP_REQUESTS_TOTAL = "http_requests_total"
 #: histogram of request durations in seconds; labels: method, route
@@ -20,6 +22,8 @@ METRICS_PATH = "/metrics"
 METRICS_PORT = 9090
 #: the container port name serving traffic
 HTTP_PORT_NAME = "http"
+#: Go's shortest float format (strconv 'g', -1) switches to an exponent at 10^6
+_GO_EXPONENT_FROM = 6
 #: histogram buckets (seconds) every service exports; SLO thresholds are added to them
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -74,8 +78,15 @@ def kube_label(label: str) -> str:
 
 def le_value(latency_ms: int) -> str:
     """The ``le`` label value of the bucket at ``latency_ms``, as the client library and
-    Prometheus 3 write it (a float with at least one decimal: ``0.3``, ``1.0``)."""
+    Prometheus write it: Go's shortest float format with at least one decimal (``0.3``,
+    ``1.0``), an exponent from 10^6 s on (``1e+06``, ``1.5e+09``). Any other text is a
+    bucket no service exports, and the SLO reading it would never fire."""
     seconds = (Decimal(latency_ms) / 1000).normalize()
+    exponent = seconds.adjusted()
+    if exponent >= _GO_EXPONENT_FROM:
+        digits = "".join(map(str, seconds.as_tuple().digits)).rstrip("0")
+        mantissa = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "")
+        return f"{mantissa}e+{exponent:02d}"
     text = format(seconds, "f")
     return text if "." in text else f"{text}.0"
 
@@ -103,4 +114,7 @@ def template_context() -> dict[str, object]:
         "http_port_name": HTTP_PORT_NAME,
         "buckets": list(DEFAULT_BUCKETS),
         "probe_routes": list(PROBE_ROUTES),
+        # The Service's label the ServiceMonitor copies onto every series (targetLabels):
+        # rules and alert routes select a team's series by it.
+        "team_label": LABEL_TEAM,
     }

@@ -18,7 +18,6 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -65,7 +64,17 @@ def write_record(project: Path, record: Record) -> None:
 
 
 def read_record(project: Path) -> Record:
-    data = _load(project / RECORD_PATH)
+    return parse_record(_load(project / RECORD_PATH))
+
+
+def parse_record(raw: bytes) -> Record:
+    """The record in ``raw`` (at most MAX_RECORD_BYTES, read by the caller), validated."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise TemplateError(f"{RECORD_PATH} is larger than {MAX_RECORD_BYTES} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise TemplateError(f"{RECORD_PATH} is not UTF-8 JSON: {_position(err)}") from None
     if isinstance(data, dict) and "answers" in data and "inputs" not in data:
         raise TemplateError(f"{RECORD_PATH}: recorded by an older goldenpath (full context "
                             "under 'answers'); it cannot be trusted as it is, so the service "
@@ -77,9 +86,9 @@ def read_record(project: Path) -> Record:
     return Record(parsed.template, parsed.commit, parsed.declared_version, parsed.inputs)
 
 
-def _load(path: Path) -> Any:
-    """The JSON of ``path``: a regular file (a symbolic link is refused, never followed)
-    of at most MAX_RECORD_BYTES."""
+def _load(path: Path) -> bytes:
+    """The bytes of ``path``: a regular file (a symbolic link is refused, never followed),
+    read up to one byte past MAX_RECORD_BYTES."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
@@ -91,13 +100,7 @@ def _load(path: Path) -> Any:
     with os.fdopen(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise TemplateError(f"{RECORD_PATH} is not a regular file")
-        raw = file.read(MAX_RECORD_BYTES + 1)
-    if len(raw) > MAX_RECORD_BYTES:
-        raise TemplateError(f"{RECORD_PATH} is larger than {MAX_RECORD_BYTES} bytes")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise TemplateError(f"{RECORD_PATH} is not UTF-8 JSON: {_position(err)}") from None
+        return file.read(MAX_RECORD_BYTES + 1)
 
 
 def _position(err: Exception) -> str:

@@ -6,6 +6,11 @@ it is now, rendered with what the current spec says (new), become two commits O 
 service's ``main`` is then a 3-way merge with O as the base: template and spec changes
 land where the service did not touch the same lines, the service's own edits stay, and
 overlapping edits are left as conflicts for a person.
+
+The branch is pushed as a fast-forward, never forced. When it exists already (an earlier
+run made it, and a person may have pushed a resolution to it), the merge is made onto
+its tip instead, with the branch's own record as O; a branch whose record is already N's
+is left as it is.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ def branch_name(record: Record) -> str:
 
 
 def apply(repo: git.Repo, old: Path, new: Path, record: Record) -> list[str]:
-    """Merge the change old -> new into a new branch of ``repo``, record ``record`` and
-    commit; return the files left in conflict (committed with their markers)."""
+    """Merge the change old -> new onto the update branch of ``repo`` (made from HEAD,
+    which is ``main`` or the branch's own tip), record ``record`` and commit; return the
+    files left in conflict (committed with their markers)."""
     base = vcs.snapshot(repo, old, "template as recorded")
     target = vcs.snapshot(repo, new, "template now", parent=base)
     with vcs.wrapped("create the update branch"):

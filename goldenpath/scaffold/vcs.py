@@ -19,7 +19,7 @@ from pathlib import Path
 
 import git
 
-from goldenpath.errors import GitError
+from goldenpath.errors import Conflict, GitError
 
 BRANCH = "main"
 IDENTITY = {
@@ -27,6 +27,13 @@ IDENTITY = {
     "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost",
 }
 _CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+#: How git says a branch moved on underneath a push (as goldenpath.gitops.repo reads it).
+_REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
+
+
+def redact(text: str) -> str:
+    """``text`` without the user information of any URL in it."""
+    return _CREDENTIALS.sub(r"\1***@", text.strip())
 
 
 @contextmanager
@@ -34,8 +41,7 @@ def wrapped(action: str) -> Iterator[None]:
     try:
         yield
     except (git.GitError, OSError, ValueError) as err:
-        message = _CREDENTIALS.sub(r"\1***@", f"{err}".strip())
-        raise GitError(f"git: cannot {action}: {message}") from err
+        raise GitError(f"git: cannot {action}: {redact(str(err))}") from err
 
 
 # --- templates ------------------------------------------------------------------------
@@ -123,10 +129,33 @@ def import_tree(bare: Path, project: Path, message: str, branch: str = BRANCH) -
         return (bare / "refs" / "heads" / branch).read_text(encoding="ascii").strip()
 
 
-def push(repo: git.Repo, url: str, branch: str = BRANCH, force: bool = False) -> None:
-    flags = ["--force"] if force else []
-    with wrapped(f"push {branch}"):
-        repo.git.push("--quiet", *flags, url, f"HEAD:refs/heads/{branch}")
+def push(repo: git.Repo, url: str, branch: str) -> None:
+    """Push HEAD to ``branch`` of ``url`` as a fast-forward, never forced: a branch that
+    moved on since the clone (someone pushed a resolution there) is a Conflict, and their
+    commits stay."""
+    try:
+        repo.git.push("--quiet", "--porcelain", url, f"HEAD:refs/heads/{branch}")
+    except git.GitCommandError as err:
+        detail = f"{err.stderr or ''}{err.stdout or ''}"
+        if any(text in detail for text in _REJECTED):
+            raise Conflict(f"branch {branch} moved on in the service repository while the "
+                           "update was made; nothing was overwritten: run update-service "
+                           "again") from err
+        with wrapped(f"push {branch}"):
+            raise
+
+
+def has_remote_branch(repo: git.Repo, branch: str) -> bool:
+    """Whether the clone's origin had ``branch`` (a clone fetches every branch)."""
+    with wrapped(f"look for branch {branch}"):
+        found = repo.git.rev_parse("--verify", "--quiet", f"refs/remotes/origin/{branch}",
+                                   with_exceptions=False)
+    return bool(found.strip())
+
+
+def checkout_remote_branch(repo: git.Repo, branch: str) -> None:
+    with wrapped(f"check out branch {branch}"):
+        repo.git.checkout("--quiet", "-B", branch, f"refs/remotes/origin/{branch}")
 
 
 def push_bare(bare: Path, url: str, branch: str = BRANCH) -> None:

@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goldenpath.errors import Conflict
@@ -41,6 +41,7 @@ from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
 from goldenpath.services.platform import Checked, check_teams
+from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
 
@@ -57,6 +58,8 @@ class Plan:
     diffs: list[FileDiff]
     drift: list[DriftReport]
     files: int
+    #: service repositories that lag what the plan renders (plan only; never an error)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -153,14 +156,21 @@ def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
 @cyclic_gc_paused()
 def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None = None,
          settings: Settings | None = None, *, diffs: bool = True) -> Plan:
-    """Render and compare with the repository; nothing is written anywhere."""
+    """Render and compare with the repository; nothing is written anywhere. Warns where
+    a service repository lags the spec (see :mod:`goldenpath.services.servicerepos`)."""
     settings = settings or get_settings()
     spec = _load(platform_dir, settings)
     target = spec.platform.spec.gitops.target_revision
     with _workspace(spec, repo, settings) as ws:
         head, base = _base(ws, target, branch or target)
-        change = _compute(_Target.for_base(spec, base), base, None)
-        return _plan(ws, branch or target, head, base, change, with_diffs=diffs)
+        wants = _Target.for_base(spec, base)
+        change = _compute(wants, base, None)
+        result = _plan(ws, branch or target, head, base, change, with_diffs=diffs)
+    # The services of the teams this plan changes: their Applications and SLO rules are
+    # what apply would write.
+    teams = {c.team for c in result.objects if c.action != "removed"}
+    apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
+    return replace(result, warnings=service_repo_warnings(spec, settings, apps))
 
 
 @cyclic_gc_paused()

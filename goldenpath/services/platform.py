@@ -15,6 +15,8 @@ from goldenpath.gitops.layout import iter_repository_files
 from goldenpath.gitops.ownership import OWNED_DIR
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle, render, render_teams
+from goldenpath.services.servicerepos import service_repo_warnings
+from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
 
 Progress = Callable[[int], None]
@@ -57,8 +59,28 @@ def check_teams(spec: PlatformSpec, names: Iterable[str]) -> Checked:
 
 def validate(platform_dir: Path | str) -> tuple[PlatformSpec, Report]:
     """Load and render, then run every guardrail without raising on violations."""
+    checked = validate_all(platform_dir, None)
+    return checked.spec, checked.report
+
+
+@dataclass(frozen=True)
+class Validated:
+    spec: PlatformSpec
+    report: Report
+    #: where service repositories lag the spec (see goldenpath.services.servicerepos)
+    warnings: list[str]
+
+
+def validate_all(platform_dir: Path | str, settings: Settings | None) -> Validated:
+    """``validate``, plus warnings about every service repository goldenpath can read
+    (none read when ``settings`` is None). Warnings never make validation fail."""
     spec = load_platform(platform_dir)
-    return spec, policy.check(spec, render(spec))
+    bundle = render(spec)
+    report = policy.check(spec, bundle)
+    if settings is None:
+        return Validated(spec, report, [])
+    apps = bundle.of_kind("Application")
+    return Validated(spec, report, service_repo_warnings(spec, settings, apps))
 
 
 def write_tree(checked: Checked, out: Path, progress: Progress | None = None) -> int:

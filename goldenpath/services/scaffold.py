@@ -10,7 +10,10 @@ parameters validated again as ``new_service`` validates them, the team's environ
 the service's port, replicas and resources) against the repository as its record says it
 was rendered, so a service is behind when either the template or the spec moved. The
 record is the tenant's: it is read bounded and validated, and it must name the same team,
-service and template as the spec, or nothing is rendered and nothing is pushed.
+service and template as the spec, or nothing is rendered and nothing is pushed. The
+update branch is never forced: an existing one is built on (see
+:mod:`goldenpath.scaffold.update`), and a branch that moves during the run is a Conflict,
+with nothing overwritten.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ class Scaffolded:
 
 @dataclass(frozen=True)
 class UpdateResult:
-    status: Literal["current", "behind", "updated", "conflicts"]
+    #: pending: the update branch holds this update already (nothing pushed)
+    status: Literal["current", "behind", "updated", "conflicts", "pending"]
     recorded: str
     latest: str
     #: whether the spec's inputs differ from the recorded ones (else only the template moved)
@@ -221,11 +225,35 @@ def update_service(settings: Settings, team_name: str, name: str,
         if not changed or check:
             status: Literal["current", "behind"] = "behind" if changed else "current"
             return UpdateResult(status, recorded.version, latest.version, moved, changed)
-        conflicts = update.apply(repo, old, new, latest)
         branch = update.branch_name(latest)
-        vcs.push(repo, target.url, branch, force=True)
+        if vcs.has_remote_branch(repo, branch):
+            vcs.checkout_remote_branch(repo, branch)
+            base = _branch_base(spec, work / "repo", branch, latest, info,
+                                out=work / "branch")
+            if base is None:
+                return UpdateResult("pending", recorded.version, latest.version, moved,
+                                    changed, [], branch)
+            old = base
+        conflicts = update.apply(repo, old, new, latest)
+        vcs.push(repo, target.url, branch)
     return UpdateResult("conflicts" if conflicts else "updated", recorded.version,
                         latest.version, moved, changed, conflicts, branch)
+
+
+def _branch_base(spec: PlatformSpec, checkout: Path, branch: str, latest: Record,
+                 info: TemplateInfo, *, out: Path) -> Path | None:
+    """The update branch exists already (an earlier run made it; people may have pushed
+    resolutions to it) and is checked out, to be built on, never replaced. None when it
+    holds this very update (its record is the one this run would write): nothing to do.
+    Else the render of the branch's record: the base of the merge onto the branch."""
+    try:
+        on_branch = read_record(checkout)
+        _check_recorded(on_branch, latest.inputs, info)
+    except TemplateError as err:
+        raise TemplateError(f"branch {branch}: {err}") from None
+    if on_branch == latest:
+        return None
+    return _render_recorded(spec, on_branch, info, out)
 
 
 def _check_recorded(recorded: Record, current: ServiceInputs, info: TemplateInfo) -> None:

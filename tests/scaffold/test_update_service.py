@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import git
 import pytest
 from typer.testing import CliRunner
 
 from goldenpath.cli import app
+from goldenpath.errors import Conflict
 from goldenpath.scaffold import RECORD_PATH
 from goldenpath.services import scaffold
 from goldenpath.settings import get_settings
@@ -128,3 +130,104 @@ def test_a_latency_objective_added_later_makes_the_service_behind(
         "updated", True, ["src/web/metrics.py"])
     clone(made.repository, tmp_path / "branch", branch=result.branch or "")
     assert "0.3, " in (tmp_path / "branch" / "src/web/metrics.py").read_text()
+
+
+def _resolve_on_branch(url: str, branch: str, work: Path, path: str, text: str) -> str:
+    """What a person does with a conflicted update: check out its branch, resolve, push."""
+    repo = clone(url, work, branch=branch)
+    (work / path).write_text(text)
+    repo.git.commit("--quiet", "-am", f"resolve {path}")
+    repo.git.push("--quiet", "origin", branch)
+    return repo.head.commit.hexsha
+
+
+def test_running_update_again_keeps_a_resolution_pushed_to_its_branch(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    """The repository is a real bare remote: a person's commit on the update branch
+    survives another update-service, which never force-pushes."""
+    hpa = "deploy/base/hpa.yaml"
+    push_local_edit(made.repository, tmp_path / "team", hpa, "# we scale earlier\n")
+    edit_template(workspace, "python-service", hpa,
+                  "averageUtilization: 70", "averageUtilization: 65")
+    first = scaffold.update_service(workspace.settings, "payments", "web")
+    assert first.status in ("updated", "conflicts") and first.branch
+    resolved = (tmp_path / "team" / hpa).read_text().replace("70", "60")
+    human = _resolve_on_branch(made.repository, first.branch, tmp_path / "person", hpa,
+                               resolved)
+    again = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (again.status, again.branch, again.conflicts) == ("pending", first.branch, [])
+    tip = clone(made.repository, tmp_path / "after", branch=first.branch)
+    assert tip.head.commit.hexsha == human
+    assert (tmp_path / "after" / hpa).read_text() == resolved
+
+
+def test_an_update_branch_is_built_on_never_replaced(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path) -> None:
+    """A branch that exists with other work (its record says it was made for an earlier
+    render) gets the update as a new commit on top: the person's commit stays in it."""
+    hpa = "deploy/base/hpa.yaml"
+    edit_template(workspace, "python-service", hpa,
+                  "averageUtilization: 70", "averageUtilization: 65")
+    first = scaffold.update_service(workspace.settings, "payments", "web")
+    assert first.status == "updated" and first.branch
+    # Someone rewinds the record on the branch (say, by reverting goldenpath's commit
+    # and adding their own work): the branch no longer holds the update.
+    repo = clone(made.repository, tmp_path / "person", branch=first.branch)
+    repo.git.revert("--no-edit", "HEAD")
+    (tmp_path / "person" / "NOTES.md").write_text("ours\n")
+    repo.git.add("NOTES.md")
+    repo.git.commit("--quiet", "-m", "our notes")
+    repo.git.push("--quiet", "origin", first.branch)
+    human = repo.head.commit.hexsha
+    again = scaffold.update_service(workspace.settings, "payments", "web")
+    assert (again.status, again.branch) == ("updated", first.branch)
+    tip = clone(made.repository, tmp_path / "after", branch=first.branch)
+    assert human in [c.hexsha for c in tip.head.commit.parents]
+    assert (tmp_path / "after" / "NOTES.md").read_text() == "ours\n"
+    assert "averageUtilization: 65" in (tmp_path / "after" / hpa).read_text()
+
+
+def test_a_branch_moved_during_the_update_is_refused_not_overwritten(
+        workspace: Workspace, made: scaffold.Scaffolded, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone pushes to the update branch between goldenpath's clone and its push: the
+    push is refused (no force), the error says so, and their commit stays."""
+    hpa = "deploy/base/hpa.yaml"
+    edit_template(workspace, "python-service", hpa,
+                  "averageUtilization: 70", "averageUtilization: 65")
+    from goldenpath.scaffold import update
+    real_apply = update.apply
+    pushed: list[str] = []
+
+    def racing_apply(*args: object, **kwargs: object) -> list[str]:
+        conflicts = real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        other = clone(made.repository, tmp_path / "racer")
+        other.git.checkout("--quiet", "-b", "racing")
+        (tmp_path / "racer" / "RACE.md").write_text("first\n")
+        other.git.add("RACE.md")
+        other.git.commit("--quiet", "-m", "racer")
+        branch = update.branch_name(args[3])  # type: ignore[arg-type]
+        other.git.push("--quiet", "origin", f"HEAD:refs/heads/{branch}")
+        pushed.append(other.head.commit.hexsha)
+        return conflicts
+
+    monkeypatch.setattr(update, "apply", racing_apply)
+    with pytest.raises(Conflict, match=r"branch goldenpath/template-\S+ moved on .*run "
+                       r"update-service again"):
+        scaffold.update_service(workspace.settings, "payments", "web")
+    (branch,) = [r for r in git.Git().ls_remote("--heads", made.repository).splitlines()
+                 if "goldenpath/" in r]
+    assert branch.split()[0] == pushed[0]
+
+
+def test_cli_says_an_existing_update_branch_is_left_as_it_is(
+        workspace: Workspace, made: scaffold.Scaffolded, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit_template(workspace, "python-service", "README.md", "## Develop", "## Develop locally")
+    update = ("update-service", "--team", "payments", "--name", "web")
+    code, output = _cli(workspace, monkeypatch, *update)
+    assert code == 0 and output.startswith("pushed branch goldenpath/template-")
+    branch = output.split()[2]
+    code, output = _cli(workspace, monkeypatch, *update)
+    assert code == 0
+    assert " ".join(output.split()) == (f"branch {branch} holds this update already; left as "
+                                        "it is (merge it into main): README.md")

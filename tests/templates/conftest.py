@@ -1,5 +1,6 @@
 """Golden-path projects generated once per test session (per xdist worker), through the
-real scaffolder context builder and a real cookiecutter run, for several parameter sets."""
+real scaffolder context builder and a real cookiecutter run, for several parameter sets;
+their overlays are built by the real ``kubectl kustomize``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 
 from goldenpath.scaffold import cookie
 from goldenpath.scaffold.context import inputs_from_spec, service_context
-from goldenpath.spec import load_platform
+from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.models import ServiceSpec
 from tests.factories import ROOT, platform_doc, team_doc, write_platform
-from tests.templates.kustomize import build
+from tests.kustomize import kustomize
 
 
 @dataclass(frozen=True)
@@ -50,30 +51,37 @@ class Generated:
     case: Case
     path: Path
     context: dict[str, Any]
+    #: the platform the project was made for (its team lists the service)
+    spec: PlatformSpec
 
     def overlay(self, env: str) -> list[dict[str, Any]]:
-        return build(self.path / "deploy" / "overlays" / env)
+        return kustomize(self.path / "deploy" / "overlays" / env)
+
+
+def _entry(case: Case) -> dict[str, Any]:
+    slo = {"latencyP99Ms": case.latency_ms} if case.latency_ms is not None else None
+    entry = {"name": case.service, "template": case.template, "parameters": case.params,
+             "slo": slo, **case.settings}
+    return {key: value for key, value in entry.items() if value is not None}
 
 
 def _platform(root: Path, case: Case) -> Path:
+    """A platform whose one team has the case's service, as new-service would leave it."""
     envs = [{"name": env, "podSecurity": "restricted"} for env in case.environments]
     doc = platform_doc(environments=envs, clusters=[
         {"name": "main", "server": "https://k8s.example.com",
          "environments": list(case.environments)}])
-    team = team_doc(case.team, environments=list(case.environments), services=[])
+    team = team_doc(case.team, environments=list(case.environments), services=[_entry(case)])
     return write_platform(root, doc, [team])
 
 
 def generate(root: Path, case: Case) -> Generated:
     spec = load_platform(_platform(root / "platform", case))
     team = spec.team(case.team)
-    slo = {"latencyP99Ms": case.latency_ms} if case.latency_ms is not None else None
-    service = ServiceSpec.model_validate({"name": case.service, "template": case.template,
-                                          "parameters": case.params, "slo": slo,
-                                          **case.settings})
+    service = ServiceSpec.model_validate(_entry(case))
     context = service_context(spec, inputs_from_spec(team, service))
     project = cookie.render(ROOT / "templates" / case.template, context, root / "out")
-    return Generated(case, project, context)
+    return Generated(case, project, context, spec)
 
 
 @pytest.fixture(scope="session")

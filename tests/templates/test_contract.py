@@ -29,3 +29,9 @@ def test_every_contract_part_a_template_reads_is_given(template: str) -> None:
 def test_the_service_template_defaults_to_the_contracts_probe_routes() -> None:
     defaults = json.loads((ROOT / "templates/python-service/cookiecutter.json").read_text())
     assert defaults["metrics"]["probe_routes"] == list(metrics.PROBE_ROUTES)
+
+
+@pytest.mark.parametrize("template", ["python-service", "python-worker"])
+def test_the_templates_default_to_the_renderers_team_label(template: str) -> None:
+    defaults = json.loads((ROOT / "templates" / template / "cookiecutter.json").read_text())
+    assert defaults["metrics"]["team_label"] == metrics.template_context()["team_label"]

@@ -1,5 +1,5 @@
 """Every template, generated with several parameter sets, is a working, deployable project:
-its own tests pass, its manifests (base and every overlay, composed as kustomize would)
+its own tests pass, its manifests (base and every overlay, built by ``kubectl kustomize``)
 are valid Kubernetes 1.31 objects that pass Pod Security restricted and the platform's
 conventions, and its catalog entry, Dockerfile and CI workflow say what the issue asks."""
 
@@ -15,9 +15,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from goldenpath.render import metrics
+from goldenpath.render import metrics, render
+from goldenpath.render.meta import LABEL_TEAM
+from tests.kustomize import kustomize
 from tests.templates.conftest import CASES, Generated
-from tests.templates.kustomize import build
 from tests.templates.psa import restricted_violations
 
 pytestmark = pytest.mark.parametrize("name", sorted(CASES))
@@ -99,7 +100,7 @@ def test_the_spec_port_is_the_traffic_port(generated: dict[str, Generated], name
 
 def test_manifests_are_valid_kubernetes(generated: dict[str, Generated], name: str) -> None:
     project = generated[name]
-    trees = [build(project.path / "deploy" / "base")]
+    trees = [kustomize(project.path / "deploy" / "base")]
     trees += [project.overlay(env) for env in project.case.environments]
     for objects in trees:
         assert {o["kind"] for o in objects} == {
@@ -148,6 +149,30 @@ def test_workload_follows_platform_conventions(generated: dict[str, Generated], 
     (svc,) = [o for o in objects if o["kind"] == "Service"]
     assert {p["name"] for p in svc["spec"]["ports"]} == expected
     assert svc["spec"]["selector"] == {"app.kubernetes.io/name": service}
+
+
+def test_the_service_carries_what_the_service_monitor_reads(generated: dict[str, Generated],
+                                                           name: str) -> None:
+    """goldenpath's ServiceMonitor selects the Service by its labels and copies its
+    ``targetLabels`` (the team label) onto every series the SLO rules and alert routes
+    select by team: the Service of every overlay carries them, with the team's name."""
+    project = generated[name]
+    monitors = [m for m in render(project.spec).of_kind("ServiceMonitor")
+                if m.body["metadata"]["name"] == project.case.service]
+    assert {m.namespace for m in monitors} == {f"{project.case.team}-{env}"
+                                               for env in project.case.environments}
+    for monitor in monitors:
+        spec = monitor.body["spec"]
+        assert spec["targetLabels"] == [LABEL_TEAM]
+        (svc,) = [o for o in project.overlay(monitor.namespace.rsplit("-", 1)[1])
+                  if o["kind"] == "Service"]
+        assert svc["metadata"]["namespace"] == monitor.namespace
+        labels = svc["metadata"]["labels"]
+        assert spec["selector"]["matchLabels"].items() <= labels.items()
+        assert {label: labels.get(label) for label in spec["targetLabels"]} == {
+            LABEL_TEAM: project.case.team}
+        ports = {p["name"] for p in svc["spec"]["ports"]}
+        assert {e["port"] for e in spec["endpoints"]} <= ports
 
 
 def test_metrics_contract_names_and_buckets(generated: dict[str, Generated], name: str) -> None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from prometheus_client.utils import floatToGoString
 
 from goldenpath.render import metrics, render
 from goldenpath.render.observability import slo
@@ -80,3 +81,15 @@ def test_latency_sli_reads_the_bucket_the_template_adds() -> None:
 
 def test_latency_objective_is_p99() -> None:
     assert slo.error_budget(slo.LATENCY_OBJECTIVE) == Decimal("0.01")
+
+
+@pytest.mark.parametrize("latency_ms", [
+    1, 7, 150, 300, 999, 1000, 1001, 2500, 123456, 999_999_999,
+    # from 10^6 s on, the client (like Go's strconv) writes an exponent: le="1e+06"
+    1_000_000_000, 1_500_000_000, 1_234_567_000, 9_990_000_000, 99_000_000_000,
+    123_456_789_000, 999_999_999_999,
+])
+def test_latency_sli_reads_le_as_the_client_library_writes_it(latency_ms: int) -> None:
+    """A threshold whose le text differs from the exported one is a bucket no service
+    exports: the SLI would be empty and the SLO would never fire."""
+    assert metrics.le_value(latency_ms) == floatToGoString(metrics.latency_bucket(latency_ms))
