@@ -21,6 +21,7 @@ from goldenpath.cli.app import (
     app,
     err,
     out,
+    print_table,
     reported_errors,
 )
 from goldenpath.services import gitops as service
@@ -73,7 +74,7 @@ def show(result: Plan, diff: bool, verb: str = "would change") -> None:
     if not result.has_changes:
         out.print(f"no changes: {result.repo} {result.branch} is up to date")
         return
-    out.print(objects_table(result))
+    print_table(objects_table(result))
     if diff:
         for file_diff in result.diffs:
             _print_diff(file_diff.diff)

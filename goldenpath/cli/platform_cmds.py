@@ -18,6 +18,7 @@ from goldenpath.cli.app import (
     app,
     err,
     out,
+    print_table,
     reported_errors,
 )
 from goldenpath.policy.report import Report
@@ -30,7 +31,7 @@ def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
     """Load the specs, render them and run every guardrail; exit 1 on any error."""
     with reported_errors():
         spec, report = service.validate(platform)
-    out.print(report_table(report))
+    print_table(report_table(report))
     if not report.passed:
         for violation in report.violations:
             err.print(f"[red]violation:[/] {escape(str(violation))}", soft_wrap=True)
@@ -55,7 +56,7 @@ def render(
             count = service.write_tree(
                 checked, out_dir, lambda done: progress.update(task, completed=done)
             )
-    out.print(summary_table(checked.bundle))
+    print_table(summary_table(checked.bundle))
     teams = len(checked.spec.team_names)
     out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}")
 
