@@ -28,11 +28,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from goldenpath.errors import Conflict
+from goldenpath.errors import Conflict, FileSystemError, GitError
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
 from goldenpath.gitops import layout, summary, tree
@@ -43,6 +43,7 @@ from goldenpath.gitops.tree import BaseTree, ChangeSet
 from goldenpath.services.platform import Checked, check_teams
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.refname import branch_problem
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
@@ -70,16 +71,28 @@ class ApplyResult:
     attempts: int
 
 
-def remote_for(repo: str | None, spec: PlatformSpec, settings: Settings) -> Remote:
-    """``--repo``, else GOLDENPATH_GITOPS_REPO, else the embedded bare repository."""
+def remote_for(repo: str | None, settings: Settings) -> Remote:
+    """``--repo``, else GOLDENPATH_GITOPS_REPO, else the embedded bare repository (which
+    apply creates when it first pushes; see :func:`_embedded`)."""
     url = repo or settings.gitops_repo
     if not url:
-        path = settings.embedded_gitops_repo.resolve()
-        init_bare(path, spec.platform.spec.gitops.target_revision)
-        url = str(path)
+        url = str(settings.embedded_gitops_repo.resolve())
     elif "://" not in url and not url.startswith("git@"):
         url = str(Path(url).resolve())
     return Remote(url, settings.gitops_username, settings.gitops_token.get_secret_value())
+
+
+def _embedded(repo: str | None, settings: Settings) -> Path | None:
+    """The embedded repository when it is the remote, else None."""
+    return None if repo or settings.gitops_repo else settings.embedded_gitops_repo.resolve()
+
+
+def check_branch(branch: str) -> str:
+    """``branch``, if git and goldenpath accept it as a branch to push to."""
+    problem = branch_problem(branch)
+    if problem is not None:
+        raise GitError(f"branch {branch!r} {problem}")
+    return branch
 
 
 @dataclass(frozen=True)
@@ -118,23 +131,66 @@ class _Target:
 
 
 def _load(platform_dir: Path | str, settings: Settings) -> PlatformSpec:
-    """The spec, with unchanged files' models from the state directory's cache."""
-    return load_platform(platform_dir, settings.spec_cache_dir)
+    """The spec, with unchanged files' models from the state directory's cache, when an
+    apply made one (a command never creates state before it succeeds)."""
+    cache = settings.spec_cache_dir
+    return load_platform(platform_dir, cache if cache.is_dir() else None)
 
 
 @contextmanager
-def _workspace(spec: PlatformSpec, repo: str | None, settings: Settings) -> Iterator[Workspace]:
-    remote = remote_for(repo, spec, settings)
-    with Workspace.open(settings.state_dir / "cache", remote) as ws:
-        yield ws
+def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[_Repo]:
+    """The remote's cache; a new one is kept only when ``keep`` and the block succeeds."""
+    with _local_state(settings):
+        if keep:  # checked before anything is pushed, not when the cache is saved after
+            _usable_state_dir(settings.state_dir)
+        remote = remote_for(repo, settings)
+        with Workspace.open(settings.state_dir / "cache", remote, keep=keep) as ws:
+            yield _Repo(ws, _embedded(repo, settings))
+        if keep:  # the next load keeps validated models here (see _load); only a cache
+            with suppress(OSError):
+                settings.spec_cache_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _base(ws: Workspace, target: str, branch: str) -> tuple[str | None, BaseTree]:
-    """The commit to build on: the review branch if it exists, else the target branch."""
-    head = ws.fetch(branch) if branch != target else None
-    if head is None:
-        head = ws.fetch(target)
-    return head, base_tree.read(ws, head)
+@contextmanager
+def _local_state(settings: Settings) -> Iterator[None]:
+    """The state directory's own failures (not a directory, not writable) as errors."""
+    try:
+        yield
+    except OSError as error:
+        raise FileSystemError(
+            f"cannot use the state directory {settings.state_dir}: "
+            f"{error.strerror or error}; set GOLDENPATH_STATE_DIR to a directory you can write"
+        ) from error
+
+
+def _usable_state_dir(state: Path) -> None:
+    for path in (state, state / "cache"):
+        if path.exists() and not path.is_dir():
+            raise FileSystemError(f"the state directory {state} is not usable: {path} is a "
+                                  "file; set GOLDENPATH_STATE_DIR to a directory")
+
+
+@dataclass(frozen=True)
+class _Repo:
+    """A remote's cache, and the embedded repository when that is the remote."""
+
+    ws: Workspace
+    embedded: Path | None
+
+    def base(self, target: str, branch: str) -> tuple[str | None, BaseTree]:
+        """The commit to build on: the review branch if it exists, else the target
+        branch; nothing when the embedded repository was never created."""
+        if self.embedded is not None and not (self.embedded / "HEAD").is_file():
+            return None, BaseTree.empty()
+        head = self.ws.fetch(branch) if branch != target else None
+        if head is None:
+            head = self.ws.fetch(target)
+        return head, base_tree.read(self.ws, head)
+
+    def push(self, commit: str, branch: str, target: str) -> None:
+        if self.embedded is not None:
+            init_bare(self.embedded, target)  # on first use: HEAD names the target branch
+        self.ws.push(commit, branch)
 
 
 def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSet:
@@ -157,10 +213,11 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     settings = settings or get_settings()
     spec = _load(platform_dir, settings)
     target = spec.platform.spec.gitops.target_revision
-    with _workspace(spec, repo, settings) as ws:
-        head, base = _base(ws, target, branch or target)
+    branch = check_branch(branch) if branch is not None else target
+    with _workspace(repo, settings, keep=False) as remote:
+        head, base = remote.base(target, branch)
         change = _compute(_Target.for_base(spec, base), base, None)
-        return _plan(ws, branch or target, head, base, change, with_diffs=diffs)
+        return _plan(remote.ws, branch, head, base, change, with_diffs=diffs)
 
 
 @cyclic_gc_paused()
@@ -189,9 +246,10 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
            message: str | None, settings: Settings, max_attempts: int,
            diffs: bool) -> ApplyResult:
     target = spec.platform.spec.gitops.target_revision
-    push_to = branch or target
-    with _workspace(spec, repo, settings) as ws:
-        head, base = _base(ws, target, push_to)
+    push_to = check_branch(branch) if branch is not None else target
+    with _workspace(repo, settings, keep=True) as remote:
+        ws = remote.ws
+        head, base = remote.base(target, push_to)
         wants = given or _Target.for_base(spec, base)
         first, change = base, _compute(wants, base, None)
         intended = set(change.units)
@@ -202,13 +260,13 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
             text = commit_message(spec, result, message)
             commit = ws.commit(head, change.writes, change.deletes, text)
             try:
-                ws.push(commit, push_to)
+                remote.push(commit, push_to, target)
                 return ApplyResult(result, commit, attempt)
             except PushRejected:
                 if attempt == max_attempts:
                     raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter spreads racing appliers
-            head, base = _base(ws, target, push_to)
+            head, base = remote.base(target, push_to)
             tree.check_rebase(first, base, wants.wanted(base, intended), intended)
             change = _compute(wants, base, intended)
     raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises

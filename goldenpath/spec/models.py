@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from goldenpath.spec.refname import branch_problem
 from goldenpath.spec.types import (
     CIDR,
     DNSLabel,
@@ -50,6 +51,15 @@ class Metadata(SpecModel):
 class GitopsSpec(SpecModel):
     repo_url: str = Field(alias="repoURL", min_length=1)
     target_revision: str = Field(default="main", min_length=1)
+
+    @field_validator("target_revision")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        # apply pushes to it: a name git would misread (-x, HEAD) must not get that far
+        problem = branch_problem(value)
+        if problem is not None:
+            raise ValueError(f"{problem}; targetRevision is the branch apply pushes to")
+        return value
 
 
 class ArgoCDSpec(SpecModel):

@@ -144,7 +144,8 @@ def test_out_that_is_a_file_is_an_error(platform: Path, tmp_path: Path) -> None:
     out.write_text("a file")
     code, output = _render(platform, out)
     assert code == 1
-    assert "out' is a" in output  # typer's own check (file_okay=False), boxed
+    # typer's own check (file_okay=False), in a box that wraps the path anywhere
+    assert "isafile." in "".join(c for c in output if c not in "│ ")
     assert out.read_text() == "a file"
 
 
