@@ -35,7 +35,7 @@ from pathlib import Path
 from goldenpath.errors import Conflict, FileSystemError, GitError
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
-from goldenpath.gitops import layout, summary, tree
+from goldenpath.gitops import layout, ownership, summary, tree
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
@@ -47,6 +47,43 @@ from goldenpath.spec.refname import branch_problem
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
+#: Teams one apply may offboard without --allow-offboarding (none with a namespace in a
+#: protected environment): more at once looks like a lost file or a wrong --platform.
+MAX_OFFBOARDED_TEAMS = 2
+
+
+@dataclass(frozen=True)
+class Removals:
+    """What a change removes from the cluster: teams offboarded (every object of theirs
+    deleted) and tenant namespaces deleted, those of protected environments apart."""
+
+    teams: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+
+    @property
+    def need_consent(self) -> bool:
+        return len(self.teams) > MAX_OFFBOARDED_TEAMS or bool(self.protected)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.teams:
+            parts.append(f"{len(self.teams)} team{'s' if len(self.teams) != 1 else ''} "
+                         f"({', '.join(self.teams)})")
+        if self.protected:
+            parts.append(f"the namespaces of protected environments {', '.join(self.protected)}")
+        return " and ".join(parts)
+
+
+class OffboardingRefused(Conflict):
+    """Apply would remove more teams than MAX_OFFBOARDED_TEAMS, or a namespace of a
+    protected environment, and the caller did not allow it."""
+
+    def __init__(self, removals: Removals) -> None:
+        self.removals = removals
+        super().__init__(
+            f"apply would remove {removals}; nothing was pushed. Check the platform "
+            "directory; if these removals are intended, run apply with --allow-offboarding")
 
 
 @dataclass(frozen=True)
@@ -58,6 +95,7 @@ class Plan:
     diffs: list[FileDiff]
     drift: list[DriftReport]
     files: int
+    removals: Removals = Removals()
 
     @property
     def has_changes(self) -> bool:
@@ -198,12 +236,25 @@ def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSe
     return tree.changes(target.checked.spec, base, tree.merge(base, wanted, only))
 
 
-def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
-          change: ChangeSet, *, with_diffs: bool) -> Plan:
+def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree, change: ChangeSet,
+          *, spec: PlatformSpec, with_diffs: bool) -> Plan:
     found = summary.drift_reports(base.drift, change, base, ws.read)
-    return Plan(ws.remote.display, branch, head, summary.objects(change, base, ws.read),
+    objects = summary.objects(change, base, ws.read)
+    return Plan(ws.remote.display, branch, head, objects,
                 summary.diffs(change, base, ws.read) if with_diffs else [], found,
-                len(change.writes) + len(change.deletes))
+                len(change.writes) + len(change.deletes), removals(spec, change, objects))
+
+
+def removals(spec: PlatformSpec, change: ChangeSet, objects: list[ObjectChange]) -> Removals:
+    """The teams a change offboards (their ownership manifest goes) and the tenant
+    namespaces it deletes; an environment the platform no longer has counts as protected."""
+    teams = sorted(t for unit in change.units if (t := layout.team_of_unit(unit)) is not None
+                   and ownership.manifest_path(unit) in change.deletes)
+    gone = [(c.team, c.name) for c in objects if c.action == "removed" and c.kind == "Namespace"]
+    envs = spec.environments
+    protected = [name for team, name in gone
+                 if (env := envs.get(name.removeprefix(f"{team}-"))) is None or env.is_protected]
+    return Removals(tuple(teams), tuple(sorted(n for _, n in gone)), tuple(sorted(protected)))
 
 
 @cyclic_gc_paused()
@@ -217,34 +268,38 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     with _workspace(repo, settings, keep=False) as remote:
         head, base = remote.base(target, branch)
         change = _compute(_Target.for_base(spec, base), base, None)
-        return _plan(remote.ws, branch, head, base, change, with_diffs=diffs)
+        return _plan(remote.ws, branch, head, base, change, spec=spec, with_diffs=diffs)
 
 
 @cyclic_gc_paused()
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,
-          max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
+          max_attempts: int = MAX_ATTEMPTS, diffs: bool = False,
+          allow_offboarding: bool = False) -> ApplyResult:
     """Commit and push the rendered tree; no commit when nothing changed. Only the teams
     the repository does not already hold as they are now are rendered and checked."""
     settings = settings or get_settings()
     return _apply(_load(platform_dir, settings), None, repo, branch=branch, message=message,
-                  settings=settings, max_attempts=max_attempts, diffs=diffs)
+                  settings=settings, max_attempts=max_attempts, diffs=diffs,
+                  allow_offboarding=allow_offboarding)
 
 
 @cyclic_gc_paused()
 def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | None = None,
                   message: str | None = None, settings: Settings | None = None,
-                  max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
+                  max_attempts: int = MAX_ATTEMPTS, diffs: bool = False,
+                  allow_offboarding: bool = False) -> ApplyResult:
     """Apply a whole platform that already passed ``load_and_check``."""
     if checked.teams is not None:
         raise ValueError("apply_checked needs every team rendered (load_and_check)")
     return _apply(checked.spec, _Target.of(checked), repo, branch=branch, message=message,
-                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs)
+                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs,
+                  allow_offboarding=allow_offboarding)
 
 
 def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branch: str | None,
            message: str | None, settings: Settings, max_attempts: int,
-           diffs: bool) -> ApplyResult:
+           diffs: bool, allow_offboarding: bool) -> ApplyResult:
     target = spec.platform.spec.gitops.target_revision
     push_to = check_branch(branch) if branch is not None else target
     with _workspace(repo, settings, keep=True) as remote:
@@ -254,9 +309,11 @@ def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branc
         first, change = base, _compute(wants, base, None)
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
-            result = _plan(ws, push_to, head, base, change, with_diffs=diffs)
+            result = _plan(ws, push_to, head, base, change, spec=spec, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)
+            if result.removals.need_consent and not allow_offboarding:
+                raise OffboardingRefused(result.removals)
             text = commit_message(spec, result, message)
             commit = ws.commit(head, change.writes, change.deletes, text)
             try:

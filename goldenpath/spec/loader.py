@@ -78,6 +78,11 @@ def _load(root: Path, cache: SpecCache) -> PlatformSpec:
     for entry, key in teams:
         issues.extend(_team_issues(spec, entry, cache.check_key(key, loaded.digest), cache))
     issues.extend(crossref.global_issues(spec))
+    if not issues and not spec.entries:
+        # An empty platform is a mistake (a wrong --platform, a lost directory), never a
+        # plan: applied, it would offboard every tenant. (Told once the rest is valid.)
+        issues.append(SpecIssue(str(root / TEAMS_DIR), "", "no team files (teams/<team>.yaml); "
+                                "a platform needs at least one team"))
     if issues:
         raise SpecError(issues)
     return spec

@@ -29,6 +29,8 @@ from goldenpath.spec.types import (
 )
 
 API_VERSION = "goldenpath.dev/v1alpha1"
+#: environment names protected unless the platform says otherwise (``protected``)
+PRODUCTION_NAMES = frozenset({"prod", "production"})
 
 
 class SpecModel(BaseModel):
@@ -108,6 +110,14 @@ class EnvironmentSpec(SpecModel):
     # pods is a way out of the namespace.
     pod_security: Literal["baseline", "restricted"] = "restricted"
     access: AccessSpec = AccessSpec()
+    #: a production environment: apply removes none of its namespaces (a team offboarded
+    #: or leaving it) without --allow-offboarding; unset, environments named like
+    #: production (PRODUCTION_NAMES) are
+    protected: bool | None = None
+
+    @property
+    def is_protected(self) -> bool:
+        return self.name in PRODUCTION_NAMES if self.protected is None else self.protected
 
 
 class QuotaSpec(SpecModel):
