@@ -17,7 +17,7 @@ def test_example_platform_loads() -> None:
     assert spec.name == "acme"
     assert [t.name for t in spec.teams] == ["checkout", "data-platform", "payments", "storefront"]
     assert spec.sources["payments"] == str(EXAMPLE_PLATFORM / "teams" / "payments.yaml")
-    assert spec.sources["platform"] == str(EXAMPLE_PLATFORM / "platform.yaml")
+    assert spec.sources[""] == str(EXAMPLE_PLATFORM / "platform.yaml")
 
 
 def test_teams_are_sorted_by_name_whatever_the_files(tmp_path: Path) -> None:
