@@ -29,6 +29,7 @@ from typing import Any
 
 import git
 
+from goldenpath import gitmsg
 from goldenpath.errors import Conflict, GitError
 
 #: How git says the branch moved (or is being moved) underneath a push.
@@ -45,10 +46,6 @@ _WHAT = {"rev-parse": "read the local cache of", "ls-tree": "read a commit in th
          "diff-tree": "compare commits in the local cache of",
          "cat-file": "read files from the local cache of",
          "fast-import": "build a commit in the local cache of"}
-_GITPYTHON_WRAPPER = re.compile(r"^(?:stderr|stdout): '(.*)'$", re.DOTALL)
-_PREFIX = re.compile(r"^(?:fatal|error): ")
-#: goldenpath's own temporary directories (caches being built, fast-import streams)
-_TEMPORARY = re.compile(re.escape(tempfile.gettempdir()) + r"/goldenpath-[^\s'\"]*")
 _IDENTITY = {"GIT_AUTHOR_NAME": "goldenpath", "GIT_AUTHOR_EMAIL": "goldenpath@localhost",
              "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost"}
 
@@ -265,7 +262,7 @@ def _wrapped(remote: Remote, what: str, hide: tuple[Path, ...] = ()) -> Iterator
     try:
         yield
     except git.GitCommandError as e:
-        detail = _explanation(e.stderr or e.stdout or "", e.status)
+        detail = gitmsg.explanation(e.stderr or e.stdout or "", e.status)
         raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
     except (git.GitError, OSError, ValueError) as e:
         detail = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
@@ -280,20 +277,10 @@ def _raw(error: GitError) -> str:
     return str(error)
 
 
-def _explanation(output: str, status: object) -> str:
-    """git's ``fatal:``/``error:`` lines (GitPython wraps them in ``stderr: '...'``)."""
-    text = _GITPYTHON_WRAPPER.sub(r"\1", output.strip())
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    said = [_PREFIX.sub("", line) for line in lines
-            if _PREFIX.match(line) or line.startswith("remote: ")] or lines
-    return "; ".join(said) or f"git exited with status {status}"
-
-
 def _clean(remote: Remote, text: str, hide: tuple[Path, ...]) -> str:
     for path in hide:
         text = text.replace(str(path), "<cache>")
-    text = _TEMPORARY.sub("<temporary file>", text)
-    return remote.redact(text)
+    return remote.redact(gitmsg.scrub(text))
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import git
 
+from goldenpath import gitmsg
 from goldenpath.errors import GitError
 
 BRANCH = "main"
@@ -33,9 +34,12 @@ _CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 def wrapped(action: str) -> Iterator[None]:
     try:
         yield
+    except git.GitCommandError as err:  # git's words, not GitPython's command line
+        detail = gitmsg.explanation(err.stderr or err.stdout or "", err.status)
+        raise GitError(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
         message = _CREDENTIALS.sub(r"\1***@", f"{err}".strip())
-        raise GitError(f"git: cannot {action}: {message}") from err
+        raise GitError(f"git: cannot {action}: {gitmsg.scrub(message)}") from err
 
 
 # --- templates ------------------------------------------------------------------------
@@ -179,7 +183,9 @@ def cherry_pick(repo: git.Repo, commit: str) -> list[str]:
     except git.GitCommandError as err:
         conflicts = repo.git.diff("--name-only", "--diff-filter=U").split()
         if not conflicts:
-            raise GitError(f"git: cannot merge the template change: {err}") from err
+            detail = gitmsg.explanation(err.stderr or err.stdout or "", err.status)
+            raise GitError(f"git: cannot merge the template change: {gitmsg.scrub(detail)}") \
+                from err
         return sorted(conflicts)
     return []
 

@@ -116,3 +116,12 @@ def test_git_failures_say_what_failed_without_command_lines(here: Path, remote: 
     for leak in ("cmdline", "Cmd(", "stderr:", "git push", "/goldenpath-", "attempts"):
         assert leak not in stderr
     assert _git("for-each-ref", cwd=remote) == ""
+
+
+def test_scaffold_git_failures_say_what_failed_without_command_lines(here: Path) -> None:
+    result = _run("update-service", "--team", "alpha", "--name", "api", "--check",
+                  env={"GOLDENPATH_STATE_DIR": str(here / "state")})
+    assert result.exit_code == 1
+    missing = here / "state" / "repos" / "alpha" / "api.git"
+    assert _flat(result.stderr) == (f"error: git: cannot clone the service repository: "
+                                    f"repository '{missing}' does not exist")
