@@ -6,9 +6,15 @@ working tree and no index of the whole tree, so git touches only the trees on th
 changed paths, and a change to one team costs about the same in a repository of 10 or
 1,000 teams.
 
-Every gitpython error is wrapped in GitError with credentials removed; a rejected push
-(someone pushed first) is PushRejected, which apply answers by fetching and retrying.
-Pushes are never forced.
+A remote without a cache yet gets one built in a temporary directory and moved into
+place only when the command using it succeeds and means to keep it (``Workspace.open``):
+a plan, or a command that fails, leaves no cache behind.
+
+Every gitpython error is wrapped in GitError saying what failed and git's own words
+(:mod:`goldenpath.gitmsg`), with no command line, temporary path or credentials; a
+rejected push (someone pushed first) is PushRejected, which apply answers by fetching and
+retrying (a hook's refusal is a GitError: retrying would not help). Pushes are never
+forced.
 """
 
 from __future__ import annotations

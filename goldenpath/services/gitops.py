@@ -13,7 +13,14 @@ every guardrail for the inputs and code that produced it.
 
 Apply builds its commit in a cache repository and pushes without force; when the push is
 rejected it fetches the new base, re-applies only the units it meant to change, and tries
-again a bounded number of times. A failure at any step leaves the remote as it was.
+again a bounded number of times. A failure at any step leaves the remote as it was. An
+apply that would offboard more than MAX_OFFBOARDED_TEAMS teams, or remove a namespace of
+a protected environment, is refused unless the caller allows it (:class:`Removals`).
+
+State is made only by success: plan creates nothing (no embedded repository, no cache; a
+remote without a cache is read into a temporary one), apply creates the embedded
+repository when it first pushes and a new cache when it returns, so a failed command
+(an unreachable remote, a refused spec) leaves the state directory as it found it.
 
 Plan and apply run with the cyclic garbage collector paused (:mod:`goldenpath.gcpause`):
 they make no reference cycles of note, and on a 1,000-team platform the collector's
@@ -32,6 +39,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from goldenpath import gitmsg
 from goldenpath.errors import Conflict, FileSystemError, GitError
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
@@ -195,9 +203,10 @@ def _local_state(settings: Settings) -> Iterator[None]:
     try:
         yield
     except OSError as error:
+        where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
         raise FileSystemError(
-            f"cannot use the state directory {settings.state_dir}: "
-            f"{error.strerror or error}; set GOLDENPATH_STATE_DIR to a directory you can write"
+            f"cannot use the state directory {settings.state_dir}: {error.strerror or error}"
+            f"{where}; set GOLDENPATH_STATE_DIR to a directory you can write"
         ) from error
 
 
