@@ -1,25 +1,33 @@
 # Two entry points for a fresh machine: `make run` and `make test`.
-# Both create .venv on first use and install the project into it.
+# Both create .venv on first use: `run` installs goldenpath with what running needs,
+# `test` adds the dev tools and the Pulumi extra its tests use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint clean
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+$(BIN)/pip:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/pip
 	$(BIN)/pip install --quiet -e '.[dev,pulumi]'
-	touch $(STAMP)
+	touch $@
 
 # The main job on embedded defaults: the example platform, applied to a local bare
 # repository at .goldenpath/gitops.git (created on first use). A second run is a no-op.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/goldenpath validate --platform platform
 	$(BIN)/goldenpath apply --platform platform
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -27,5 +35,8 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n 2 -q
 
+# Build output and caches only. Never the embedded repositories under .goldenpath
+# (gitops.git, the control repository's history; repos/, the only copy of every service
+# new-service scaffolded there): delete those by hand if you mean to.
 clean:
-	rm -rf $(VENV) out .goldenpath .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .goldenpath/cache

@@ -11,7 +11,10 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     ├── Conflict           the thing exists already, or someone else changed it first
     ├── GitError           a git operation failed (credentials are redacted)
     ├── TemplateError      a golden-path template could not be rendered or merged
-    └── StoreError         the request/audit store failed
+    ├── StoreError         the request/audit store failed
+    ├── SettingsError      a GOLDENPATH_* environment variable is invalid
+    └── FileSystemError    a local directory goldenpath must use (--out, the state
+                           directory) is not one, or cannot be written
 
 The CLI maps them to exit code 1 and prints ``str(error)``; the API maps each type to one
 HTTP status in one place.
@@ -173,3 +176,12 @@ class TemplateError(GoldenpathError):
 
 class StoreError(GoldenpathError):
     """The request, task or audit store failed."""
+
+
+class SettingsError(GoldenpathError):
+    """A ``GOLDENPATH_*`` environment variable has a value goldenpath cannot use."""
+
+
+class FileSystemError(GoldenpathError):
+    """A local path goldenpath must read or write (``render --out``, the state directory)
+    is not a directory, or cannot be written. Messages name the path and what to do."""

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from goldenpath.errors import SettingsError
+
+ENV_PREFIX = "GOLDENPATH_"
+#: settings whose value must never appear in a message
+_SECRET = frozenset({"gitops_token"})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GOLDENPATH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     platform_dir: Path = Path("platform")
     #: where local state lives: the embedded GitOps remote, service repos, the database
@@ -43,4 +49,18 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; an invalid variable is a SettingsError naming
+    it, its value (never a secret's) and what it accepts."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("\n".join(_problem(e) for e in error.errors(include_url=False))) \
+            from error
+
+
+def _problem(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = f"{ENV_PREFIX}{field.upper()}"
+    if field in _SECRET:
+        return f"{name}: {error['msg']}"
+    return f"{name}: {error['input']!r}: {error['msg']}"

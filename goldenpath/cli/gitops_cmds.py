@@ -22,6 +22,7 @@ from goldenpath.cli.app import (
     app,
     err,
     out,
+    print_table,
     reported_errors,
 )
 from goldenpath.services import gitops as service
@@ -46,7 +47,7 @@ def plan(platform: PlatformOption = DEFAULT_PLATFORM, repo: RepoOption = None,
 
 
 @app.command()
-def apply(
+def apply(  # noqa: PLR0917  (typer: one parameter per option)
     platform: PlatformOption = DEFAULT_PLATFORM,
     repo: RepoOption = None,
     branch: Annotated[str | None, typer.Option(
@@ -54,10 +55,14 @@ def apply(
     message: Annotated[str | None, typer.Option("--message", "-m",
                                                 help="Commit subject.")] = None,
     diff: DiffOption = False,
+    allow_offboarding: Annotated[bool, typer.Option(
+        "--allow-offboarding", help=f"Allow removing more than {service.MAX_OFFBOARDED_TEAMS} "
+        "teams, or any namespace of a protected environment.")] = False,
 ) -> None:
     """Commit the rendered tree and push it (retrying if someone pushed first; never forced)."""
     with reported_errors():
-        result = service.apply(platform, repo, branch=branch, message=message, diffs=diff)
+        result = service.apply(platform, repo, branch=branch, message=message, diffs=diff,
+                               allow_offboarding=allow_offboarding)
     show(result.plan, diff, verb="changed")
     if result.commit is None:
         return
@@ -67,20 +72,29 @@ def apply(
 
 
 def show(result: Plan, diff: bool, verb: str = "would change") -> None:
+    """Drift first, each message with its diff beside it (and only there), then the
+    objects table and the other files' diffs, all on stdout."""
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     for report in result.drift:
         what = "deleted by hand" if report.deleted else "edited by hand"
-        err.print(f"[yellow]drift:[/] {report.path} was {what}; apply would overwrite it:")
-        _print_diff(report.diff)
+        out.print(f"[yellow]drift:[/] {escape(report.path)} was {what}; "
+                  f"apply would overwrite it{':' if diff else ''}", soft_wrap=True)
+        if diff:
+            _print_diff(report.diff)
     if not result.has_changes:
         out.print(f"no changes: {result.repo} {result.branch} is up to date")
         return
-    out.print(objects_table(result))
+    print_table(objects_table(result))
     if diff:
+        drifted = {report.path for report in result.drift}
         for file_diff in result.diffs:
-            _print_diff(file_diff.diff)
+            if file_diff.path not in drifted:
+                _print_diff(file_diff.diff)
     out.print(f"{len(result.objects)} objects, {result.files} files {verb}")
+    if result.removals.need_consent and verb != "changed":
+        err.print(f"[yellow]warning:[/] apply would remove {escape(str(result.removals))}; "
+                  "it will refuse unless given --allow-offboarding", soft_wrap=True)
 
 
 def objects_table(result: Plan) -> Table:

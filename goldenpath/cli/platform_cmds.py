@@ -18,6 +18,7 @@ from goldenpath.cli.app import (
     app,
     err,
     out,
+    print_table,
     reported_errors,
 )
 from goldenpath.policy.report import Report
@@ -32,7 +33,7 @@ def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
     with reported_errors():
         checked = service.validate_all(platform, get_settings())
     spec, report = checked.spec, checked.report
-    out.print(report_table(report))
+    print_table(report_table(report))
     for warning in checked.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if not report.passed:
@@ -59,7 +60,7 @@ def render(
             count = service.write_tree(
                 checked, out_dir, lambda done: progress.update(task, completed=done)
             )
-    out.print(summary_table(checked.bundle))
+    print_table(summary_table(checked.bundle))
     teams = len(checked.spec.team_names)
     out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}")
 

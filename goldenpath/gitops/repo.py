@@ -6,9 +6,15 @@ working tree and no index of the whole tree, so git touches only the trees on th
 changed paths, and a change to one team costs about the same in a repository of 10 or
 1,000 teams.
 
-Every gitpython error is wrapped in GitError with credentials removed; a rejected push
-(someone pushed first) is PushRejected, which apply answers by fetching and retrying.
-Pushes are never forced.
+A remote without a cache yet gets one built in a temporary directory and moved into
+place only when the command using it succeeds and means to keep it (``Workspace.open``):
+a plan, or a command that fails, leaves no cache behind.
+
+Every gitpython error is wrapped in GitError saying what failed and git's own words
+(:mod:`goldenpath.gitmsg`), with no command line, temporary path or credentials; a
+rejected push (someone pushed first) is PushRejected, which apply answers by fetching and
+retrying (a hook's refusal is a GitError: retrying would not help). Pushes are never
+forced.
 """
 
 from __future__ import annotations
@@ -18,26 +24,34 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
 
+from goldenpath import gitmsg
 from goldenpath.errors import Conflict, GitError
 
 #: How git says the branch moved (or is being moved) underneath a push.
-_REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref",
-             "cannot lock ref", "stale info")
+#: (A hook's "[remote rejected] (... hook declined)" is a refusal, not a race: not here.)
+_REJECTED = ("(non-fast-forward)", "(fetch first)", "failed to update ref", "cannot lock ref",
+             "stale info")
 _MISSING_REF = ("couldn't find remote ref", "could not find remote ref")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _LS_TREE_BLOB = re.compile(r"\d+ blob ([0-9a-f]{40,64})\t([^\0]*)")
 #: The scratch ref fast-import builds commits on; pushes name the commit, never this ref.
 _BUILD_REF = "refs/goldenpath/build"
+#: what failed, by git command (fetch and push name their branch themselves)
+_WHAT = {"rev-parse": "read the local cache of", "ls-tree": "read a commit in the local cache of",
+         "diff-tree": "compare commits in the local cache of",
+         "cat-file": "read files from the local cache of",
+         "fast-import": "build a commit in the local cache of"}
 _IDENTITY = {"GIT_AUTHOR_NAME": "goldenpath", "GIT_AUTHOR_EMAIL": "goldenpath@localhost",
              "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost"}
 
@@ -81,11 +95,9 @@ def init_bare(path: Path, branch: str) -> None:
     """Create the embedded remote on first use (HEAD names the target branch)."""
     if (path / "HEAD").is_file():
         return
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        git.Repo.init(path, bare=True, initial_branch=branch)
-    except git.GitError as e:
-        raise GitError(f"cannot create the embedded repository at {path}: {e}") from e
+    with _wrapped(Remote(str(path)), "create the embedded repository"):
+        path.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(path, bare=True, initial_branch=branch).close()
 
 
 class Workspace:
@@ -102,27 +114,36 @@ class Workspace:
 
     @classmethod
     @contextmanager
-    def open(cls, cache_root: Path, remote: Remote) -> Iterator[Workspace]:
+    def open(cls, cache_root: Path, remote: Remote, *, keep: bool = True) -> Iterator[Workspace]:
+        """The cache of ``remote`` under ``cache_root``, locked while in use.
+
+        When there is none yet, the block works in a new cache in a temporary directory,
+        moved under ``cache_root`` only when ``keep`` and the block succeeded: a failed
+        command (an unreachable ``--repo``, a rejected spec) and a ``plan`` leave nothing
+        behind, not even ``cache_root``.
+        """
         key = hashlib.sha256(remote.display.encode()).hexdigest()[:16]
         path = cache_root / f"{key}.git"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            with _wrapped(remote, "open the cache repository"):
-                exists = (path / "HEAD").is_file()
-                repo = git.Repo(path) if exists else git.Repo.init(path, bare=True)
-            try:
+        if (path / "HEAD").is_file():
+            with _locked(path), _opened(remote, path, create=False) as repo:
                 yield cls(repo, remote)
-            finally:
-                repo.close()
+            return
+        with tempfile.TemporaryDirectory(prefix="goldenpath-cache-") as tmp:
+            fresh = Path(tmp) / "cache.git"
+            with _opened(remote, fresh, create=True) as repo:
+                yield cls(repo, remote)
+            if keep:
+                _install(fresh, path)
 
     def _git(self, *args: str, **kwargs: Any) -> str:
         out: str = self._run(*args, **kwargs)
         return out
 
-    def _run(self, *args: str, env_extra: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    def _run(self, *args: str, env_extra: dict[str, str] | None = None, what: str = "",
+             **kwargs: Any) -> Any:
         env = {**_IDENTITY, **os.environ, **self.remote.env(), **(env_extra or {})}
-        with _wrapped(self.remote, f"git {args[0]}"):
+        with _wrapped(self.remote, what or _WHAT.get(args[0], "use the local cache of"),
+                      hide=(Path(self._repo.git_dir),)):
             command = getattr(self._repo.git, args[0].replace("-", "_"))
             return command(*args[1:], env=env, **kwargs)
 
@@ -131,9 +152,9 @@ class Workspace:
         local = f"refs/goldenpath/{branch}"
         try:
             self._git("fetch", "--no-tags", "--force", self.remote.url,
-                      f"+refs/heads/{branch}:{local}")
+                      f"+refs/heads/{branch}:{local}", what=f"fetch branch {branch} from")
         except GitError as e:
-            if any(text in str(e) for text in _MISSING_REF):
+            if any(text in _raw(e) for text in _MISSING_REF):
                 return None
             raise
         return self._git("rev-parse", local).strip()
@@ -159,7 +180,7 @@ class Workspace:
         return changed
 
     def read(self, blob: str) -> bytes:
-        with _wrapped(self.remote, "read a blob"):
+        with _wrapped(self.remote, "read a file from the local cache of"):
             data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
             return data
 
@@ -175,7 +196,8 @@ class Workspace:
         try:
             return dict(_batch_objects(out))
         except ValueError as e:
-            raise GitError(self.remote.redact(f"cannot read objects from the cache: {e}")) from e
+            raise GitError(self.remote.redact(
+                f"cannot read files from the local cache of {self.remote.display}: {e}")) from e
 
     def commit(self, base: str | None, writes: dict[str, bytes], deletes: set[str],
                message: str) -> str:
@@ -210,9 +232,10 @@ class Workspace:
     def push(self, commit: str, branch: str) -> None:
         """Fast-forward ``branch`` on the remote to ``commit``; never forced."""
         try:
-            self._git("push", "--porcelain", self.remote.url, f"{commit}:refs/heads/{branch}")
+            self._git("push", "--porcelain", self.remote.url, f"{commit}:refs/heads/{branch}",
+                      what=f"push branch {branch} to")
         except GitError as e:
-            if any(text in str(e) for text in _REJECTED):
+            if any(text in _raw(e) for text in _REJECTED):
                 raise PushRejected(f"{self.remote.display} {branch} moved on: {e}") from e
             raise
 
@@ -239,11 +262,69 @@ def _batch_objects(out: bytes) -> Iterator[tuple[str, bytes]]:
 
 
 @contextmanager
-def _wrapped(remote: Remote, action: str) -> Iterator[None]:
+def _wrapped(remote: Remote, what: str, hide: tuple[Path, ...] = ()) -> Iterator[None]:
+    """GitPython's errors as GitError: what failed and git's own explanation, without
+    the command line, temporary or cache paths, or credentials."""
     try:
         yield
     except git.GitCommandError as e:
-        detail = (e.stderr or e.stdout or str(e)).strip()
-        raise GitError(remote.redact(f"{action} failed on {remote.display}: {detail}")) from e
+        detail = gitmsg.explanation(e.stderr or e.stdout or "", e.status)
+        raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
     except (git.GitError, OSError, ValueError) as e:
-        raise GitError(remote.redact(f"{action} failed on {remote.display}: {e}")) from e
+        detail = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+        raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
+
+
+def _raw(error: GitError) -> str:
+    """All git said about a failure (``_wrapped`` keeps the cause), to recognise it."""
+    cause = error.__cause__
+    if isinstance(cause, git.GitCommandError):
+        return f"{cause.stdout}\n{cause.stderr}"
+    return str(error)
+
+
+def _clean(remote: Remote, text: str, hide: tuple[Path, ...]) -> str:
+    for path in hide:
+        text = text.replace(str(path), "<cache>")
+    return remote.redact(gitmsg.scrub(text))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on one cache repository, held by one goldenpath process."""
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
+def _opened(remote: Remote, path: Path, *, create: bool) -> Iterator[Any]:
+    with _wrapped(remote, "open the local cache of", hide=(path,)):
+        repo = git.Repo.init(path, bare=True) if create else git.Repo(path)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def _install(fresh: Path, path: Path) -> None:
+    """Move a new cache into place (copied beside it, then renamed: never half there);
+    if another process installed one meanwhile, theirs is kept. It runs after the work
+    succeeded (a push, say), so a cache that cannot be saved is no failure: the next
+    command builds it again."""
+    with suppress(OSError):
+        _install_cache(fresh, path)
+
+
+def _install_cache(fresh: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path):
+        if (path / "HEAD").is_file():
+            return
+        shutil.rmtree(path, ignore_errors=True)  # a damaged cache of ours, without HEAD
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            shutil.copytree(fresh, staging / "cache.git", symlinks=True)
+            os.replace(staging / "cache.git", path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

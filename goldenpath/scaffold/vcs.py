@@ -19,6 +19,7 @@ from pathlib import Path
 
 import git
 
+from goldenpath import gitmsg
 from goldenpath.errors import Conflict, GitError
 
 BRANCH = "main"
@@ -40,8 +41,12 @@ def redact(text: str) -> str:
 def wrapped(action: str) -> Iterator[None]:
     try:
         yield
+    except git.GitCommandError as err:  # git's words, not GitPython's command line
+        detail = gitmsg.explanation(err.stderr or err.stdout or "", err.status)
+        raise GitError(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
-        raise GitError(f"git: cannot {action}: {redact(str(err))}") from err
+        raise GitError(f"git: cannot {action}: {gitmsg.scrub(redact(str(err).strip()))}"
+                       ) from err
 
 
 # --- templates ------------------------------------------------------------------------
@@ -208,7 +213,9 @@ def cherry_pick(repo: git.Repo, commit: str) -> list[str]:
     except git.GitCommandError as err:
         conflicts = repo.git.diff("--name-only", "--diff-filter=U").split()
         if not conflicts:
-            raise GitError(f"git: cannot merge the template change: {err}") from err
+            detail = gitmsg.explanation(err.stderr or err.stdout or "", err.status)
+            raise GitError(f"git: cannot merge the template change: {gitmsg.scrub(detail)}") \
+                from err
         return sorted(conflicts)
     return []
 

@@ -13,7 +13,14 @@ every guardrail for the inputs and code that produced it.
 
 Apply builds its commit in a cache repository and pushes without force; when the push is
 rejected it fetches the new base, re-applies only the units it meant to change, and tries
-again a bounded number of times. A failure at any step leaves the remote as it was.
+again a bounded number of times. A failure at any step leaves the remote as it was. An
+apply that would offboard more than MAX_OFFBOARDED_TEAMS teams, or remove a namespace of
+a protected environment, is refused unless the caller allows it (:class:`Removals`).
+
+State is made only by success: plan creates nothing (no embedded repository, no cache; a
+remote without a cache is read into a temporary one), apply creates the embedded
+repository when it first pushes and a new cache when it returns, so a failed command
+(an unreachable remote, a refused spec) leaves the state directory as it found it.
 
 Plan and apply run with the cyclic garbage collector paused (:mod:`goldenpath.gcpause`):
 they make no reference cycles of note, and on a 1,000-team platform the collector's
@@ -28,14 +35,15 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from goldenpath.errors import Conflict
+from goldenpath import gitmsg
+from goldenpath.errors import Conflict, FileSystemError, GitError
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
-from goldenpath.gitops import layout, summary, tree
+from goldenpath.gitops import layout, ownership, summary, tree
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
@@ -44,9 +52,47 @@ from goldenpath.services.platform import Checked, check_teams
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.refname import branch_problem
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
+#: Teams one apply may offboard without --allow-offboarding (none with a namespace in a
+#: protected environment): more at once looks like a lost file or a wrong --platform.
+MAX_OFFBOARDED_TEAMS = 2
+
+
+@dataclass(frozen=True)
+class Removals:
+    """What a change removes from the cluster: teams offboarded (every object of theirs
+    deleted) and tenant namespaces deleted, those of protected environments apart."""
+
+    teams: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+
+    @property
+    def need_consent(self) -> bool:
+        return len(self.teams) > MAX_OFFBOARDED_TEAMS or bool(self.protected)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.teams:
+            parts.append(f"{len(self.teams)} team{'s' if len(self.teams) != 1 else ''} "
+                         f"({', '.join(self.teams)})")
+        if self.protected:
+            parts.append(f"the namespaces of protected environments {', '.join(self.protected)}")
+        return " and ".join(parts)
+
+
+class OffboardingRefused(Conflict):
+    """Apply would remove more teams than MAX_OFFBOARDED_TEAMS, or a namespace of a
+    protected environment, and the caller did not allow it."""
+
+    def __init__(self, removals: Removals) -> None:
+        self.removals = removals
+        super().__init__(
+            f"apply would remove {removals}; nothing was pushed. Check the platform "
+            "directory; if these removals are intended, run apply with --allow-offboarding")
 
 
 @dataclass(frozen=True)
@@ -58,6 +104,7 @@ class Plan:
     diffs: list[FileDiff]
     drift: list[DriftReport]
     files: int
+    removals: Removals = Removals()
     #: service repositories that lag what the plan renders (plan only; never an error)
     warnings: list[str] = field(default_factory=list)
 
@@ -73,16 +120,28 @@ class ApplyResult:
     attempts: int
 
 
-def remote_for(repo: str | None, spec: PlatformSpec, settings: Settings) -> Remote:
-    """``--repo``, else GOLDENPATH_GITOPS_REPO, else the embedded bare repository."""
+def remote_for(repo: str | None, settings: Settings) -> Remote:
+    """``--repo``, else GOLDENPATH_GITOPS_REPO, else the embedded bare repository (which
+    apply creates when it first pushes; see :func:`_embedded`)."""
     url = repo or settings.gitops_repo
     if not url:
-        path = settings.embedded_gitops_repo.resolve()
-        init_bare(path, spec.platform.spec.gitops.target_revision)
-        url = str(path)
+        url = str(settings.embedded_gitops_repo.resolve())
     elif "://" not in url and not url.startswith("git@"):
         url = str(Path(url).resolve())
     return Remote(url, settings.gitops_username, settings.gitops_token.get_secret_value())
+
+
+def _embedded(repo: str | None, settings: Settings) -> Path | None:
+    """The embedded repository when it is the remote, else None."""
+    return None if repo or settings.gitops_repo else settings.embedded_gitops_repo.resolve()
+
+
+def check_branch(branch: str) -> str:
+    """``branch``, if git and goldenpath accept it as a branch to push to."""
+    problem = branch_problem(branch)
+    if problem is not None:
+        raise GitError(f"branch {branch!r} {problem}")
+    return branch
 
 
 @dataclass(frozen=True)
@@ -121,23 +180,67 @@ class _Target:
 
 
 def _load(platform_dir: Path | str, settings: Settings) -> PlatformSpec:
-    """The spec, with unchanged files' models from the state directory's cache."""
-    return load_platform(platform_dir, settings.spec_cache_dir)
+    """The spec, with unchanged files' models from the state directory's cache, when an
+    apply made one (a command never creates state before it succeeds)."""
+    cache = settings.spec_cache_dir
+    return load_platform(platform_dir, cache if cache.is_dir() else None)
 
 
 @contextmanager
-def _workspace(spec: PlatformSpec, repo: str | None, settings: Settings) -> Iterator[Workspace]:
-    remote = remote_for(repo, spec, settings)
-    with Workspace.open(settings.state_dir / "cache", remote) as ws:
-        yield ws
+def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[_Repo]:
+    """The remote's cache; a new one is kept only when ``keep`` and the block succeeds."""
+    with _local_state(settings):
+        if keep:  # checked before anything is pushed, not when the cache is saved after
+            _usable_state_dir(settings.state_dir)
+        remote = remote_for(repo, settings)
+        with Workspace.open(settings.state_dir / "cache", remote, keep=keep) as ws:
+            yield _Repo(ws, _embedded(repo, settings))
+        if keep:  # the next load keeps validated models here (see _load); only a cache
+            with suppress(OSError):
+                settings.spec_cache_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _base(ws: Workspace, target: str, branch: str) -> tuple[str | None, BaseTree]:
-    """The commit to build on: the review branch if it exists, else the target branch."""
-    head = ws.fetch(branch) if branch != target else None
-    if head is None:
-        head = ws.fetch(target)
-    return head, base_tree.read(ws, head)
+@contextmanager
+def _local_state(settings: Settings) -> Iterator[None]:
+    """The state directory's own failures (not a directory, not writable) as errors."""
+    try:
+        yield
+    except OSError as error:
+        where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
+        raise FileSystemError(
+            f"cannot use the state directory {settings.state_dir}: {error.strerror or error}"
+            f"{where}; set GOLDENPATH_STATE_DIR to a directory you can write"
+        ) from error
+
+
+def _usable_state_dir(state: Path) -> None:
+    for path in (state, state / "cache"):
+        if path.exists() and not path.is_dir():
+            raise FileSystemError(f"the state directory {state} is not usable: {path} is a "
+                                  "file; set GOLDENPATH_STATE_DIR to a directory")
+
+
+@dataclass(frozen=True)
+class _Repo:
+    """A remote's cache, and the embedded repository when that is the remote."""
+
+    ws: Workspace
+    embedded: Path | None
+
+    def base(self, target: str, branch: str) -> tuple[str | None, BaseTree]:
+        """The commit to build on: the review branch if it exists, else the target
+        branch; nothing when the embedded repository was never created."""
+        if self.embedded is not None and not (self.embedded / "HEAD").is_file():
+            return None, BaseTree.empty()
+        head = self.ws.fetch(branch) if branch != target else None
+        if head is None:
+            head = self.ws.fetch(target)
+        return head, base_tree.read(self.ws, head)
+
+    def push(self, commit: str, branch: str, target: str) -> None:
+        if self.embedded is not None:
+            init_bare(self.embedded, target)  # on first use: HEAD names the target branch
+        self.ws.push(commit, branch)
 
 
 def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSet:
@@ -145,12 +248,25 @@ def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSe
     return tree.changes(target.checked.spec, base, tree.merge(base, wanted, only))
 
 
-def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree,
-          change: ChangeSet, *, with_diffs: bool) -> Plan:
+def _plan(ws: Workspace, branch: str, head: str | None, base: BaseTree, change: ChangeSet,
+          *, spec: PlatformSpec, with_diffs: bool) -> Plan:
     found = summary.drift_reports(base.drift, change, base, ws.read)
-    return Plan(ws.remote.display, branch, head, summary.objects(change, base, ws.read),
+    objects = summary.objects(change, base, ws.read)
+    return Plan(ws.remote.display, branch, head, objects,
                 summary.diffs(change, base, ws.read) if with_diffs else [], found,
-                len(change.writes) + len(change.deletes))
+                len(change.writes) + len(change.deletes), removals(spec, change, objects))
+
+
+def removals(spec: PlatformSpec, change: ChangeSet, objects: list[ObjectChange]) -> Removals:
+    """The teams a change offboards (their ownership manifest goes) and the tenant
+    namespaces it deletes; an environment the platform no longer has counts as protected."""
+    teams = sorted(t for unit in change.units if (t := layout.team_of_unit(unit)) is not None
+                   and ownership.manifest_path(unit) in change.deletes)
+    gone = [(c.team, c.name) for c in objects if c.action == "removed" and c.kind == "Namespace"]
+    envs = spec.environments
+    protected = [name for team, name in gone
+                 if (env := envs.get(name.removeprefix(f"{team}-"))) is None or env.is_protected]
+    return Removals(tuple(teams), tuple(sorted(n for _, n in gone)), tuple(sorted(protected)))
 
 
 @cyclic_gc_paused()
@@ -161,11 +277,12 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     settings = settings or get_settings()
     spec = _load(platform_dir, settings)
     target = spec.platform.spec.gitops.target_revision
-    with _workspace(spec, repo, settings) as ws:
-        head, base = _base(ws, target, branch or target)
+    branch = check_branch(branch) if branch is not None else target
+    with _workspace(repo, settings, keep=False) as remote:
+        head, base = remote.base(target, branch)
         wants = _Target.for_base(spec, base)
         change = _compute(wants, base, None)
-        result = _plan(ws, branch or target, head, base, change, with_diffs=diffs)
+        result = _plan(remote.ws, branch, head, base, change, spec=spec, with_diffs=diffs)
     # The services of the teams this plan changes: their Applications and SLO rules are
     # what apply would write.
     teams = {c.team for c in result.objects if c.action != "removed"}
@@ -176,49 +293,56 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
 @cyclic_gc_paused()
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,
-          max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
+          max_attempts: int = MAX_ATTEMPTS, diffs: bool = False,
+          allow_offboarding: bool = False) -> ApplyResult:
     """Commit and push the rendered tree; no commit when nothing changed. Only the teams
     the repository does not already hold as they are now are rendered and checked."""
     settings = settings or get_settings()
     return _apply(_load(platform_dir, settings), None, repo, branch=branch, message=message,
-                  settings=settings, max_attempts=max_attempts, diffs=diffs)
+                  settings=settings, max_attempts=max_attempts, diffs=diffs,
+                  allow_offboarding=allow_offboarding)
 
 
 @cyclic_gc_paused()
 def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | None = None,
                   message: str | None = None, settings: Settings | None = None,
-                  max_attempts: int = MAX_ATTEMPTS, diffs: bool = False) -> ApplyResult:
+                  max_attempts: int = MAX_ATTEMPTS, diffs: bool = False,
+                  allow_offboarding: bool = False) -> ApplyResult:
     """Apply a whole platform that already passed ``load_and_check``."""
     if checked.teams is not None:
         raise ValueError("apply_checked needs every team rendered (load_and_check)")
     return _apply(checked.spec, _Target.of(checked), repo, branch=branch, message=message,
-                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs)
+                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs,
+                  allow_offboarding=allow_offboarding)
 
 
 def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branch: str | None,
            message: str | None, settings: Settings, max_attempts: int,
-           diffs: bool) -> ApplyResult:
+           diffs: bool, allow_offboarding: bool) -> ApplyResult:
     target = spec.platform.spec.gitops.target_revision
-    push_to = branch or target
-    with _workspace(spec, repo, settings) as ws:
-        head, base = _base(ws, target, push_to)
+    push_to = check_branch(branch) if branch is not None else target
+    with _workspace(repo, settings, keep=True) as remote:
+        ws = remote.ws
+        head, base = remote.base(target, push_to)
         wants = given or _Target.for_base(spec, base)
         first, change = base, _compute(wants, base, None)
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
-            result = _plan(ws, push_to, head, base, change, with_diffs=diffs)
+            result = _plan(ws, push_to, head, base, change, spec=spec, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)
+            if result.removals.need_consent and not allow_offboarding:
+                raise OffboardingRefused(result.removals)
             text = commit_message(spec, result, message)
             commit = ws.commit(head, change.writes, change.deletes, text)
             try:
-                ws.push(commit, push_to)
+                remote.push(commit, push_to, target)
                 return ApplyResult(result, commit, attempt)
             except PushRejected:
                 if attempt == max_attempts:
                     raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter spreads racing appliers
-            head, base = _base(ws, target, push_to)
+            head, base = remote.base(target, push_to)
             tree.check_rebase(first, base, wants.wanted(base, intended), intended)
             change = _compute(wants, base, intended)
     raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath import policy
-from goldenpath.errors import Conflict
+from goldenpath.errors import Conflict, FileSystemError
 from goldenpath.gitops.layout import iter_repository_files
-from goldenpath.gitops.ownership import OWNED_DIR
+from goldenpath.gitops.ownership import OWNED_DIR, parse_manifest, unit_of_manifest
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle, render, render_teams
 from goldenpath.services.servicerepos import service_repo_warnings
@@ -20,6 +20,8 @@ from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
 
 Progress = Callable[[int], None]
+#: foreign entries a refusal names before "and N more"
+_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -88,46 +90,127 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
 
     The tree is built in a sibling temporary directory and moved into place, so an
     interrupted run never leaves a half-written directory. ``out`` must be absent, empty,
-    or a tree goldenpath wrote before, recognised by its ownership manifests (it is then
-    replaced as a whole). Nothing else is added: the directory holds exactly the files
-    ``apply`` commits.
+    or hold only files goldenpath wrote there, as its ownership manifests record (it is
+    then replaced as a whole). Anything else in it (a clone's ``.git``, a file of your
+    own, a manifest goldenpath cannot read) refuses the write before anything changes:
+    goldenpath never deletes what it does not own. The directory then holds exactly the
+    files ``apply`` commits.
     """
     if checked.teams is not None:
         raise ValueError("write_tree needs every team rendered (load_and_check)")
     out = out.resolve()
-    if out.exists() and any(out.iterdir()) and not (out / OWNED_DIR).is_dir():
-        raise Conflict(
-            f"{out} exists and was not written by goldenpath; "
-            "choose an empty or new directory for --out"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    made: set[Path] = set()
-    count = 0
     try:
-        # Files are written as each unit is serialised, never all held at once.
-        for count, (path, content) in enumerate(
-            iter_repository_files(checked.spec, checked.bundle), 1
-        ):
-            target = staging / path
-            if target.parent not in made:  # one mkdir per directory, not per file
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(content)
-            if progress is not None:
-                progress(count)
+        _check_out(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as error:
+        raise _unwritable(out, error) from error
+    try:
+        count = _write_files(checked, staging, progress)
         _swap(staging, out)
+    except OSError as error:
+        raise _unwritable(out, error) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return count
 
 
+def _write_files(checked: Checked, staging: Path, progress: Progress | None) -> int:
+    made: set[Path] = set()
+    count = 0
+    # Files are written as each unit is serialised, never all held at once.
+    for count, (path, content) in enumerate(iter_repository_files(checked.spec, checked.bundle),
+                                            1):
+        target = staging / path
+        if target.parent not in made:  # one mkdir per directory, not per file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(content)
+        if progress is not None:
+            progress(count)
+    return count
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``out`` that is not a directory, or holds anything goldenpath did not
+    write there (listing the first few)."""
+    if out.exists() and not out.is_dir():
+        raise FileSystemError(f"{out} is a file, not a directory; choose a directory for --out")
+    if not out.exists():
+        return
+    foreign = foreign_entries(out)
+    if foreign:
+        shown = ", ".join(foreign[:_SHOWN])
+        more = f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else ""
+        raise Conflict(
+            f"{out} holds files goldenpath did not write ({shown}{more}); it replaces only "
+            "a directory it wrote, so nothing was changed: choose an empty or new directory "
+            "for --out (to compare with a clone of the control repository, use "
+            "plan --repo)"
+        )
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """The entries under ``root`` (relative, sorted; a directory once, with a trailing
+    ``/``) that no ownership manifest under ``root`` records: what replacing ``root``
+    would destroy. Symbolic links are entries, never followed."""
+    owned = _owned_paths(root)
+    parents = {parent for path in owned for parent in _parents(path)}
+    foreign: list[str] = []
+    for directory, dirs, files in os.walk(root):
+        rel = Path(directory).relative_to(root).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        links = {name for name in dirs if os.path.islink(os.path.join(directory, name))}
+        for name in sorted(set(dirs) - links):
+            if prefix + name not in parents:
+                foreign.append(f"{prefix}{name}/")  # not descended into: listed once
+        dirs[:] = [name for name in dirs if name not in links and prefix + name in parents]
+        foreign.extend(prefix + name for name in sorted([*files, *links])
+                       if prefix + name not in owned)
+    return sorted(foreign)
+
+
+def _owned_paths(root: Path) -> set[str]:
+    """Every path the manifests under ``root`` record, the manifests included; a
+    manifest that is no regular file or cannot be read records nothing."""
+    owned: set[str] = set()
+    manifests = root / OWNED_DIR
+    if manifests.is_dir() and not manifests.is_symlink():
+        for manifest in manifests.iterdir():
+            path = f"{OWNED_DIR}/{manifest.name}"
+            if unit_of_manifest(path) is None or manifest.is_symlink() \
+                    or not manifest.is_file():
+                continue
+            owned.add(path)
+            owned.update(parse_manifest(manifest.read_bytes()).blobs)
+    return owned
+
+
+def _parents(path: str) -> Iterable[str]:
+    parts = path.split("/")[:-1]
+    return ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+
+
+def _unwritable(out: Path, error: OSError) -> FileSystemError:
+    return FileSystemError(f"cannot write the tree to {out}: {error.strerror or error}; "
+                           "choose a directory you can write for --out")
+
+
 def _swap(staging: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+    """Move ``staging`` to ``out``; an old ``out`` goes to a fresh temporary directory of
+    its own first (never to a fixed name, which could be someone's), and comes back if
+    the move fails."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    try:
+        old = trash / "tree"
         os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)
+        try:
+            os.replace(staging, out)
+        except OSError:
+            os.replace(old, out)
+            raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)

@@ -7,7 +7,7 @@ exist, which teams, which hosts are taken) or derived names (``<team>-<env>``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from goldenpath.errors import SpecIssue
 from goldenpath.spec import bounds
@@ -110,11 +110,14 @@ def team_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecIssue
     yield from _paging_issues(team, file)
 
 
-def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str) -> Iterator[SpecIssue]:
+def peer_issues(spec: PlatformSpec, team: TeamFacts, file: str,
+                unloaded: Collection[str] = ()) -> Iterator[SpecIssue]:
     """The teams ``network.allowFromTeams`` names exist (kept apart from ``team_issues``:
-    it is the one rule a team breaks when another team's file goes away)."""
+    it is the one rule a team breaks when another team's file goes away). A team whose
+    file is there but invalid (``unloaded``) is not reported again: its file's own
+    issues say what is wrong with it."""
     for i, other in enumerate(team.allow_from_teams):
-        if other not in spec.entry:
+        if other not in spec.entry and other not in unloaded:
             yield _issue(
                 file,
                 f"spec.network.allowFromTeams[{i}]",

@@ -77,25 +77,31 @@ def _load(root: Path, cache: SpecCache) -> PlatformSpec:
         )
     loaded = _load_file(str(platform_file), (real_root, PLATFORM_FILE, real_root), Platform,
                         issues, cache)
-    teams, sources = _load_teams(root / TEAMS_DIR, real_root, issues, cache)
+    teams, sources, unloaded = _load_teams(root / TEAMS_DIR, real_root, issues, cache)
     if loaded is None:
         raise SpecError(issues)
     platform = loaded.model
     assert isinstance(platform, Platform)  # _load_file returns the model class asked for
-    sources["platform"] = str(platform_file)
+    sources[""] = str(platform_file)  # "" like the digests: a team may be called platform
     issues.extend(crossref.platform_issues(platform, str(platform_file)))
     spec = PlatformSpec(platform, tuple(entry for entry, _ in teams), sources,
                         loaded.digest)
     for entry, key in teams:
-        issues.extend(_team_issues(spec, entry, cache.check_key(key, loaded.digest), cache))
+        issues.extend(_team_issues(spec, entry, cache.check_key(key, loaded.digest), cache,
+                                   unloaded))
     issues.extend(crossref.global_issues(spec))
+    if not issues and not spec.entries:
+        # An empty platform is a mistake (a wrong --platform, a lost directory), never a
+        # plan: applied, it would offboard every tenant. (Told once the rest is valid.)
+        issues.append(SpecIssue(str(root / TEAMS_DIR), "", "no team files (teams/<team>.yaml); "
+                                "a platform needs at least one team"))
     if issues:
         raise SpecError(issues)
     return spec
 
 
-def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str,
-                 cache: SpecCache) -> list[SpecIssue]:
+def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str, cache: SpecCache,
+                 unloaded: frozenset[str]) -> list[SpecIssue]:
     """The cross-file issues of one team. A file that passed them before under the same
     platform (``key``) is not checked again (only which teams exist can have changed,
     checked here from the facts); its resolved quotas come from that check."""
@@ -109,7 +115,7 @@ def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str,
     else:
         entry.known_quotas(known)
         found = []
-    found.extend(crossref.peer_issues(spec, entry.facts, file))
+    found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
     return found
 
 
@@ -122,16 +128,18 @@ def parse_team(data: dict[str, Any], file: str) -> Team:
     return team
 
 
-def _load_teams(directory: Path, real_root: str, issues: list[SpecIssue],
-                cache: SpecCache) -> tuple[list[tuple[TeamEntry, str]], dict[str, str]]:
-    """(entry, cache key) of each valid team file, sorted by name, and their files."""
+def _load_teams(directory: Path, real_root: str, issues: list[SpecIssue], cache: SpecCache
+                ) -> tuple[list[tuple[TeamEntry, str]], dict[str, str], frozenset[str]]:
+    """(entry, cache key) of each valid team file, sorted by name, their files, and the
+    names of the team files that did not load (their issues are recorded)."""
     teams: list[tuple[TeamEntry, str]] = []
     sources: dict[str, str] = {}
+    unloaded: set[str] = set()
     try:
         real_dir = inside(str(directory), real_root)
     except YamlProblem as err:
         issues.append(SpecIssue(str(directory), "", str(err)))
-        return teams, sources
+        return teams, sources, frozenset(unloaded)
     # Plain strings, not Paths: sorting and naming 1,000 Paths took longer than reading.
     prefix = os.path.join(directory, "")
     for file_name in sorted(n for n in _names(directory) if n.endswith((".yaml", ".yml"))):
@@ -139,6 +147,7 @@ def _load_teams(directory: Path, real_root: str, issues: list[SpecIssue],
         stem = file_name.rpartition(".")[0]
         loaded = _load_file(path, (real_dir, file_name, real_root), Team, issues, cache)
         if loaded is None:
+            unloaded.add(stem)
             continue
         assert loaded.facts is not None  # a Team file always has facts
         name = loaded.facts.name
@@ -168,7 +177,7 @@ def _load_teams(directory: Path, real_root: str, issues: list[SpecIssue],
         teams.append((TeamEntry(loaded.facts, loaded.digest, load=loaded.load,
                                 model=loaded.built), loaded.key))
     teams.sort(key=lambda pair: pair[0].name)
-    return teams, sources
+    return teams, sources, frozenset(unloaded - sources.keys())
 
 
 def _names(directory: Path) -> list[str]:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from goldenpath.spec.refname import branch_problem
 from goldenpath.spec.types import (
     CIDR,
     AnyCIDR,
@@ -39,6 +40,8 @@ from goldenpath.spec.types import (
 )
 
 API_VERSION = "goldenpath.dev/v1alpha1"
+#: environment names protected unless the platform says otherwise (``protected``)
+PRODUCTION_NAMES = frozenset({"prod", "production"})
 
 #: Hard ceilings on tenant numbers and lists, whatever the platform allows: they keep
 #: every value in range of Kubernetes and of the arithmetic on it. The platform's own
@@ -77,6 +80,15 @@ class Metadata(SpecModel):
 class GitopsSpec(SpecModel):
     repo_url: str = Field(alias="repoURL", min_length=1)
     target_revision: str = Field(default="main", min_length=1)
+
+    @field_validator("target_revision")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        # apply pushes to it: a name git would misread (-x, HEAD) must not get that far
+        problem = branch_problem(value)
+        if problem is not None:
+            raise ValueError(f"{problem}; targetRevision is the branch apply pushes to")
+        return value
 
 
 class ArgoCDSpec(SpecModel):
@@ -147,6 +159,14 @@ class EnvironmentSpec(SpecModel):
     # pods is a way out of the namespace.
     pod_security: Literal["baseline", "restricted"] = "restricted"
     access: AccessSpec = AccessSpec()
+    #: a production environment: apply removes none of its namespaces (a team offboarded
+    #: or leaving it) without --allow-offboarding; unset, environments named like
+    #: production (PRODUCTION_NAMES) are
+    protected: bool | None = None
+
+    @property
+    def is_protected(self) -> bool:
+        return self.name in PRODUCTION_NAMES if self.protected is None else self.protected
 
 
 class QuotaSpec(SpecModel):

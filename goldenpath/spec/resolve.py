@@ -161,7 +161,7 @@ class PlatformSpec:
 
     platform: Platform
     entries: tuple[TeamEntry, ...] = ()
-    #: where each spec came from (``platform`` or a team name -> file path), for messages
+    #: where each spec came from (``""`` for the platform, a team's name -> file path)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     #: the platform's document digest when already known (the loader caches it)
     platform_digest: str = field(default="", compare=False, repr=False)

@@ -9,7 +9,9 @@ Keys (namespace ``goldenpath``, set in ``Pulumi.<stack>.yaml`` or ``pulumi confi
   provider uses ``$KUBECONFIG`` or ``~/.kube/config``.
 - ``kubeContext``: the kubeconfig context; unset, the kubeconfig's current context.
 - ``protectedEnvironments``: environments whose namespaces are created with
-  ``protect=True``. Default ``["prod"]``.
+  ``protect=True``; each must be an environment of the platform. Unset, the platform's
+  protected environments (``spec.environments[].protected``: ``prod`` and
+  ``production`` unless it says otherwise), the ones ``apply`` will not remove either.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from pathlib import Path
 
 import pulumi
 
+from goldenpath.errors import NotFound
+from goldenpath.spec import PlatformSpec
+
 NAMESPACE = "goldenpath"
 DEFAULT_PLATFORM_DIR = "../platform"
-DEFAULT_PROTECTED_ENVIRONMENTS = frozenset({"prod"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,21 @@ class StackConfig:
     cluster: str
     kubeconfig: pulumi.Input[str] | None = None
     kube_context: str | None = None
-    protected_environments: frozenset[str] = DEFAULT_PROTECTED_ENVIRONMENTS
+    #: None: the platform's protected environments (see ``protected``)
+    protected_environments: frozenset[str] | None = None
+
+    def protected(self, spec: PlatformSpec) -> frozenset[str]:
+        """The environments whose namespaces this stack protects; a name the platform
+        does not have is an error, as an unknown ``cluster`` is (a typo would otherwise
+        leave production unprotected without a word)."""
+        known = spec.environments
+        if self.protected_environments is None:
+            return frozenset(name for name, env in known.items() if env.is_protected)
+        for name in sorted(self.protected_environments - known.keys()):
+            raise NotFound(
+                f"{NAMESPACE}:protectedEnvironments: {name!r} is not an environment of the "
+                f"platform (known: {', '.join(sorted(known))})", kind="environment", name=name)
+        return self.protected_environments
 
 
 def from_pulumi(project_dir: Path) -> StackConfig:
@@ -49,7 +67,5 @@ def from_pulumi(project_dir: Path) -> StackConfig:
         cluster=config.require("cluster"),
         kubeconfig=config.get_secret("kubeconfig"),
         kube_context=config.get("kubeContext"),
-        protected_environments=(
-            DEFAULT_PROTECTED_ENVIRONMENTS if protected is None else frozenset(protected)
-        ),
+        protected_environments=None if protected is None else frozenset(protected),
     )

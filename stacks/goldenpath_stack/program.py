@@ -10,7 +10,7 @@ A goldenpath error ends the program with exactly the text the CLI prints after
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from goldenpath.errors import GoldenpathError
 from goldenpath.services.platform import load_and_check
+from goldenpath.spec.models import PRODUCTION_NAMES
 from goldenpath_stack.components import (
     BundleArgs,
     BundleComponent,
@@ -55,7 +56,8 @@ class ClusterStack:
 
 def build(config: StackConfig) -> ClusterStack:
     """Load the platform and declare every object of ``config.cluster``."""
-    return provision(load_plans(config), config)
+    plans, protected = load_plans(config)
+    return provision(plans, replace(config, protected_environments=protected))
 
 
 def provision(plans: list[ComponentPlan], config: StackConfig) -> ClusterStack:
@@ -75,12 +77,14 @@ def provision(plans: list[ComponentPlan], config: StackConfig) -> ClusterStack:
     return ClusterStack(provider, components, outputs)
 
 
-def load_plans(config: StackConfig) -> list[ComponentPlan]:
-    """The component plans of the configured cluster; a goldenpath error becomes a
-    ``RunError`` with the same text the CLI prints."""
+def load_plans(config: StackConfig) -> tuple[list[ComponentPlan], frozenset[str]]:
+    """The component plans of the configured cluster, and the environments whose
+    namespaces it protects; a goldenpath error becomes a ``RunError`` with the same text
+    the CLI prints."""
     try:
-        bundle = load_and_check(config.platform_dir).bundle
-        return plan(cluster_objects(bundle, config.cluster))
+        checked = load_and_check(config.platform_dir)
+        protected = config.protected(checked.spec)
+        return plan(cluster_objects(checked.bundle, config.cluster)), protected
     except GoldenpathError as error:
         raise pulumi.RunError(str(error)) from error
 
@@ -99,7 +103,9 @@ def _component(p: ComponentPlan, config: StackConfig, provider: k8s.Provider,
         "objects": p.objects,
         "provider": provider,
         "namespaces": registry,
-        "protected_environments": config.protected_environments,
+        # unresolved (provision called without build): the spec's own default
+        "protected_environments": (PRODUCTION_NAMES if config.protected_environments is None
+                                   else config.protected_environments),
     }
     if p.team is None:
         args = ClusterPlatformArgs(cluster=config.cluster, **common)

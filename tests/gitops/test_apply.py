@@ -87,7 +87,8 @@ def test_plan_reports_hand_edits_as_drift_and_keeps_unowned_files(
     assert files["tenants/alpha/dev/notes.yaml"] == b"hand: written\n"
     assert files["NOTES.md"] == b"ours\n"
 
-    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings_for("a"))
+    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings_for("a"),
+                 allow_offboarding=True)
     files = files_of(remote)
     assert files["tenants/alpha/dev/notes.yaml"] == b"hand: written\n"  # survives offboarding
     assert not [p for p in files if "alpha" in p and not p.endswith("notes.yaml")]
@@ -99,7 +100,8 @@ def test_offboarding_removes_exactly_the_teams_files(
     gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote),
                  settings=settings_for("a"))
     before = files_of(remote)
-    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings_for("a"))
+    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings_for("a"),
+                 allow_offboarding=True)
     after = files_of(remote)
     removed = set(before) - set(after)
     assert removed and all("alpha" in p for p in removed)

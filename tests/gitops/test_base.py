@@ -58,7 +58,8 @@ def test_a_saved_analysis_follows_later_commits(
     git("add", "-A", cwd=clone)
     git("commit", "-q", "-m", "hand edits", cwd=clone)
     git("push", "-q", "origin", "main", cwd=clone)
-    gitops.apply(make_platform("p3", teams("beta")), str(remote), settings=settings_for("b"))
+    gitops.apply(make_platform("p3", teams("beta")), str(remote), settings=settings_for("b"),
+                 allow_offboarding=True)
 
     kept, scratch, started, _ = _read(remote, settings)
     assert started == first  # moved forward by diff-tree, not read again
@@ -226,7 +227,8 @@ def test_a_read_analysis_survives_its_file_being_replaced(
         assert head is not None
         old = base.read(ws, head)  # nothing of a unit read yet
         expected = base._from_scratch(ws, head)
-    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings)
+    gitops.apply(make_platform("p2", teams("beta")), str(remote), settings=settings,
+                 allow_offboarding=True)
     monkeypatch.setattr(base, "SAVE_AFTER", 0)
     kept, _, _, at = _read(remote, settings)  # saved again, over the file `old` reads
     assert at != head and "team-alpha" not in kept.records

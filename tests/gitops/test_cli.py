@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from goldenpath.cli import app
-from tests.gitops.conftest import commits, teams
+from tests.gitops.conftest import commits, git, teams
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -51,3 +51,27 @@ def test_plan_exits_1_on_a_bad_spec(
     code, output = run("plan", "--platform", str(platform), "--repo", str(remote))
     assert code == 1, output
     assert commits(remote) == []
+
+
+def test_plan_prints_each_drift_diff_once_beside_its_message(
+    run: Callable[..., tuple[int, str]], remote: Path, make_platform: Callable[..., Path],
+    tmp_path: Path
+) -> None:
+    platform = str(make_platform("p", teams("alpha")))
+    assert run("apply", "--platform", platform, "--repo", str(remote))[0] == 0
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone))
+    quota = "tenants/alpha/dev/resourcequota-quota.yaml"
+    (clone / quota).write_text((clone / quota).read_text().replace("pods: '40'", "pods: '999'"))
+    git("commit", "-qam", "more pods", cwd=clone)
+    git("push", "-q", "origin", "main", cwd=clone)
+
+    result = CliRunner().invoke(app, ["plan", "--platform", platform, "--repo", str(remote)])
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    at = lines.index(f"drift: {quota} was edited by hand; apply would overwrite it:")
+    assert lines[at + 1:at + 3] == [f"--- a/{quota}", f"+++ b/{quota}"]
+    assert "-    pods: '999'" in lines[at + 3:at + 12]
+    assert result.stdout.count(f"--- a/{quota}") == 1

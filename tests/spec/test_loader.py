@@ -22,7 +22,7 @@ def test_example_platform_loads() -> None:
     assert spec.name == "acme"
     assert [t.name for t in spec.teams] == ["checkout", "data-platform", "payments", "storefront"]
     assert spec.sources["payments"] == str(EXAMPLE_PLATFORM / "teams" / "payments.yaml")
-    assert spec.sources["platform"] == str(EXAMPLE_PLATFORM / "platform.yaml")
+    assert spec.sources[""] == str(EXAMPLE_PLATFORM / "platform.yaml")
 
 
 def test_teams_are_sorted_by_name_whatever_the_files(tmp_path: Path) -> None:
@@ -33,10 +33,19 @@ def test_teams_are_sorted_by_name_whatever_the_files(tmp_path: Path) -> None:
     assert [t.name for t in load_platform(root).teams] == ["alpha", "mike", "zulu"]
 
 
-def test_platform_without_teams_directory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("teams", ["missing", "empty", "no-yaml"])
+def test_platform_without_teams_is_an_error(tmp_path: Path, teams: str) -> None:
+    """Applied, an empty platform would offboard every tenant."""
     root = write_platform(tmp_path, platform_doc(), [])
-    (root / "teams").rmdir()
-    assert load_platform(root).teams == ()
+    if teams == "missing":
+        (root / "teams").rmdir()
+    elif teams == "no-yaml":
+        (root / "teams" / "alpha.json").write_text("{}")
+    with pytest.raises(SpecError) as info:
+        load_platform(root)
+    assert [str(issue) for issue in info.value.issues] == [
+        f"{root}/teams: no team files (teams/<team>.yaml); a platform needs at least one team"
+    ]
 
 
 def test_missing_platform_yaml(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from goldenpath.cli import app
+from goldenpath.services.platform import load_and_check
 from goldenpath_stack.config import StackConfig
 from goldenpath_stack.program import build
 from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
@@ -25,9 +26,11 @@ def _cli_error(platform: Path, out: Path) -> str:
     return "\n".join([first.removeprefix("error: "), *rest])
 
 
-def _program_error(platform: Path, cluster: str = "prod") -> str:
+def _program_error(platform: Path, cluster: str = "prod",
+                   protected: frozenset[str] | None = None) -> str:
     with pytest.raises(pulumi.RunError) as caught:
-        build(StackConfig(platform_dir=platform, cluster=cluster))
+        build(StackConfig(platform_dir=platform, cluster=cluster,
+                          protected_environments=protected))
     return str(caught.value)
 
 
@@ -74,3 +77,26 @@ def test_guardrail_violation_fails_with_the_cli_message(monitor: RecordingMonito
     assert "guardrail violation" in message
     assert "[capacity] cluster prod" in message
     assert monitor.registrations == {}
+
+
+@pytest.mark.parametrize("protected", [{"production"}, {"prod", "Prod"}, {"qa", "prod"}])
+def test_protected_environments_must_be_environments_of_the_platform(
+    monitor: RecordingMonitor, protected: set[str]
+) -> None:
+    """A typo would leave production namespaces unprotected without a word."""
+    message = _program_error(EXAMPLE_PLATFORM, protected=frozenset(protected))
+    unknown = min(protected - {"prod"})
+    assert message == (f"goldenpath:protectedEnvironments: {unknown!r} is not an environment "
+                       "of the platform (known: dev, prod, staging)")
+    assert monitor.registrations == {}
+
+
+def test_by_default_the_platforms_protected_environments_are_protected(
+    monitor: RecordingMonitor, tmp_path: Path
+) -> None:
+    doc = platform_doc()
+    doc["spec"]["environments"][1]["protected"] = True  # staging
+    doc["spec"]["environments"][2]["protected"] = False  # prod
+    platform = write_platform(tmp_path / "platform", doc, [team_doc("alpha")])
+    assert StackConfig(platform_dir=platform, cluster="nonprod").protected(
+        load_and_check(platform).spec) == frozenset({"staging"})

@@ -66,7 +66,8 @@ def test_config_defaults(stack_config: Any) -> None:
     stack_config(cluster="prod")
     config = from_pulumi(STACKS_DIR)
     assert config.platform_dir.resolve() == EXAMPLE_PLATFORM
-    assert config.protected_environments == frozenset({"prod"})
+    assert config.protected_environments is None  # the platform's protected environments
+    assert config.protected(load_and_check(EXAMPLE_PLATFORM).spec) == frozenset({"prod"})
     assert config.kube_context is None
     assert config.kubeconfig is None
 

@@ -1,0 +1,34 @@
+"""What git said when it failed, fit for a user: git's own ``fatal:``/``error:`` (and a
+remote's ``remote:``) lines, without the command line GitPython adds, goldenpath's
+temporary directories, or credentials in URLs.
+
+Pure text, no git import: both git adapters (``gitops.repo``, ``scaffold.vcs``) use it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+#: GitPython's wrapping of git's output in a GitCommandError: ``stderr: '...'``
+_WRAPPER = re.compile(r"^(?:stderr|stdout): '(.*)'$", re.DOTALL)
+_PREFIX = re.compile(r"^(?:fatal|error): ")
+#: goldenpath's own temporary directories (caches being built, clones, fast-import streams)
+_TEMPORARY = re.compile(re.escape(tempfile.gettempdir()) + r"/goldenpath-[^\s'\"]*")
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def explanation(output: str, status: object) -> str:
+    """git's explanation of a failure from its output (GitPython's ``stderr`` or
+    ``stdout``): the ``fatal:``, ``error:`` and ``remote:`` lines without their prefix,
+    joined with "; "; all lines when there are none of those."""
+    text = _WRAPPER.sub(r"\1", output.strip())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = [_PREFIX.sub("", line) for line in lines
+            if _PREFIX.match(line) or line.startswith("remote: ")] or lines
+    return "; ".join(said) or f"git exited with status {status}"
+
+
+def scrub(text: str) -> str:
+    """``text`` without goldenpath's temporary paths or userinfo in URLs."""
+    return _USERINFO.sub("***@", _TEMPORARY.sub("<temporary directory>", text))
