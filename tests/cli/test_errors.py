@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from goldenpath.cli import app
 from goldenpath.settings import get_settings
-from tests.factories import platform_doc, team_doc, write_platform
+from tests.factories import ROOT, platform_doc, team_doc, write_platform
 
 
 @pytest.fixture
@@ -119,8 +119,10 @@ def test_git_failures_say_what_failed_without_command_lines(here: Path, remote: 
 
 
 def test_scaffold_git_failures_say_what_failed_without_command_lines(here: Path) -> None:
+    # the templates exist (update-service checks them first); the repository does not
     result = _run("update-service", "--team", "alpha", "--name", "api", "--check",
-                  env={"GOLDENPATH_STATE_DIR": str(here / "state")})
+                  env={"GOLDENPATH_STATE_DIR": str(here / "state"),
+                       "GOLDENPATH_TEMPLATES_ROOT": str(ROOT)})
     assert result.exit_code == 1
     missing = here / "state" / "repos" / "alpha" / "api.git"
     assert _flat(result.stderr) == (f"error: git: cannot clone the service repository: "

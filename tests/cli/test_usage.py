@@ -70,7 +70,8 @@ def _lines(output: str) -> list[str]:
 def test_piped_tables_keep_whole_names(runner: CliRunner, tmp_path: Path) -> None:
     # CliRunner's stdout is no terminal, like a pipe; no terminal_width: the 80 columns
     # a pipe gets by default
-    long = "a-team-with-a-name-long-enough-to-be-cut-in-80-columns"
+    # as long as a team name can be (its tenancy Application <team>-dev-tenancy <= 63)
+    long = "a-team-with-a-name-long-enough-to-be-cut-in-80-cols"
     root = write_platform(tmp_path / "p", platform_doc(),
                           [team_doc(long, environments=["dev"], services=[])])
     rendered = runner.invoke(app, ["render", "--platform", str(root), "--out",

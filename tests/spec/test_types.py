@@ -101,9 +101,9 @@ def test_a_trailing_newline_is_refused_in_platform_fields(
 
 def test_the_runbook_url_still_takes_plain_urls(tmp_path: Path) -> None:
     from goldenpath.spec import load_platform
-    from tests.factories import write_platform
+    from tests.factories import team_doc, write_platform
     root = write_platform(tmp_path, _platform(["observability", "runbookBaseURL"],
-                                              "http://runbooks.internal/gp"), [])
+                                              "http://runbooks.internal/gp"), [team_doc("alpha")])
     assert load_platform(root).platform.spec.observability.runbook_base_url \
         == "http://runbooks.internal/gp"
 

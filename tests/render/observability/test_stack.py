@@ -17,7 +17,7 @@ from goldenpath.render import Bundle
 from goldenpath.render.observability import stack, values
 from goldenpath.render.tenancy import LABEL_TENANT
 from goldenpath.spec import PlatformSpec, load_platform
-from tests.factories import platform_doc, write_platform
+from tests.factories import platform_doc, team_doc, write_platform
 from tests.spec.support import issue_lines
 
 #: The pattern of the Prometheus CRD's ByteSize (monitoring.coreos.com/v1).
@@ -74,7 +74,7 @@ def test_the_limits_are_the_platforms(tmp_path: Path) -> None:
               "labelNameLengthLimit": 100, "labelValueLengthLimit": 500,
               "keepDroppedTargets": 10, "bodySizeLimit": "10MiB"}
     doc = platform_doc(observability={"scrapeLimits": limits})
-    prom = _prometheus(load_platform(write_platform(tmp_path, doc, [])))
+    prom = _prometheus(load_platform(write_platform(tmp_path, doc, [team_doc("alpha")])))
     assert [prom[f"enforced{k[0].upper()}{k[1:]}"] for k in limits] == list(limits.values())
     assert _BYTE_SIZE.match(prom["enforcedBodySizeLimit"])
 
