@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
@@ -53,10 +54,12 @@ def resolve_url(url: str, sqlite_path: Path) -> URL:
         return URL.create("sqlite+pysqlite", database=str(sqlite_path))
     try:
         parsed = make_url(url)
-    except (exc.ArgumentError, ValueError) as err:
+    except (exc.ArgumentError, ValueError):
+        # from None: the parser's own message quotes the URL, password and all
         raise StoreError(
-            f"GOLDENPATH_DATABASE_URL: {redact(url)!r} is not a database URL: expected "
-            "sqlite:///<path> or postgresql://<user>:<password>@<host>/<database>") from err
+            "GOLDENPATH_DATABASE_URL is not a database URL (not shown: it may hold a "
+            "password): expected sqlite:///<path> or "
+            "postgresql://<user>:<password>@<host>:<port>/<database>") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif parsed.drivername == "sqlite":
@@ -69,12 +72,12 @@ def resolve_url(url: str, sqlite_path: Path) -> URL:
 
 
 def redact(text: str, url: URL | None = None) -> str:
-    """``text`` without the URL's password or user, or any ``user:password@`` or
-    ``password=...`` it carries."""
-    if url is not None:
-        for secret in (url.password, url.username):
-            if secret and len(str(secret)) >= 3:
-                text = text.replace(str(secret), "***")
+    """``text`` without the URL's password (as given or URL-encoded), any
+    ``user:password@`` or any ``password=...`` it carries."""
+    if url is not None and url.password:
+        password = str(url.password)
+        for secret in (password, quote_plus(password), quote(password, safe="")):
+            text = text.replace(secret, "***")
     text = _USERINFO.sub("***@", text)
     return _PASSWORD_PARAM.sub(r"\1***", text)
 
@@ -95,7 +98,8 @@ class Database:
 
     @property
     def display(self) -> str:
-        shown = self.url.set(username=None, password=None) if self.url.username else self.url
+        # URL.set() keeps a field set to None; a namedtuple _replace drops it.
+        shown = self.url._replace(username=None, password=None)
         return redact(shown.render_as_string(hide_password=True), self.url)
 
     @contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from goldenpath.store import Store
+from goldenpath.store import Store, migrate
 from tests.store.pg import Server, find_bin, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -90,6 +90,7 @@ def target(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     with server.connect(_DATABASE) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+        conn.execute("UPDATE alembic_version SET version_num = %s", (migrate.head(),))
     yield Target(backend, server.url(_DATABASE), tmp_path / "unused.db")
 
 

@@ -59,7 +59,7 @@ def test_tokens_expire(store: Store, clock: Clock) -> None:
     assert store.tokens.verify(minted.secret) == minted.token
     clock.advance(1)
     assert store.tokens.verify(minted.secret) is None
-    with pytest.raises(StoreError, match="token d: expiry .* is not in the future"):
+    with pytest.raises(StoreError, match=r"token d: expiry .* is not in the future"):
         store.tokens.mint(subject="user:ci", name="d", created_by="user:root",
                           expires_at=clock.now)
 
