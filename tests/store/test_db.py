@@ -23,7 +23,7 @@ from goldenpath.store.db import Database, resolve_url
 from goldenpath.store.records import Claim, Request
 from goldenpath.store.schema import Base
 from tests.store.conftest import Target
-from tests.store.pg import Server
+from tests.store.pg import Server, running_server
 
 
 def test_upgrade_from_empty_to_head_matches_the_models(empty_target: Target) -> None:
@@ -243,3 +243,21 @@ def test_settings_read_the_database_url_and_never_show_it(
     assert store.display == f"postgresql+psycopg://127.0.0.1:{pg_server.port}/goldenpath_tests"
     store.ping()
     store.close()
+
+
+def test_a_postgresql_that_goes_down_while_in_use_is_a_store_error_saying_so(
+        pg_server: Server) -> None:
+    """A server of its own, stopped under a store with pooled connections."""
+    with running_server(pg_server.bin) as server:
+        server.create_database("doomed")
+        store = Store(server.url("doomed"))
+        store.migrate()
+        rid = store.requests.submit(kind="k", team="t", actor="a", payload={}).request.id
+        server.ctl("stop", "-m", "immediate", "-w")
+        for call in (store.ping, lambda: store.requests.get(rid)):
+            with pytest.raises(StoreError) as caught:
+                call()
+            assert str(caught.value).startswith(
+                f"database postgresql+psycopg://127.0.0.1:{server.port}/doomed is unavailable")
+            assert server.password not in str(caught.value)
+        store.close()
