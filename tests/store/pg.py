@@ -72,7 +72,7 @@ class Server:
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), *args],
                               capture_output=True, text=True, check=check, timeout=60,
-                              **self.run_as)
+                              cwd=self.base, **self.run_as)
 
 
 def _run_as() -> dict[str, Any]:
@@ -114,7 +114,8 @@ def running_server(bin_dir: Path) -> Iterator[Server]:
             [str(bin_dir / "initdb"), "-D", str(base / "data"), "-U", USER,
              f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust",
              "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
-            capture_output=True, text=True, check=True, timeout=120, **run_as)
+            # cwd: the server's user may not be allowed into the checkout (under /root)
+            capture_output=True, text=True, check=True, timeout=120, cwd=base, **run_as)
         server = _start(bin_dir, base, password, run_as)
         yield server
     finally:
