@@ -34,6 +34,7 @@ from goldenpath.store.codec import (
     canonical_json,
     digest,
     new_id,
+    printable,
     request_id,
     to_request,
 )
@@ -181,6 +182,7 @@ class Requests:
         if level not in LOG_LEVELS:
             raise NotFound(f"log level {level!r} does not exist; levels: "
                            f"{', '.join(LOG_LEVELS)}", kind="level", name=str(level)[:16])
+        message = printable(message)
         if len(message) > MAX_LOG_CHARS:
             cut = len(message) - MAX_LOG_CHARS
             message = f"{message[:MAX_LOG_CHARS]} ...[{cut} characters cut]"

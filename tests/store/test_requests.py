@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from goldenpath.errors import Conflict, NotFound, TooLarge
+from goldenpath.errors import Conflict, NotFound, SpecError, TooLarge
 from goldenpath.store import FAILED, PENDING_APPROVAL, QUEUED, REJECTED, Store
 from tests.store.conftest import Clock, Target
 
@@ -245,3 +245,52 @@ def test_counts_by_state_name_every_state(store: Store) -> None:
     store.queue.complete(claim, succeeded=False, result={"error": "x"})
     assert store.requests.counts() == {"pending-approval": 1, "queued": 0, "running": 0,
                                        "succeeded": 0, FAILED: 1, "rejected": 1}
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"spec": {"owners": ["a\x00b"]}},
+     'request payload: spec.owners[0]: "a\\x00b": NUL characters are not allowed'),
+    ({"spec": {"n\x00": 1}},
+     'request payload: spec: "n\\x00": NUL characters are not allowed (in a key)'),
+    ({"spec": {"name": "\ud800"}},
+     'request payload: spec.name: "\\ud800": lone surrogates are not text'),
+    ({"spec": {"cpu": float("nan")}}, "request payload: spec.cpu: nan: not a finite number"),
+    ({"spec": {"cpu": [float("inf")]}}, "request payload: spec.cpu[0]: inf: not a finite number"),
+    ({"spec": {"cpu": 2**64}},
+     "request payload: spec.cpu: 18446744073709551616: outside the 64-bit integer range"),
+    ({"spec": {1: "x"}}, "request payload: spec: 1: keys must be strings"),
+])
+def test_hostile_payloads_are_refused_on_both_databases_and_nothing_is_stored(
+        store: Store, payload: object, message: str) -> None:
+    """Each would be stored differently by the two databases (NaN as null, NUL refused by
+    PostgreSQL's JSONB as a server error) or not at all; each is a clear 422, not a 503."""
+    with pytest.raises(SpecError) as caught:
+        submit(store, payload=payload)
+    assert [str(issue) for issue in caught.value.issues] == [message]
+    assert sum(store.requests.counts().values()) == 0
+
+
+def test_hostile_text_in_a_log_line_is_kept_visible_not_refused(store: Store) -> None:
+    rid = submit(store)
+    store.requests.append_log(rid, "git said: a\x00b \ud800")
+    assert store.requests.logs(rid)[0].message == "git said: a\\x00b \\ud800"
+
+
+@pytest.mark.parametrize("field", ["team", "actor", "idempotency_key"])
+def test_nul_in_a_name_is_refused(store: Store, field: str) -> None:
+    with pytest.raises(SpecError, match="NUL characters are not allowed"):
+        submit(store, **{field: "pay\x00ments"})
+    assert sum(store.requests.counts().values()) == 0
+
+
+@pytest.mark.parametrize("depth", [66, 100_000])
+def test_deeply_nested_payloads_are_refused_without_recursion(store: Store,
+                                                              depth: int) -> None:
+    deep: list[object] = []
+    for _ in range(depth):
+        deep = [deep]
+    with pytest.raises(SpecError) as caught:
+        submit(store, payload=deep)
+    assert str(caught.value.issues[0]) == (
+        "request payload: " + "[0]" * 40 + ": nested deeper than 64 levels")
+    assert sum(store.requests.counts().values()) == 0
