@@ -4,8 +4,9 @@ production; Alembic migrations shipped in the package).
 
 This is the only package that imports SQLAlchemy (an import-linter contract says so);
 callers get frozen records (:mod:`goldenpath.store.records`) and the project's errors:
-NotFound, Conflict, TooLarge, and StoreError for anything the database does, including
-being down.
+NotFound (unknown ids), Conflict (illegal transitions, lost claims, reused
+Idempotency-Keys), TooLarge and SpecError (inputs over a bound or not storable JSON), and
+StoreError for anything the database does, including being down.
 """
 
 from goldenpath.store.records import (
