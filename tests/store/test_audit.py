@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from goldenpath.errors import StoreError
+from goldenpath.errors import SpecError
 from goldenpath.store import Store
 from tests.store.conftest import Clock
 
@@ -78,6 +78,8 @@ def test_the_store_has_no_way_to_change_an_entry(store: Store) -> None:
 
 
 def test_bad_details_are_refused_before_anything_is_written(store: Store) -> None:
-    with pytest.raises(StoreError, match="audit details: not JSON-serializable"):
+    with pytest.raises(SpecError) as caught:
         store.audit.append(actor="user:a", action="x", outcome="y", details={"x": object()})
+    assert str(caught.value.issues[0]) == (
+        "audit details: not JSON: Type is not JSON serializable: object")
     assert store.audit.list().entries == []

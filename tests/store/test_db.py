@@ -81,6 +81,7 @@ def test_a_database_from_a_newer_goldenpath_is_refused(store: Store) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError) as caught:
         store.migrate()
+    assert store.requests.counts()["queued"] == 0  # the schema was left as it was
     assert str(caught.value) == (
         f"database {store.display} is at schema revision 9999, which this goldenpath does "
         f"not know (its newest is {migrate.head()}): it was migrated by a newer goldenpath; "
@@ -232,16 +233,17 @@ def test_settings_default_to_sqlite_under_the_state_dir(
     store.close()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_settings_read_the_database_url_and_never_show_it(
-        pg_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = pg_server.url("goldenpath_tests")
-    monkeypatch.setenv("GOLDENPATH_DATABASE_URL", url)
+        pg_server: Server, empty_target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLDENPATH_DATABASE_URL", empty_target.url)
     settings = Settings()
     assert pg_server.password not in repr(settings) and pg_server.password not in str(
         settings.model_dump())
     store = open_store(settings)
-    assert store.display == f"postgresql+psycopg://127.0.0.1:{pg_server.port}/goldenpath_tests"
-    store.ping()
+    database = empty_target.url.rsplit("/", 1)[1]
+    assert store.display == f"postgresql+psycopg://127.0.0.1:{pg_server.port}/{database}"
+    assert migrate.current(store.db) == migrate.head()
     store.close()
 
 
