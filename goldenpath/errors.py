@@ -11,7 +11,8 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     ├── Conflict           the thing exists already, or someone else changed it first
     ├── GitError           a git operation failed (credentials are redacted)
     ├── TemplateError      a golden-path template could not be rendered or merged
-    ├── StoreError         the request/audit store failed
+    ├── TooLarge           an input is over its size bound (nothing was stored)
+    ├── StoreError         the request/audit store failed (or its database is down)
     ├── SettingsError      a GOLDENPATH_* environment variable is invalid
     └── FileSystemError    a local directory goldenpath must use (--out, the state
                            directory) is not one, or cannot be written
@@ -174,8 +175,12 @@ class TemplateError(GoldenpathError):
     """A golden-path template could not be rendered, recorded or merged."""
 
 
+class TooLarge(GoldenpathError):
+    """An input (a request payload, a name, a key) is over its size bound."""
+
+
 class StoreError(GoldenpathError):
-    """The request, task or audit store failed."""
+    """The request, task or audit store failed, or its database cannot be reached."""
 
 
 class SettingsError(GoldenpathError):

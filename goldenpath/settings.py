@@ -36,10 +36,18 @@ class Settings(BaseSettings):
     #: where new-service pushes: "embedded" (a local bare repository under
     #: state_dir/repos/<team>/<service>.git) or "platform" (serviceRepos.urlTemplate)
     service_repos: Literal["embedded", "platform"] = "embedded"
+    #: the request/audit database (SQLAlchemy URL: postgresql://user:password@host/db);
+    #: empty means SQLite at state_dir/goldenpath.db. Secret: it may carry a password
+    database_url: SecretStr = SecretStr("")
 
     @property
     def embedded_gitops_repo(self) -> Path:
         return self.state_dir / "gitops.git"
+
+    @property
+    def database_path(self) -> Path:
+        """The embedded SQLite database, used when database_url is empty."""
+        return self.state_dir / "goldenpath.db"
 
     @property
     def spec_cache_dir(self) -> Path:
