@@ -11,7 +11,10 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     ├── Conflict           the thing exists already, or someone else changed it first
     ├── GitError           a git operation failed (credentials are redacted)
     ├── TemplateError      a golden-path template could not be rendered or merged
-    └── StoreError         the request/audit store failed
+    ├── StoreError         the request/audit store failed
+    ├── Unauthorized       no bearer token, or one that proves nobody (API: 401)
+    ├── Forbidden          the caller is known but may not do this (API: 403)
+    └── IdentityProviderError  the OIDC issuer could not be reached or answered nonsense (503)
 
 The CLI maps them to exit code 1 and prints ``str(error)``; the API maps each type to one
 HTTP status in one place.
@@ -106,3 +109,19 @@ class TemplateError(GoldenpathError):
 
 class StoreError(GoldenpathError):
     """The request, task or audit store failed."""
+
+
+class Unauthorized(GoldenpathError):
+    """The request carries no bearer token, or one goldenpath does not accept (expired,
+    wrong issuer or audience, bad signature, unknown key, ...). Messages never carry any
+    part of the token."""
+
+
+class Forbidden(GoldenpathError):
+    """The caller is authenticated but may not do this. For a team the caller has no role
+    in, the message is the same whether the team exists or not."""
+
+
+class IdentityProviderError(GoldenpathError):
+    """The OIDC issuer's discovery document or JWKS could not be fetched or made no sense:
+    nobody's token can be checked right now, which is not the caller's fault."""
