@@ -91,7 +91,9 @@ def _read_bounded(response: Any, max_bytes: int, deadline: float) -> bytes:
     while True:
         if time.monotonic() > deadline:
             raise IdentityProviderError("took longer than the fetch timeout")
-        chunk = response.read(_CHUNK)
+        # read1: at most one socket read, so the deadline is checked between reads of
+        # a body that trickles in, not only after a whole chunk has arrived
+        chunk = response.read1(_CHUNK)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
