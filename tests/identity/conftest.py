@@ -94,7 +94,7 @@ class Issuer:
 
 def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             issuer.hits[self.path] += 1
             if issuer.delay:
                 time.sleep(issuer.delay)

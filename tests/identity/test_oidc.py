@@ -354,7 +354,7 @@ def test_a_malformed_token_is_refused(verifier: OIDCVerifier, token: str) -> Non
 def test_a_groups_claim_of_the_wrong_shape_is_refused(issuer: Issuer,
                                                       verifier: OIDCVerifier,
                                                       groups: object) -> None:
-    with pytest.raises(Unauthorized, match="^bearer token refused: its 'groups' claim"):
+    with pytest.raises(Unauthorized, match=r"^bearer token refused: its 'groups' claim"):
         verifier.verify(issuer.mint(groups=groups))
 
 
@@ -434,5 +434,5 @@ def test_a_discovered_jwks_uri_over_plain_http_is_refused(
 def test_an_unreachable_issuer_is_unavailable_not_unauthorized(
         make_verifier: Callable[..., OIDCVerifier], issuer: Issuer) -> None:
     verifier = make_verifier(jwks_url="http://127.0.0.1:9/jwks")
-    with pytest.raises(IdentityProviderError, match="^OIDC: http://127.0.0.1:9/jwks: could"):
+    with pytest.raises(IdentityProviderError, match=r"^OIDC: http://127\.0\.0\.1:9/jwks: could"):
         verifier.verify(issuer.mint())
