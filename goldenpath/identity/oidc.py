@@ -94,9 +94,11 @@ class OIDCVerifier:
                                    limits=config.fetch)
 
     def verify(self, token: str) -> Principal:
-        if len(token.encode("utf-8", "surrogatepass")) > self.config.max_token_bytes:
+        if len(token) > self.config.max_token_bytes:
             raise Unauthorized(f"{_REFUSED}: it is longer than "
                                f"{self.config.max_token_bytes} bytes")
+        if not token.isascii():  # a JWT is base64url and dots
+            raise Unauthorized(f"{_REFUSED}: it is not a JWT")
         alg, kid = self._header(token)
         key = self._key(alg, kid)
         claims = self._claims(token, key, alg)
@@ -139,18 +141,23 @@ class OIDCVerifier:
                 options={"require": _REQUIRED, "enforce_minimum_key_length": True})
         except jwt.PyJWTError as err:
             raise Unauthorized(f"{_REFUSED}: {_why(err)}") from None
-        lifetime = _number(claims["exp"]) - _number(claims["iat"])
-        if lifetime > config.max_lifetime:
+        if _lifetime(claims) > config.max_lifetime:
             raise Unauthorized(f"{_REFUSED}: it lives longer than {config.max_lifetime} "
                                "seconds (exp - iat)")
         return claims
 
 
-def _number(value: object) -> float:
-    # PyJWT has checked exp and iat convert with int(); bool and str are refused here
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unauthorized(f"{_REFUSED}: its exp or iat is not a number")
-    return float(value)
+def _lifetime(claims: Mapping[str, Any]) -> float:
+    """exp - iat. PyJWT has checked both convert with int(), which takes "123" and
+    True too: those are refused here, and so are numbers no float holds."""
+    exp, iat = claims["exp"], claims["iat"]
+    for value in (exp, iat):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unauthorized(f"{_REFUSED}: its exp or iat is not a number")
+    try:
+        return float(exp) - float(iat)
+    except OverflowError:
+        raise Unauthorized(f"{_REFUSED}: its exp or iat is out of range") from None
 
 
 #: PyJWT's refusals, most specific first, in words that quote nothing from the token

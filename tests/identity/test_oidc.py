@@ -156,6 +156,17 @@ def test_a_token_without_a_required_claim_is_refused(issuer: Issuer, verifier: O
              "it lacks a required claim (exp, iat, iss, aud)")
 
 
+@pytest.mark.parametrize(("claims", "why"), [
+    ({"exp": 10**400}, "its exp or iat is out of range"),
+    ({"iat": True}, "its exp or iat is not a number"),
+    ({"exp": 1e400}, "it is malformed"),
+    ({"iat": "now"}, "it is malformed"),
+])
+def test_time_claims_out_of_range_are_refused(issuer: Issuer, verifier: OIDCVerifier,
+                                              claims: dict[str, Any], why: str) -> None:
+    _refused(verifier, issuer.mint(**claims), why)
+
+
 def test_a_time_claim_that_is_a_string_is_refused(issuer: Issuer,
                                                   verifier: OIDCVerifier) -> None:
     # PyJWT reads exp with int(), which takes "99999999999"; goldenpath does not
@@ -343,7 +354,10 @@ def test_an_oversized_token_is_refused_before_anything_is_fetched(
     assert issuer.hits == {}
 
 
-@pytest.mark.parametrize("token", ["", "a.b.c", "not-a-jwt", "..", "%%%.e30.x", "e30"])
+@pytest.mark.parametrize("token", ["", "a.b.c", "not-a-jwt", "..", "%%%.e30.x", "e30",
+                                   "\ud800.e30.e30", "\u00e9.e30.e30",
+                                   _b64(b'{"alg":"RS256","kid":1}') + ".e30.e30",
+                                   _b64(b'[1]') + ".e30.e30", _b64(b"{") + ".e30.e30"])
 def test_a_malformed_token_is_refused(verifier: OIDCVerifier, token: str) -> None:
     _refused(verifier, token, "it is not a JWT")
 
@@ -436,3 +450,21 @@ def test_an_unreachable_issuer_is_unavailable_not_unauthorized(
     verifier = make_verifier(jwks_url="http://127.0.0.1:9/jwks")
     with pytest.raises(IdentityProviderError, match=r"^OIDC: http://127\.0\.0\.1:9/jwks: could"):
         verifier.verify(issuer.mint())
+
+
+def test_no_mangled_token_gets_past_as_anything_but_unauthorized(
+        issuer: Issuer, verifier: OIDCVerifier) -> None:
+    """PyJWT's and the codecs' exceptions never leave the adapter: every single-character
+    change of a valid token, in each of its three parts, is an Unauthorized with no cause
+    attached."""
+    token = issuer.mint()
+    for i in range(0, len(token), 7):
+        for char in ("A", "-", ".", "=", "\u00ff"):
+            mangled = token[:i] + char + token[i + 1:]
+            if mangled == token:
+                continue
+            with pytest.raises(Unauthorized) as caught:
+                verifier.verify(mangled)
+            error = caught.value
+            assert error.__cause__ is None
+            assert error.__context__ is None or error.__suppress_context__
