@@ -468,3 +468,19 @@ def test_no_mangled_token_gets_past_as_anything_but_unauthorized(
             error = caught.value
             assert error.__cause__ is None
             assert error.__context__ is None or error.__suppress_context__
+
+
+def test_concurrent_callers_share_one_refresh(issuer: Issuer, clock: Clock,
+                                              verifier: OIDCVerifier,
+                                              rsa_signer: SigningKey) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    verifier.verify(issuer.mint())
+    rotated = rsa_key("rsa-3")
+    issuer.publish(rsa_signer, rotated)
+    clock.now += 31
+    tokens = [issuer.mint(rotated) for _ in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        principals = list(pool.map(verifier.verify, tokens))
+    assert all("user:alice@example.com" in p.subjects for p in principals)
+    assert issuer.hits["/jwks"] == 2
