@@ -101,10 +101,14 @@ def role_in(spec: PlatformSpec, principal: Principal, team: Team) -> Role:
     return Role.NONE
 
 
+def _shown(name: str) -> str:
+    """A team name from a URL, as an error may quote it."""
+    return name if is_dns_label(name) else "(not a team name)"
+
+
 def hidden(name: str) -> Forbidden:
     """The one answer to a caller with no role in team ``name``, whether it exists or not."""
-    shown = name if is_dns_label(name) else "(not a team name)"
-    return Forbidden(f'team "{shown}": no such team, or you have no role in it; its '
+    return Forbidden(f'team "{_shown(name)}": no such team, or you have no role in it; its '
                      "owners or a platform admin can add you")
 
 
@@ -116,7 +120,7 @@ def authorize(spec: PlatformSpec, principal: Principal, name: str, action: Actio
     admin = is_admin(spec, principal)
     if name not in spec.entry:
         if admin:
-            raise NotFound(f'team "{name}" not found', kind="team", name=name)
+            raise NotFound(f'team "{_shown(name)}" not found', kind="team", name=_shown(name))
         raise hidden(name)
     role = Role.ADMIN if admin else role_in(spec, principal, spec.team(name))
     if role is Role.NONE:
