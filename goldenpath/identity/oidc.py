@@ -30,7 +30,7 @@ from typing import Any
 import jwt
 
 from goldenpath.errors import Unauthorized
-from goldenpath.identity.jwks import FetchLimits, KeySet
+from goldenpath.identity.jwks import MAX_KEYS, FetchLimits, KeySet
 from goldenpath.identity.principal import Principal, principal_from_claims
 from goldenpath.settings import ASYMMETRIC_ALGORITHMS, Settings
 
@@ -92,6 +92,10 @@ class OIDCVerifier:
         self.config = config
         self.keys = keys or KeySet(issuer=config.issuer, jwks_url=config.jwks_url,
                                    limits=config.fetch)
+        #: (kid, alg) -> (the JWK it was built from, the key): building a key from its JWK
+        #: is a third of a verification. A refetched JWKS holds new dicts, so a rotated
+        #: key under an old kid is never served from here.
+        self._built: dict[tuple[str, str], tuple[dict[str, Any], jwt.PyJWK]] = {}
 
     def verify(self, token: str) -> Principal:
         if len(token) > self.config.max_token_bytes:
@@ -127,10 +131,17 @@ class OIDCVerifier:
         if (jwk.get("kty") != kty or (curves is not None and jwk.get("crv") not in curves)
                 or jwk.get("alg", alg) != alg):
             raise Unauthorized(f"{_REFUSED}: its algorithm does not match its key")
+        built = self._built.get((kid, alg))
+        if built is not None and built[0] is jwk:
+            return built[1]
         try:
-            return jwt.PyJWK(jwk, algorithm=alg)
+            key = jwt.PyJWK(jwk, algorithm=alg)
         except jwt.PyJWTError:
             raise Unauthorized(f"{_REFUSED}: the issuer's key for it is unusable") from None
+        if len(self._built) >= 4 * MAX_KEYS:  # kids of old key sets
+            self._built.clear()
+        self._built[(kid, alg)] = (jwk, key)
+        return key
 
     def _claims(self, token: str, key: jwt.PyJWK, alg: str) -> Mapping[str, Any]:
         config = self.config

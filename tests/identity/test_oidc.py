@@ -484,3 +484,15 @@ def test_concurrent_callers_share_one_refresh(issuer: Issuer, clock: Clock,
         principals = list(pool.map(verifier.verify, tokens))
     assert all("user:alice@example.com" in p.subjects for p in principals)
     assert issuer.hits["/jwks"] == 2
+
+
+def test_a_kid_rekeyed_by_the_issuer_verifies_with_the_new_key_only(
+        issuer: Issuer, clock: Clock, make_verifier: Callable[..., OIDCVerifier]) -> None:
+    verifier = make_verifier(ttl=60)
+    old_token = issuer.mint()
+    verifier.verify(old_token)  # builds and keeps the key of rsa-1
+    rekeyed = rsa_key("rsa-1")
+    issuer.publish(rekeyed)
+    clock.now += 61
+    assert verifier.verify(issuer.mint(rekeyed)).subjects
+    _refused(verifier, old_token, "its signature does not verify")
