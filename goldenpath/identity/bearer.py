@@ -8,7 +8,8 @@ Three kinds of bearer token are accepted, tried in this order:
 - an OIDC JWT (three dot-separated parts) when an issuer is configured;
 - an API token an admin minted, looked up through ``api_tokens`` (the store's seam: it
   returns the token's principal, or None for a token it does not know, expired or
-  revoked).
+  revoked). Such tokens must not contain two dots, or they are taken for JWTs when OIDC
+  is configured.
 
 Anything else is Unauthorized. The header is bounded before any of this runs.
 """
