@@ -6,13 +6,16 @@ load a platform, render it, check its guardrails.
 
 from goldenpath.errors import (
     Conflict,
+    Forbidden,
     GitError,
     GoldenpathError,
+    IdentityProviderError,
     NotFound,
     PolicyViolation,
     SpecError,
     StoreError,
     TemplateError,
+    Unauthorized,
 )
 from goldenpath.policy import check, enforce
 from goldenpath.render import Bundle, Resource, render
@@ -23,8 +26,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Bundle",
     "Conflict",
+    "Forbidden",
     "GitError",
     "GoldenpathError",
+    "IdentityProviderError",
     "NotFound",
     "PlatformSpec",
     "PolicyViolation",
@@ -32,6 +37,7 @@ __all__ = [
     "SpecError",
     "StoreError",
     "TemplateError",
+    "Unauthorized",
     "__version__",
     "check",
     "enforce",

@@ -14,8 +14,11 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     ├── TooLarge           an input is over its size bound (nothing was stored)
     ├── StoreError         the request/audit store failed (or its database is down)
     ├── SettingsError      a GOLDENPATH_* environment variable is invalid
-    └── FileSystemError    a local directory goldenpath must use (--out, the state
-                           directory) is not one, or cannot be written
+    ├── FileSystemError    a local directory goldenpath must use (--out, the state
+    │                      directory) is not one, or cannot be written
+    ├── Unauthorized       no bearer token, or one that proves nobody (API: 401)
+    ├── Forbidden          the caller is known but may not do this (API: 403)
+    └── IdentityProviderError  the OIDC issuer could not be reached or answered nonsense (503)
 
 The CLI maps them to exit code 1 and prints ``str(error)``; the API maps each type to one
 HTTP status in one place.
@@ -190,3 +193,19 @@ class SettingsError(GoldenpathError):
 class FileSystemError(GoldenpathError):
     """A local path goldenpath must read or write (``render --out``, the state directory)
     is not a directory, or cannot be written. Messages name the path and what to do."""
+
+
+class Unauthorized(GoldenpathError):
+    """The request carries no bearer token, or one goldenpath does not accept (expired,
+    wrong issuer or audience, bad signature, unknown key, ...). Messages never carry any
+    part of the token."""
+
+
+class Forbidden(GoldenpathError):
+    """The caller is authenticated but may not do this. For a team the caller has no role
+    in, the message is the same whether the team exists or not."""
+
+
+class IdentityProviderError(GoldenpathError):
+    """The OIDC issuer's discovery document or JWKS could not be fetched or made no sense:
+    nobody's token can be checked right now, which is not the caller's fault."""

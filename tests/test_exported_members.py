@@ -7,8 +7,10 @@ import goldenpath
 EXPORTED = [
     "Bundle",
     "Conflict",
+    "Forbidden",
     "GitError",
     "GoldenpathError",
+    "IdentityProviderError",
     "NotFound",
     "PlatformSpec",
     "PolicyViolation",
@@ -16,6 +18,7 @@ EXPORTED = [
     "SpecError",
     "StoreError",
     "TemplateError",
+    "Unauthorized",
     "__version__",
     "check",
     "enforce",
@@ -36,6 +39,6 @@ def test_every_exported_member_exists_and_belongs_to_goldenpath() -> None:
 
 
 def test_errors_share_one_base() -> None:
-    for name in ("Conflict", "GitError", "NotFound", "PolicyViolation", "SpecError",
-                 "StoreError", "TemplateError"):
+    for name in ("Conflict", "Forbidden", "GitError", "IdentityProviderError", "NotFound",
+                 "PolicyViolation", "SpecError", "StoreError", "TemplateError", "Unauthorized"):
         assert issubclass(getattr(goldenpath, name), goldenpath.GoldenpathError)
