@@ -66,8 +66,9 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),
 )
-#: Guardrails that need every team's objects, whichever teams were rendered.
-GLOBAL = frozenset({"capacity"})
+#: Guardrails that need every team, whichever teams were rendered: capacity sums every
+#: team's quota; the platform AppProject lists every tenant namespace of its cluster.
+GLOBAL = frozenset({"capacity", "argocd-projects"})
 
 
 def check(spec: PlatformSpec, bundle: Bundle) -> Report:

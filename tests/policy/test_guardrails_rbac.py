@@ -39,8 +39,8 @@ def test_role_binding_in_another_teams_namespace(example: Example) -> None:
     body: dict[str, Any] = {**owners.body,
                             "metadata": {**owners.body["metadata"], "namespace": "checkout-dev"}}
     assert refused(spec, plus(bundle, owners.coords, body)) == [
-        "[rbac-bindings] nonprod/RoleBinding checkout-dev/goldenpath-owners: binds team "
-        "payments in namespace 'checkout-dev', which the team does not own"
+        "[rbac-bindings] nonprod/RoleBinding checkout-dev/goldenpath-owners: binds User "
+        "'alice@example.com', which team checkout's spec does not give access to dev"
     ]
 
 
