@@ -205,7 +205,8 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
         sources = [s for s in (body.get("source"), *(body.get("sources") or [])) if s]
         ns = str(destination.get("namespace"))
         if body.get("project") == PLATFORM_PROJECT:
-            _check_platform_application(spec, app, sources, ns, owned, findings)
+            _check_platform_application(spec, app, findings, sources=sources, ns=ns,
+                                        owned=owned)
             continue
         project = str(body.get("project"))
         if (app.coords.cluster, project) not in projects:
@@ -226,8 +227,8 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
                               f"{team}'s service repositories")
 
 
-def _check_platform_application(spec: PlatformSpec, app: Resource, sources: list[Any],
-                                ns: str, owned: Owned, findings: Findings) -> None:
+def _check_platform_application(spec: PlatformSpec, app: Resource, findings: Findings, *,
+                                sources: list[Any], ns: str, owned: Owned) -> None:
     """Project platform syncs the control repository only, and each directory of it only
     into the namespace it is for: a cluster's directory and the teams' app lists into the
     Argo CD namespace, a tenant's directory into that tenant namespace on its cluster."""

@@ -131,8 +131,8 @@ def _subject_text(subject: dict[str, Any]) -> str:
 def check_roles(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
     owned = tenant_namespaces(spec)
     roles = {(r.coords.cluster, r.name): r for r in bundle.of_kind("ClusterRole")}
-    for role in roles.values():
-        _check_aggregation(role, findings)
+    for cluster_role in roles.values():
+        _check_aggregation(cluster_role, findings)
     checked: set[tuple[str, str]] = set()
     for binding in bundle.of_kind("RoleBinding"):
         if (binding.namespace or "") not in owned:
