@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from goldenpath.errors import SpecIssue
-from goldenpath.spec.models import Platform, Team
+from goldenpath.spec.models import IngressSpec, Platform, Team
 from goldenpath.spec.quantity import parse_quantity
 from goldenpath.spec.resolve import (
     RESERVED_NAMESPACES,
@@ -131,6 +131,8 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                     env,
                     f"is not one of the team's environments ({_list(team.spec.environments)})",
                 )
+        if service.ingress is not None:
+            yield from _ingress_issues(spec, team, service.ingress, path, file)
         longest = max((f"{team.name}-{service.name}-{e}" for e in team.spec.environments), key=len)
         if len(longest) > DNS_LABEL_MAX:
             yield _issue(
@@ -139,6 +141,28 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                 service.name,
                 f"makes the Argo CD application name {longest!r} longer than 63 characters",
             )
+
+
+def _ingress_issues(spec: PlatformSpec, team: Team, ingress: IngressSpec, path: str,
+                    file: str) -> Iterator[SpecIssue]:
+    """The environments serving a host are the team's, and no two share a cluster: one
+    ingress controller routes a host to one namespace."""
+    listed = ingress.environments
+    for j, env in enumerate(listed or []):
+        if env not in team.spec.environments:
+            yield _issue(file, f"{path}.ingress.environments[{j}]", env,
+                         f"is not one of the team's environments ({_list(team.spec.environments)})")
+    serving = [e for e in (listed or team.spec.environments)
+               if e in team.spec.environments and e in spec.cluster_of]
+    first: dict[str, str] = {}
+    for env in serving:
+        cluster = spec.cluster_of[env].name
+        if cluster in first and first[cluster] != env:
+            yield _issue(file, f"{path}.ingress", ingress.host,
+                         f"would be served by {first[cluster]} and {env}, both on cluster "
+                         f"{cluster}, where a host routes to one namespace; list the "
+                         "environments that serve it in ingress.environments")
+        first.setdefault(cluster, env)
 
 
 def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterator[SpecIssue]:
