@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.errors import PolicyViolation
-from goldenpath.policy import argocd, capacity, network, rbac, schema, secrets, tenancy
+from goldenpath.policy import (
+    argocd,
+    capacity,
+    edge,
+    network,
+    rbac,
+    schema,
+    secrets,
+    tenancy,
+)
 from goldenpath.policy.report import Guardrail, GuardrailResult, Report
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -62,6 +71,16 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "argocd-applications",
         "team Applications deploy to the team's namespaces",
         argocd.check_applications,
+    ),
+    Guardrail(
+        "shared-edge",
+        "Ingresses only for the hosts a namespace serves; no Services, endpoints or routes",
+        edge.check_objects,
+    ),
+    Guardrail(
+        "edge-admission",
+        "every cluster denies tenants' foreign hosts and non-ClusterIP Services at admission",
+        edge.check_admission,
     ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("capacity", "team quotas fit the declared cluster capacity", capacity.check),

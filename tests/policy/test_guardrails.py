@@ -19,7 +19,8 @@ from tests.policy.support import plus, refused, tamper
 Example = tuple[PlatformSpec, Bundle]
 NAMES = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
-         "argocd-projects", "argocd-applications", "no-secrets", "capacity"]
+         "argocd-projects", "argocd-applications", "shared-edge", "edge-admission", "no-secrets",
+         "capacity"]
 
 
 def test_guardrails_are_listed_in_order() -> None:
@@ -49,6 +50,9 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "service-accounts": 16,
         "argocd-projects": 0,
         "argocd-applications": 0,
+        # the six Ingresses; the policy and binding of each of the two clusters
+        "shared-edge": 6,
+        "edge-admission": 4,
         "no-secrets": len(bundle),
         # the quotas of checkout-prod, payments-prod and storefront-prod on "prod"
         "capacity": 3,
