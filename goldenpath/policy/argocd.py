@@ -214,13 +214,15 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
                           f"{app.coords.cluster}")
             continue
         team = projects[(app.coords.cluster, project)]
+        if team is None:
+            continue  # a project not confined to one team is refused by argocd-projects
         where = owned.get(ns)
         if where is None or where[1] != team:
             findings.fail(app, f"deploys to {ns!r}, which team {team} does not own")
         elif where[0] != app.coords.cluster:
             findings.fail(app, f"deploys to {ns!r}, which is on cluster {where[0]}, "
                           f"not {app.coords.cluster}")
-        repos = team_repos(spec, team) if team is not None else set()
+        repos = team_repos(spec, team)
         for source in sources:
             if source.get("repoURL") not in repos:
                 findings.fail(app, f"source {source.get('repoURL')!r} is not one of team "
