@@ -238,10 +238,12 @@ def _check_platform_application(spec: PlatformSpec, app: Resource, findings: Fin
     cluster = app.coords.cluster
     if ns == spec.platform.spec.argocd.namespace:
         teams = {team for team, _ in spec.namespaces_on(cluster)}
-        allowed = {argocd.cluster_dir(cluster), *(argocd.apps_dir(t) for t in teams)}
+        apps = {argocd.apps_dir(t): t for t in teams}
+        allowed = {argocd.cluster_dir(cluster), *apps}
         expected = f"{argocd.cluster_dir(cluster)} or {argocd.apps_dir('<team>')} of a team on it"
     elif ns in owned and owned[ns][0] == cluster:
         _, team, env = owned[ns]
+        apps = {}
         allowed = {argocd.tenant_dir(team, env)}
         expected = argocd.tenant_dir(team, env)
     else:
@@ -257,3 +259,27 @@ def _check_platform_application(spec: PlatformSpec, app: Resource, findings: Fin
         elif path not in allowed:
             findings.fail(app, f"project platform may sync only {expected} into {ns!r} on "
                           f"cluster {cluster}, not {path!r}")
+        elif path in apps:
+            for message in _include_issues(spec, source, apps[path], cluster):
+                findings.fail(app, message)
+
+
+def _include_issues(spec: PlatformSpec, source: dict[str, Any], team: str,
+                    cluster: str) -> Iterator[str]:
+    """A team's apps directory holds its Applications of every environment; the cluster's
+    Argo CD may sync only those of its own environments, each file named."""
+    directory = source.get("directory") or {}
+    include = directory.get("include")
+    if not include:
+        yield (f"syncs {source.get('path')} without directory.include: every environment's "
+               f"Applications of team {team}, other clusters' included")
+        return
+    text = str(include)
+    names = text[1:-1].split(",") if text.startswith("{") and text.endswith("}") else [text]
+    body = spec.team(team).spec
+    own = {argocd.service_app_file(s.name, env) for s in body.services
+           for env in body.environments if spec.cluster_of[env].name == cluster}
+    foreign = [name for name in names if name not in own]
+    if foreign or directory.get("recurse"):
+        yield (f"directory.include {text!r} must name only team {team}'s Application files "
+               f"of cluster {cluster} (not {', '.join(foreign) or 'recurse'})")

@@ -155,6 +155,7 @@ PROJECT = Target("AppProject", "argocd", "payments", "nonprod")
 PLATFORM = Target("AppProject", "argocd", "platform", "prod")
 TENANCY_DEV = Target("Application", "argocd", "payments-dev-tenancy", "nonprod")
 ROOT = Target("Application", "argocd", "root", "nonprod")
+SERVICES = Target("Application", "argocd", "payments-services", "nonprod")
 LEDGER_DEV = Target("Application", "argocd", "payments-ledger-dev", "nonprod")
 LEDGER_PROD = Target("Application", "argocd", "payments-ledger-prod", "prod")
 INGRESS = Target("Ingress", "payments-prod", "ledger", "prod")
@@ -446,6 +447,26 @@ APPLICATION_TAMPERS = [
             "only clusters/nonprod or tenants/<team>/apps of a team on it into 'argocd' on "
             "cluster nonprod, not 'clusters/prod'"],
            [(ROOT, set_source(path="clusters/prod"))]),
+    Tamper("services-app-without-include",
+           ["[argocd-applications] nonprod/Application argocd/payments-services: syncs "
+            "tenants/payments/apps without directory.include: every environment's "
+            "Applications of team payments, other clusters' included"],
+           [(SERVICES, lambda b: b["spec"]["source"].pop("directory"))]),
+    *(Tamper(f"services-app-include-{label}",
+             ["[argocd-applications] nonprod/Application argocd/payments-services: "
+              f"directory.include {include!r} must name only team payments's Application "
+              f"files of cluster nonprod (not {shown})"],
+             [(SERVICES, set_source(directory={"include": include}))])
+      for label, include, shown in [
+          ("glob", "*.yaml", "*.yaml"),
+          ("another-cluster", "{ledger-dev.yaml,ledger-prod.yaml}", "ledger-prod.yaml"),
+          ("another-team", "../../checkout/apps/cart-dev.yaml",
+           "../../checkout/apps/cart-dev.yaml")]),
+    Tamper("services-app-recurse",
+           ["[argocd-applications] nonprod/Application argocd/payments-services: "
+            "directory.include 'ledger-dev.yaml' must name only team payments's Application "
+            "files of cluster nonprod (not recurse)"],
+           [(SERVICES, set_source(directory={"include": "ledger-dev.yaml", "recurse": True}))]),
     Tamper("service-app-into-another-team",
            [f"{LEDGER_REF}: deploys to 'checkout-dev', which team payments does not own"],
            [(LEDGER_DEV, set_destination(namespace="checkout-dev"))]),
