@@ -95,13 +95,38 @@ def _check_team_project(spec: PlatformSpec, project: Resource, body: dict[str, A
         if repo not in repos:
             findings.fail(project, f"sourceRepos entry {repo!r} is not one of team {team}'s "
                           "service repositories")
-    principals = _principals(spec, team)
     for role in body.get("roles") or []:
-        for group in sorted(set(role.get("groups") or []) - principals):
-            findings.fail(project, f"role {role.get('name')} grants the project to "
-                          f"{group!r}, which is not a subject of team {team}")
-        for message in _policy_issues(project.name, role):
+        for message in _role_issues(spec, project, role, team):
             findings.fail(project, message)
+
+
+def _role_issues(spec: PlatformSpec, project: Resource, role: dict[str, Any],
+                 team: str) -> Iterator[str]:
+    """A team project's role is one of its audiences (owners, members, viewers): only that
+    audience's subjects, granted per environment of the project's cluster no more than the
+    environment's access level gives that audience (no exec, no delete, no sync where the
+    level is view)."""
+    name = str(role.get("name"))
+    body = spec.team(team).spec
+    audiences = {"owners": body.owners, "members": body.members, "viewers": body.viewers}
+    if name not in audiences:
+        yield f"role {name} is not one of the audiences owners, members, viewers"
+        return
+    everyone, members = _principals([*body.owners, *body.members, *body.viewers]), \
+        _principals(audiences[name])
+    for group in sorted(set(role.get("groups") or []) - members):
+        whose = f"one of team {team}'s {name}" if group in everyone else \
+            f"a subject of team {team}"
+        yield f"role {name} grants the project to {group!r}, which is not {whose}"
+    yield from _policy_issues(project.name, role)
+    granted = _grants(spec, project, team, name)
+    for line in role.get("policies") or []:
+        parts = tuple(p.strip() for p in str(line).split(","))
+        well_formed = len(parts) == 6 and parts[1] == f"proj:{project.name}:{name}" \
+            and parts[4].startswith(f"{project.name}/")  # else reported above
+        if well_formed and parts[5] == "allow" and parts[2:5] not in granted:
+            yield (f"role {name} policy {line!r} grants more than the platform's access "
+                   f"levels give team {team}'s {name}")
 
 
 def _check_kinds(project: Resource, body: dict[str, Any], findings: Findings) -> None:
@@ -144,11 +169,24 @@ def _policy_issues(project: str, role: dict[str, Any]) -> Iterator[str]:
                    f"'p, {subject}, <resource>, <action>, {project}/<application>, <effect>'")
 
 
-def _principals(spec: PlatformSpec, team: str) -> set[str]:
-    """The names Argo CD matches in a role's groups for the team's user and group subjects."""
-    body = spec.team(team).spec
-    subjects = (*body.owners, *body.members, *body.viewers)
+def _principals(subjects: list[str]) -> set[str]:
+    """The names Argo CD matches in a role's groups for user and group subjects."""
     return {s.partition(":")[2] for s in subjects if s.startswith(("user:", "group:"))}
+
+
+def _grants(spec: PlatformSpec, project: Resource, team: str,
+            audience: str) -> set[tuple[str, ...]]:
+    """(resource, action, object) an audience may be allowed: per environment of the team
+    on the project's cluster, what that environment's access level gives the audience, on
+    the team's Applications of that environment."""
+    out: set[tuple[str, ...]] = set()
+    for env in spec.team(team).spec.environments:
+        if spec.cluster_of[env].name != project.coords.cluster:
+            continue
+        level = getattr(spec.environments[env].access, audience)
+        obj = f"{project.name}/{argocd.service_app_name(team, '*', env)}"
+        out |= {(res, act, obj) for res, act in argocd.ACCESS_ACTIONS.get(level, ())}
+    return out
 
 
 def team_repos(spec: PlatformSpec, team: str) -> set[str]:

@@ -394,6 +394,27 @@ PROJECT_TAMPERS = [
            [f"{PROJECT_REF}: role owners grants the project to 'checkout-devs', which is not a "
             "subject of team payments"],
            [(PROJECT, lambda b: b["spec"]["roles"][0]["groups"].append("checkout-devs"))]),
+    Tamper("role-grants-a-viewer-the-owners-role",
+           [f"{PROJECT_REF}: role owners grants the project to 'support', which is not one of "
+            "team payments's owners"],
+           [(PROJECT, lambda b: b["spec"]["roles"][0]["groups"].append("support"))]),
+    Tamper("role-with-another-name",
+           [f"{PROJECT_REF}: role admins is not one of the audiences owners, members, viewers"],
+           [(PROJECT, lambda b: b["spec"]["roles"][0].update(name="admins"))]),
+    *(Tamper(f"role-policy-{label}",
+             [f"{PROJECT_REF}: role {role} policy {line!r} grants more than the platform's "
+              f"access levels give team payments's {role}"],
+             [(PROJECT, lambda b, role=role, line=line: next(
+                 r for r in b["spec"]["roles"] if r["name"] == role)["policies"].append(line))])
+      for label, role, line in [
+          ("exec", "owners", "p, proj:payments:owners, exec, create, payments/*, allow"),
+          ("delete", "owners",
+           "p, proj:payments:owners, applications, delete, payments/payments-*-dev, allow"),
+          ("everything", "owners", "p, proj:payments:owners, *, *, payments/*, allow"),
+          ("sync-where-view-only", "members",
+           "p, proj:payments:members, applications, sync, payments/payments-*-staging, allow"),
+          ("viewers-sync", "viewers",
+           "p, proj:payments:viewers, applications, sync, payments/payments-*-dev, allow")]),
     Tamper("role-policy-on-another-project",
            [f"{PROJECT_REF}: role owners policy {_POLICY!r} must read 'p, proj:payments:owners,"
             " <resource>, <action>, payments/<application>, <effect>'"],
