@@ -22,7 +22,7 @@ from goldenpath.render import argocd, rbac
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.spec.resolve import PlatformSpec
 
-PLATFORM_PROJECT = "platform"
+PLATFORM_PROJECT = argocd.PLATFORM_PROJECT
 IN_CLUSTER = "https://kubernetes.default.svc"
 #: Kinds a team project must blacklist whatever its whitelist says: the guardrails and
 #: the shared edge. Listed here, not read from the renderer, so a renderer that drops
