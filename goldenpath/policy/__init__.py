@@ -21,6 +21,7 @@ from goldenpath.policy import (
     bounds,
     capacity,
     coordinates,
+    edge,
     names,
     network,
     rbac,
@@ -80,6 +81,17 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "team Applications deploy to the team's namespaces",
         argocd.check_applications,
     ),
+    Guardrail(
+        "shared-edge",
+        "Ingresses and host annotations only for the hosts a namespace serves; no Services, "
+        "endpoints or routes",
+        edge.check_objects,
+    ),
+    Guardrail(
+        "edge-admission",
+        "every cluster denies tenants' foreign hosts and non-ClusterIP Services at admission",
+        edge.check_admission,
+    ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("network-reach", "ipBlocks only within the platform's allowed egress ranges",
               reach.check),
@@ -92,8 +104,9 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("unique-names", "one object per identity on a cluster, one file per object",
               names.check),
 )
-#: Guardrails that need every team's objects, whichever teams were rendered.
-GLOBAL = frozenset({"capacity"})
+#: Guardrails that need every team, whichever teams were rendered: capacity sums every
+#: team's quota; the platform AppProject lists every tenant namespace of its cluster.
+GLOBAL = frozenset({"capacity", "argocd-projects"})
 
 
 def check(spec: PlatformSpec, bundle: Bundle) -> Report:

@@ -64,10 +64,10 @@ def test_namespace_selected_with_not_in(example: Example) -> None:
         peer = body["spec"]["ingress"][0]["from"][0]
         peer["namespaceSelector"]["matchExpressions"][0]["operator"] = "NotIn"
 
-    bundle = tamper(bundle, "NetworkPolicy", "payments-dev", "allow-from-ingress", not_in)
+    bundle = tamper(bundle, "NetworkPolicy", "payments-staging", "allow-from-ingress", not_in)
     [line] = refused(spec, bundle)
     assert line.startswith("[network-selectors] nonprod/NetworkPolicy "
-                           "payments-dev/allow-from-ingress: namespaceSelector must select")
+                           "payments-staging/allow-from-ingress: namespaceSelector must select")
 
 
 def test_allow_from_a_team_the_spec_does_not_name(example: Example) -> None:
