@@ -88,10 +88,6 @@ services_app_name = services_application_name
 service_app_name = application_name
 
 
-def services_app_name(team: str) -> str:
-    return f"{team}-services"
-
-
 # --- render ----------------------------------------------------------------------------
 
 
