@@ -3,7 +3,8 @@ a host its namespace does not serve, and every cluster holding tenants enforces 
 at admission.
 
 An Ingress is checked against the hosts the spec gives its namespace (not against its
-coordinates, nor the Namespace annotation the renderer wrote); a Service, Endpoints,
+coordinates, nor the Namespace annotation the renderer wrote), and so is that annotation,
+which is what the admission policy lets the namespace's own Ingresses route; a Service, Endpoints,
 EndpointSlice or Gateway API route is refused wherever it appears, since goldenpath
 renders none (tenants' own come from their repositories and meet the admission policy,
 their role and their project). The admission policy must be exactly what the platform
@@ -46,6 +47,27 @@ def check_objects(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> Non
             findings.cover()
             for message in _ingress_issues(spec, resource, owned):
                 findings.fail(resource, message)
+        elif resource.kind == "Namespace" and group == "":
+            findings.cover()
+            message = _hosts_issue(spec, resource, owned)
+            if message:
+                findings.fail(resource, message)
+
+
+def _hosts_issue(spec: PlatformSpec, namespace: Resource,
+                 owned: dict[str, tuple[str, str, str]]) -> str:
+    """The hosts annotation is the spec's hosts of the namespace (absent when none): at
+    admission it is the list of hosts the namespace's Ingresses may route."""
+    annotations = namespace.body.get("metadata", {}).get("annotations") or {}
+    found = annotations.get(edge.ANNOTATION_HOSTS)
+    where = owned.get(namespace.name)
+    expected = edge.hosts_annotation(spec.team(where[1]), where[2]).get(
+        edge.ANNOTATION_HOSTS) if where else None
+    if found == expected:
+        return ""
+    return (f"annotation {edge.ANNOTATION_HOSTS} is {found!r}, but the spec has it serve "
+            f"{expected or 'no host'}: the admission policy lets its Ingresses route "
+            "exactly the hosts listed there")
 
 
 def _ingress_issues(spec: PlatformSpec, ingress: Resource,
