@@ -3,11 +3,15 @@ the example platform.
 
 Each tamper changes, adds or removes objects the way a hostile tenant (or a broken
 renderer) would, and must be refused by the named guardrail with exactly the message
-given, and by nothing else. Every tamper runs three times: with the coordinates the
-renderer attached, with coordinates rewritten to look platform-owned (no team), and with
-coordinates of another team: the guardrails decide from the objects, so the verdict is
-the same. (The cluster coordinate is where an object is written and applied; a tamper
-about the wrong cluster changes it deliberately.)
+given, and by nothing else (where goldenpath renders no object of the kind, or the object
+is where its coordinates say it is not, ``coordinates`` refuses it too). Every tamper runs
+three times: with the coordinates the renderer attached, with coordinates rewritten to
+look platform-owned (no team), and with coordinates of another team: the access
+guardrails decide from the objects, so their verdict is the same, and the rewrite itself
+is refused by ``coordinates`` (or, where it makes the object a second copy of another
+team's, or writes it over another team's file, by ``unique-names``). (The cluster
+coordinate is where an object is written and applied; a tamper about the wrong cluster
+changes it deliberately.)
 """
 
 from __future__ import annotations
@@ -69,7 +73,10 @@ COORDINATES: dict[str, Callable[[Coordinates], Coordinates]] = {
 }
 
 
-def apply(bundle: Bundle, tamper: Tamper, coords: Callable[[Coordinates], Coordinates]) -> Bundle:
+def apply(bundle: Bundle, tamper: Tamper, coords: Callable[[Coordinates], Coordinates],
+          moved: list[Resource] | None = None) -> Bundle:
+    """The tampered Bundle; the edited and added objects get ``coords`` of their
+    coordinates, and those it changed are appended to ``moved``."""
     out: list[Resource] = []
     hits = dict.fromkeys([t for t, _ in tamper.edits] + tamper.removes, 0)
     for r in bundle:
@@ -88,8 +95,13 @@ def apply(bundle: Bundle, tamper: Tamper, coords: Callable[[Coordinates], Coordi
         if tamper.to_cluster is not None:
             where = Coordinates(tamper.to_cluster, where.team, where.environment, where.service)
         out.append(Resource(coords(where), body, r.concern))
+        if moved is not None and coords(where) != where:
+            moved.append(out[-1])
     assert all(count == 1 for count in hits.values()), hits
-    out += [Resource(coords(c), body) for c, body in tamper.adds]
+    for c, body in tamper.adds:
+        out.append(Resource(coords(c), body))
+        if moved is not None and coords(c) != c:
+            moved.append(out[-1])
     return Bundle.of(out)
 
 
@@ -156,9 +168,12 @@ PLATFORM = Target("AppProject", "argocd", "platform", "prod")
 TENANCY_DEV = Target("Application", "argocd", "payments-dev-tenancy", "nonprod")
 ROOT = Target("Application", "argocd", "root", "nonprod")
 SERVICES = Target("Application", "argocd", "payments-services", "nonprod")
-LEDGER_DEV = Target("Application", "argocd", "payments-ledger-dev", "nonprod")
-LEDGER_PROD = Target("Application", "argocd", "payments-ledger-prod", "prod")
+LEDGER_DEV = Target("Application", "argocd", "payments.ledger.dev", "nonprod")
+LEDGER_PROD = Target("Application", "argocd", "payments.ledger.prod", "prod")
 INGRESS = Target("Ingress", "payments-prod", "ledger", "prod")
+CHECKOUT_PROD = Target("Namespace", None, "checkout-prod", "prod")
+CHECKOUT_DEV = Target("Namespace", None, "checkout-dev", "nonprod")
+PAYMENTS_PROD = Target("Namespace", None, "payments-prod", "prod")
 POLICY = Target("ValidatingAdmissionPolicy", None, "goldenpath-tenant-edge", "nonprod")
 BINDING = Target("ValidatingAdmissionPolicyBinding", None, "goldenpath-tenant-edge", "nonprod")
 
@@ -167,10 +182,13 @@ EDIT_REF = f"[rbac-roles] nonprod/ClusterRole {EDIT}"
 PROJECT_REF = "[argocd-projects] nonprod/AppProject argocd/payments"
 PLATFORM_REF = "[argocd-projects] prod/AppProject argocd/platform"
 TENANCY_REF = "[argocd-applications] nonprod/Application argocd/payments-dev-tenancy"
-LEDGER_REF = "[argocd-applications] nonprod/Application argocd/payments-ledger-dev"
+LEDGER_REF = "[argocd-applications] nonprod/Application argocd/payments.ledger.dev"
 INGRESS_REF = "[shared-edge] prod/Ingress payments-prod/ledger"
 NOT_GIVEN = "which team payments's spec does not give access to dev"
 CONTROL = f"project platform syncs only the control repository {GITOPS} at main"
+#: the files of the team's apps directory (tenants/payments/_apps) its Applications are in
+LEDGER_DEV_FILE = "application-payments.ledger.dev.yaml"
+LEDGER_PROD_FILE = "application-payments.ledger.prod.yaml"
 
 
 def _binding(name: str, namespace: str | None, role: str, kind: str = "RoleBinding") -> Body:
@@ -227,19 +245,29 @@ RBAC_TAMPERS = [
             "roles"],
            [(MEMBERS_DEV, role_ref("Role", EDIT))]),
     Tamper("cluster-role-binding",
-           ["[rbac-bindings] nonprod/ClusterRoleBinding payments-admin: ClusterRoleBindings "
+           ["[coordinates] nonprod/ClusterRoleBinding payments-admin: goldenpath renders no "
+            "rbac.authorization.k8s.io/v1 ClusterRoleBinding, so nothing says where it "
+            "belongs; refused",
+            "[rbac-bindings] nonprod/ClusterRoleBinding payments-admin: ClusterRoleBindings "
             "are not rendered for anyone: they grant across every namespace; use "
             "RoleBindings in the team's namespaces"],
            adds=[(Coordinates("nonprod", "payments"),
                   _binding("payments-admin", None, "cluster-admin", "ClusterRoleBinding"))]),
     Tamper("binding-outside-tenant-namespaces",
-           ["[rbac-bindings] nonprod/RoleBinding kube-system/payments: binds in namespace "
+           ["[coordinates] nonprod/RoleBinding kube-system/payments: has team payments's "
+            "coordinates, but namespace 'kube-system' is not one of its namespaces "
+            "(payments-dev, payments-prod, payments-staging)",
+            "[rbac-bindings] nonprod/RoleBinding kube-system/payments: binds in namespace "
             "'kube-system', which is not a tenant namespace; goldenpath renders RoleBindings "
             "only for tenants"],
            adds=[(Coordinates("nonprod", "payments", "dev"),
                   _binding("payments", "kube-system", EDIT))]),
     Tamper("binding-on-the-wrong-cluster",
-           ["[rbac-bindings] nonprod/RoleBinding payments-prod/goldenpath-owners: namespace "
+           ["[coordinates] nonprod/RoleBinding payments-prod/goldenpath-owners: is in team "
+            "payments's namespace payments-prod, so its coordinates must be (cluster prod, team "
+            "payments, environment prod, service None), not (cluster nonprod, team payments, "
+            "environment prod, service None)",
+            "[rbac-bindings] nonprod/RoleBinding payments-prod/goldenpath-owners: namespace "
             "'payments-prod' is on cluster prod, not nonprod"],
            [(OWNERS_PROD, lambda b: None)], to_cluster="nonprod"),
     Tamper("aggregation-rule",
@@ -409,12 +437,12 @@ PROJECT_TAMPERS = [
       for label, role, line in [
           ("exec", "owners", "p, proj:payments:owners, exec, create, payments/*, allow"),
           ("delete", "owners",
-           "p, proj:payments:owners, applications, delete, payments/payments-*-dev, allow"),
+           "p, proj:payments:owners, applications, delete, payments/payments.*.dev, allow"),
           ("everything", "owners", "p, proj:payments:owners, *, *, payments/*, allow"),
           ("sync-where-view-only", "members",
-           "p, proj:payments:members, applications, sync, payments/payments-*-staging, allow"),
+           "p, proj:payments:members, applications, sync, payments/payments.*.staging, allow"),
           ("viewers-sync", "viewers",
-           "p, proj:payments:viewers, applications, sync, payments/payments-*-dev, allow")]),
+           "p, proj:payments:viewers, applications, sync, payments/payments.*.dev, allow")]),
     Tamper("role-policy-on-another-project",
            [f"{PROJECT_REF}: role owners policy {_POLICY!r} must read 'p, proj:payments:owners,"
             " <resource>, <action>, payments/<application>, <effect>'"],
@@ -425,7 +453,7 @@ PROJECT_TAMPERS = [
            [(PROJECT, set_spec(sourceNamespaces=["payments-dev"]))]),
     Tamper("platform-project-to-non-admins",
            [f"{PLATFORM_REF}: role admin grants the platform project to non-admins: "
-            "group:payments-devs"],
+            "payments-devs"],
            [(PLATFORM, lambda b: b["spec"]["roles"][0]["groups"].append("payments-devs"))]),
     Tamper("platform-project-tenant-repo",
            [f"{PLATFORM_REF}: sourceRepos entry {LEDGER!r} is not the control repository "
@@ -457,7 +485,7 @@ APPLICATION_TAMPERS = [
              [(TENANCY_DEV, set_source(path=path))])
       for label, path in [("another-tenant", "tenants/checkout/dev"),
                           ("climbing", "tenants/payments/dev/../../checkout/dev"),
-                          ("apps", "tenants/payments/apps"), ("cluster", "clusters/nonprod")]),
+                          ("apps", "tenants/payments/_apps"), ("cluster", "clusters/nonprod")]),
     Tamper("platform-app-into-a-namespace-of-another-cluster",
            [f"{TENANCY_REF}: project platform deploys to 'payments-prod', which is neither the "
             "Argo CD namespace nor a tenant namespace on cluster nonprod"],
@@ -465,12 +493,12 @@ APPLICATION_TAMPERS = [
                                 set_source(path="tenants/payments/prod")))]),
     Tamper("root-of-another-cluster",
            ["[argocd-applications] nonprod/Application argocd/root: project platform may sync "
-            "only clusters/nonprod or tenants/<team>/apps of a team on it into 'argocd' on "
+            "only clusters/nonprod or tenants/<team>/_apps of a team on it into 'argocd' on "
             "cluster nonprod, not 'clusters/prod'"],
            [(ROOT, set_source(path="clusters/prod"))]),
     Tamper("services-app-without-include",
            ["[argocd-applications] nonprod/Application argocd/payments-services: syncs "
-            "tenants/payments/apps without directory.include: every environment's "
+            "tenants/payments/_apps without directory.include: every environment's "
             "Applications of team payments, other clusters' included"],
            [(SERVICES, lambda b: b["spec"]["source"].pop("directory"))]),
     *(Tamper(f"services-app-include-{label}",
@@ -480,14 +508,14 @@ APPLICATION_TAMPERS = [
              [(SERVICES, set_source(directory={"include": include}))])
       for label, include, shown in [
           ("glob", "*.yaml", "*.yaml"),
-          ("another-cluster", "{ledger-dev.yaml,ledger-prod.yaml}", "ledger-prod.yaml"),
-          ("another-team", "../../checkout/apps/cart-dev.yaml",
-           "../../checkout/apps/cart-dev.yaml")]),
+          ("another-cluster", f"{{{LEDGER_DEV_FILE},{LEDGER_PROD_FILE}}}", LEDGER_PROD_FILE),
+          ("another-team", "../../checkout/_apps/application-checkout.cart.dev.yaml",
+           "../../checkout/_apps/application-checkout.cart.dev.yaml")]),
     Tamper("services-app-recurse",
            ["[argocd-applications] nonprod/Application argocd/payments-services: "
-            "directory.include 'ledger-dev.yaml' must name only team payments's Application "
+            f"directory.include {LEDGER_DEV_FILE!r} must name only team payments's Application "
             "files of cluster nonprod (not recurse)"],
-           [(SERVICES, set_source(directory={"include": "ledger-dev.yaml", "recurse": True}))]),
+           [(SERVICES, set_source(directory={"include": LEDGER_DEV_FILE, "recurse": True}))]),
     Tamper("service-app-into-another-team",
            [f"{LEDGER_REF}: deploys to 'checkout-dev', which team payments does not own"],
            [(LEDGER_DEV, set_destination(namespace="checkout-dev"))]),
@@ -508,11 +536,16 @@ APPLICATION_TAMPERS = [
            [f"{LEDGER_REF}: project 'ghost' is not a team project on cluster nonprod"],
            [(LEDGER_DEV, set_spec(project="ghost"))]),
     Tamper("service-app-on-the-wrong-cluster",
-           ["[argocd-applications] nonprod/Application argocd/payments-ledger-prod: deploys to "
+           ["[coordinates] nonprod/Application argocd/payments.ledger.prod: has team payments's "
+            "coordinates on cluster nonprod, which does not host its environment prod",
+            "[argocd-applications] nonprod/Application argocd/payments.ledger.prod: deploys to "
             "'payments-prod', which is on cluster prod, not nonprod"],
            [(LEDGER_PROD, lambda b: None)], to_cluster="nonprod"),
     Tamper("application-outside-the-argocd-namespace",
-           ["[argocd-applications] nonprod/Application payments-dev/payments-ledger-dev: "
+           ["[coordinates] nonprod/Application payments-dev/payments.ledger.dev: has team "
+            "payments's coordinates (cluster nonprod, team payments, environment dev, service "
+            "ledger), but goldenpath renders no Application in namespace payments-dev for them",
+            "[argocd-applications] nonprod/Application payments-dev/payments.ledger.dev: "
             "Applications live in the Argo CD namespace 'argocd' only"],
            [(LEDGER_DEV, lambda b: b["metadata"].update(namespace="payments-dev"))]),
 ]
@@ -561,33 +594,43 @@ EDGE_TAMPERS = [
                        "path": "/", "pathType": "Prefix", "backend": {"service": {
                            "name": "ledger", "port": {"name": "http"}}}}]}}]}})]),
     Tamper("ingress-in-a-platform-namespace",
-           ["[shared-edge] prod/Ingress ingress-nginx/grab: namespace 'ingress-nginx' is not "
+           ["[coordinates] prod/Ingress ingress-nginx/grab: has platform-owned coordinates, but "
+            "goldenpath renders no platform-owned Ingress in namespace ingress-nginx",
+            "[shared-edge] prod/Ingress ingress-nginx/grab: namespace 'ingress-nginx' is not "
             "a tenant namespace; goldenpath renders Ingresses only for the hosts of tenant "
             "namespaces"],
            adds=[(Coordinates("prod"), _object(
                "networking.k8s.io/v1", "Ingress", "ingress-nginx", "grab",
                spec={"ingressClassName": "nginx", "rules": [{"host": "www.example.com"}]}))]),
     Tamper("external-name-service",
-           ["[shared-edge] prod/Service payments-prod/checkout: goldenpath renders no "
+           ["[coordinates] prod/Service payments-prod/checkout: goldenpath renders no v1 "
+            "Service, so nothing says where it belongs; refused",
+            "[shared-edge] prod/Service payments-prod/checkout: goldenpath renders no "
             "Service: Services come from the teams' repositories, where admission checks them"],
            adds=[(Coordinates("prod", "payments", "prod"), _object(
                "v1", "Service", "payments-prod", "checkout",
                spec={"type": "ExternalName",
                      "externalName": "cart.checkout-prod.svc.cluster.local"}))]),
     Tamper("external-ips-service",
-           ["[shared-edge] prod/Service payments-prod/capture: goldenpath renders no Service: "
+           ["[coordinates] prod/Service payments-prod/capture: goldenpath renders no v1 "
+            "Service, so nothing says where it belongs; refused",
+            "[shared-edge] prod/Service payments-prod/capture: goldenpath renders no Service: "
             "Services come from the teams' repositories, where admission checks them"],
            adds=[(Coordinates("prod", "payments", "prod"), _object(
                "v1", "Service", "payments-prod", "capture",
                spec={"ports": [{"port": 443}], "externalIPs": ["203.0.113.10"]}))]),
     Tamper("hand-made-endpoints",
-           ["[shared-edge] prod/Endpoints payments-prod/cart: goldenpath renders no Endpoints: "
+           ["[coordinates] prod/Endpoints payments-prod/cart: goldenpath renders no v1 "
+            "Endpoints, so nothing says where it belongs; refused",
+            "[shared-edge] prod/Endpoints payments-prod/cart: goldenpath renders no Endpoints: "
             "hand-made endpoints send a Service's traffic to any address"],
            adds=[(Coordinates("prod", "payments", "prod"), _object(
                "v1", "Endpoints", "payments-prod", "cart",
                subsets=[{"addresses": [{"ip": "10.1.2.3"}], "ports": [{"port": 8000}]}]))]),
     Tamper("hand-made-endpoint-slice",
-           ["[shared-edge] prod/EndpointSlice payments-prod/cart-x: goldenpath renders no "
+           ["[coordinates] prod/EndpointSlice payments-prod/cart-x: goldenpath renders no "
+            "discovery.k8s.io/v1 EndpointSlice, so nothing says where it belongs; refused",
+            "[shared-edge] prod/EndpointSlice payments-prod/cart-x: goldenpath renders no "
             "EndpointSlice: hand-made endpoints send a Service's traffic to any address"],
            adds=[(Coordinates("prod", "payments", "prod"), _object(
                "discovery.k8s.io/v1", "EndpointSlice", "payments-prod", "cart-x",
@@ -595,12 +638,34 @@ EDGE_TAMPERS = [
     Tamper("gateway-route",
            ["[schema] prod/HTTPRoute payments-prod/www: no Kubernetes 1.31 schema for "
             "gateway.networking.k8s.io/v1 HTTPRoute",
+            "[coordinates] prod/HTTPRoute payments-prod/www: goldenpath renders no "
+            "gateway.networking.k8s.io/v1 HTTPRoute, so nothing says where it belongs; refused",
             "[shared-edge] prod/HTTPRoute payments-prod/www: goldenpath renders no Gateway API "
             "objects: they claim hosts and routes at the shared edge; hosts are served by "
             "Ingresses"],
            adds=[(Coordinates("prod", "payments", "prod"), _object(
                "gateway.networking.k8s.io/v1", "HTTPRoute", "payments-prod", "www",
                spec={"hostnames": ["www.example.com"]}))]),
+    Tamper("namespace-claims-another-teams-host",
+           ["[shared-edge] prod/Namespace checkout-prod: annotation goldenpath.dev/ingress-hosts "
+            "is 'cart.example.com,ledger.payments.example.com', but the spec has it serve "
+            "cart.example.com: the admission policy lets its Ingresses route exactly the hosts "
+            "listed there"],
+           [(CHECKOUT_PROD, lambda b: b["metadata"]["annotations"].update(
+               {"goldenpath.dev/ingress-hosts": "cart.example.com,ledger.payments.example.com"}))]),
+    Tamper("namespace-serving-nothing-claims-a-host",
+           ["[shared-edge] nonprod/Namespace checkout-dev: annotation "
+            "goldenpath.dev/ingress-hosts is 'www.example.com', but the spec has it serve no "
+            "host: the admission policy lets its Ingresses route exactly the hosts listed "
+            "there"],
+           [(CHECKOUT_DEV, lambda b: b["metadata"]["annotations"].update(
+               {"goldenpath.dev/ingress-hosts": "www.example.com"}))]),
+    Tamper("namespace-hosts-annotation-removed",
+           ["[shared-edge] prod/Namespace payments-prod: annotation goldenpath.dev/ingress-hosts "
+            "is None, but the spec has it serve ledger.payments.example.com: the admission "
+            "policy lets its Ingresses route exactly the hosts listed there"],
+           [(PAYMENTS_PROD, lambda b: b["metadata"]["annotations"].pop(
+               "goldenpath.dev/ingress-hosts"))]),
     Tamper("no-admission-policy",
            ["[edge-admission] cluster nonprod: has no ValidatingAdmissionPolicy "
             "goldenpath-tenant-edge: nothing stops a tenant's ExternalName Service or "
@@ -637,18 +702,47 @@ ACCESS_KINDS = {"RoleBinding", "ClusterRole", "AppProject", "Application", "Ingr
                 "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 
 
+#: the guardrails that judge coordinates and identities, not access
+PLACEMENT = ("[coordinates]", "[unique-names]")
+
+
+def _access(lines: list[str]) -> list[str]:
+    return [line for line in lines if not line.startswith(PLACEMENT)]
+
+
+def _placement_refuses(lines: list[str], moved: list[Resource], expected: list[str]) -> None:
+    """Each object given other coordinates is refused by a placement guardrail, and the
+    placement guardrails refuse nothing else than what the tamper expects anyway."""
+    placement = [line for line in lines if line.startswith(PLACEMENT)]
+    for resource in moved:
+        assert [line for line in placement if resource.ref in line], resource.ref
+    assert all(line in expected or any(r.ref in line for r in moved) for line in placement)
+
+
 @pytest.mark.parametrize("coordinates", sorted(COORDINATES))
 def test_coordinates_alone_change_nothing(example: Example, coordinates: str) -> None:
-    """No false alarm either: the real objects pass whatever coordinates they carry."""
+    """No false alarm either: the real objects pass every access guardrail whatever
+    coordinates they carry; coordinates that are not the objects' own are refused by the
+    placement guardrails, on those objects only."""
     spec, bundle = example
     rewrite = COORDINATES[coordinates]
-    moved = Bundle.of(Resource(rewrite(r.coords), r.body, r.concern)
-                      if r.kind in ACCESS_KINDS else r for r in bundle)
-    assert policy.check(spec, moved).violations == []
+    moved = [Resource(rewrite(r.coords), r.body, r.concern) for r in bundle
+             if r.kind in ACCESS_KINDS and rewrite(r.coords) != r.coords]
+    rewritten = Bundle.of([*(r for r in bundle if r.kind not in ACCESS_KINDS
+                             or rewrite(r.coords) == r.coords), *moved])
+    lines = [str(v) for v in policy.check(spec, rewritten).violations]
+    assert _access(lines) == []
+    _placement_refuses(lines, moved, [])
 
 
 @pytest.mark.parametrize("coordinates", sorted(COORDINATES))
 @pytest.mark.parametrize("tamper", TAMPERS, ids=[t.id for t in TAMPERS])
 def test_tamper_is_refused(example: Example, tamper: Tamper, coordinates: str) -> None:
     spec, bundle = example
-    assert refused(spec, apply(bundle, tamper, COORDINATES[coordinates])) == tamper.expected
+    moved: list[Resource] = []
+    lines = refused(spec, apply(bundle, tamper, COORDINATES[coordinates], moved))
+    if coordinates == "as-rendered":
+        assert lines == tamper.expected
+        return
+    assert _access(lines) == _access(tamper.expected)
+    _placement_refuses(lines, moved, tamper.expected)
