@@ -7,7 +7,8 @@ Most guardrails are per team: what they find about one team's objects depends on
 that team, the platform and the cluster-level objects. ``check_teams`` runs them on a
 Bundle holding the cluster-level objects and some teams' objects (``render_teams``), with
 the spec narrowed to those teams, so a namespace the spec gives them and the Bundle lacks
-is still caught. The global guardrails (capacity: the sum of every team's quotas) always
+is still caught. The global guardrails (capacity: the sum of every team's quotas;
+argocd-projects: the platform project lists every tenant namespace of its cluster) always
 see every team: they get the whole spec, and count the teams not rendered from it.
 """
 
