@@ -7,7 +7,8 @@ Most guardrails are per team: what they find about one team's objects depends on
 that team, the platform and the cluster-level objects. ``check_teams`` runs them on a
 Bundle holding the cluster-level objects and some teams' objects (``render_teams``), with
 the spec narrowed to those teams, so a namespace the spec gives them and the Bundle lacks
-is still caught. The global guardrails (capacity: the sum of every team's quotas) always
+is still caught. The global guardrails (capacity: the sum of every team's quotas;
+argocd-projects: the platform project lists every tenant namespace of its cluster) always
 see every team: they get the whole spec, and count the teams not rendered from it.
 """
 
@@ -21,6 +22,7 @@ from goldenpath.policy import (
     bounds,
     capacity,
     coordinates,
+    edge,
     names,
     network,
     rbac,
@@ -80,6 +82,17 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "team Applications deploy to the team's namespaces",
         argocd.check_applications,
     ),
+    Guardrail(
+        "shared-edge",
+        "Ingresses and host annotations only for the hosts a namespace serves; no Services, "
+        "endpoints or routes",
+        edge.check_objects,
+    ),
+    Guardrail(
+        "edge-admission",
+        "every cluster denies tenants' foreign hosts and non-ClusterIP Services at admission",
+        edge.check_admission,
+    ),
     Guardrail("no-secrets", "no secret values, only references", secrets.check),
     Guardrail("network-reach", "ipBlocks only within the platform's allowed egress ranges",
               reach.check),
@@ -92,8 +105,9 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail("unique-names", "one object per identity on a cluster, one file per object",
               names.check),
 )
-#: Guardrails that need every team's objects, whichever teams were rendered.
-GLOBAL = frozenset({"capacity"})
+#: Guardrails that need every team, whichever teams were rendered: capacity sums every
+#: team's quota; the platform AppProject lists every tenant namespace of its cluster.
+GLOBAL = frozenset({"capacity", "argocd-projects"})
 
 
 def check(spec: PlatformSpec, bundle: Bundle) -> Report:

@@ -105,20 +105,17 @@ def check_quota_max(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> N
             if not isinstance(hard, dict) or not isinstance(hard.get(key), str | int):
                 continue  # absent, or of a type the schema guardrail refuses
             bound, value = getattr(maximum, field), _amount(hard[key])
-            if value is None:
-                findings.fail(resource, f"{key} {_shown(hard[key])} is not a Kubernetes "
-                              "quantity")
-            elif value > (_amount(bound) or 0):
+            # an amount that is not a quantity is resource-quota's to refuse
+            if value is not None and value > (_amount(bound) or 0):
                 findings.fail(resource, f"{key} {_shown(hard[key])} is above the maximum "
                               f"{bound} of team {team} (spec.limits.maxQuota.{_camel(field)} "
                               "and its grant)")
 
 
 def _amount(value: object) -> Decimal | None:
-    """The value of a quota amount (a count or a quantity), None if it is neither."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if not isinstance(value, str):
+    """The value of a quota amount (a count or a quantity), None if it is neither or is
+    beyond what a quantity can be (both are resource-quota's to refuse)."""
+    if not isinstance(value, str | int):
         return None
     try:
         return parse_quantity(value)

@@ -18,10 +18,14 @@ must be, and refuses coordinates that disagree:
   AppProject and Applications (named after the team) in the Argo CD namespace, on a
   cluster hosting one of its environments;
 - platform-owned coordinates (no team) only for the cluster-level objects goldenpath
-  renders: ClusterRoles, the stack values in the dashboards namespace, the root
-  Application and the ``platform`` AppProject in the Argo CD namespace;
-- any other kind has no place, and is refused;
-- no object (cluster, apiVersion, kind, namespace, name) is rendered twice.
+  renders: ClusterRoles, the tenant edge's ValidatingAdmissionPolicy and its binding
+  (named :data:`goldenpath.render.edge.POLICY`), the stack values in the dashboards
+  namespace, the root Application and the ``platform`` AppProject in the Argo CD
+  namespace;
+- any other kind has no place, and is refused.
+
+An object rendered twice is ``unique-names``' to refuse (one identity on a cluster is one
+object, whatever its coordinates), not this guardrail's.
 
 It needs only the teams the coordinates name, so ``check_teams`` (a Bundle of some teams
 plus the cluster-level objects) refuses an object of a team it did not render.
@@ -30,12 +34,13 @@ plus the cluster-level objects) refuses an object of a team it did not render.
 from __future__ import annotations
 
 from goldenpath.policy.report import Findings
-from goldenpath.render import argocd
+from goldenpath.render import argocd, edge, paths
 from goldenpath.render.bundle import Bundle, Coordinates, Resource
 from goldenpath.render.observability import dashboards, stack
 from goldenpath.spec.resolve import PlatformSpec, namespace_name
 
 ARGO = argocd.API
+ADMISSION = "admissionregistration.k8s.io"
 #: (apiVersion, kind) -> where goldenpath renders it: in a team's namespace ("tenant"),
 #: cluster-scoped ("cluster"), or in a platform namespace ("argocd", "dashboards").
 PLACES: dict[tuple[str, str], str] = {
@@ -45,6 +50,12 @@ PLACES: dict[tuple[str, str], str] = {
     ("v1", "LimitRange"): "tenant",
     ("v1", "ServiceAccount"): "tenant",
     ("networking.k8s.io/v1", "NetworkPolicy"): "tenant",
+    ("networking.k8s.io/v1", "Ingress"): "tenant",
+    # v1 from Kubernetes 1.30, v1beta1 on 1.28 and 1.29 (render.edge.admission_api)
+    (f"{ADMISSION}/v1", "ValidatingAdmissionPolicy"): "cluster",
+    (f"{ADMISSION}/v1", "ValidatingAdmissionPolicyBinding"): "cluster",
+    (f"{ADMISSION}/v1beta1", "ValidatingAdmissionPolicy"): "cluster",
+    (f"{ADMISSION}/v1beta1", "ValidatingAdmissionPolicyBinding"): "cluster",
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): "tenant",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "tenant",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "tenant",
@@ -54,22 +65,18 @@ PLACES: dict[tuple[str, str], str] = {
     (ARGO, "Application"): "argocd",
 }
 #: Tenant kinds rendered once per service rather than once per namespace.
-PER_SERVICE = frozenset({"ServiceAccount", "ServiceMonitor", "PrometheusRule"})
+PER_SERVICE = frozenset({"ServiceAccount", "ServiceMonitor", "PrometheusRule", "Ingress"})
+#: The one name of each cluster-scoped platform kind that has one (ClusterRoles: any).
+CLUSTER_NAMES = {"ValidatingAdmissionPolicy": edge.POLICY,
+                 "ValidatingAdmissionPolicyBinding": edge.POLICY}
 
 
 def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
-    seen: dict[tuple[str, ...], Resource] = {}
     for resource in bundle:
         findings.cover()
         problem = _problem(spec, resource)
         if problem:
             findings.fail(resource, problem)
-        # one object on a cluster is one file of one owner: a second copy (another team's
-        # coordinates on the same name, say) would replace or fight the first
-        first = seen.setdefault(resource.key, resource)
-        if first is not resource:
-            findings.fail(resource, f"is rendered twice, also with coordinates "
-                          f"{_text(first.coords)}; an object has one owner")
 
 
 def _problem(spec: PlatformSpec, resource: Resource) -> str:
@@ -90,19 +97,22 @@ def _problem(spec: PlatformSpec, resource: Resource) -> str:
 
 def _platform_problem(spec: PlatformSpec, resource: Resource, place: str) -> str:
     p = spec.platform.spec
-    expected = {
-        "cluster": (None, None),
+    # where each platform-owned kind lives, and its one name (a kind not named: any name)
+    expected: dict[str, tuple[str | None, dict[str, str]]] = {
+        "cluster": (None, CLUSTER_NAMES),
         "argocd": (p.argocd.namespace,
-                   {"Application": argocd.ROOT_APP, "AppProject": argocd.PLATFORM_PROJECT}),
+                   {"Application": paths.ROOT_APP, "AppProject": argocd.PLATFORM_PROJECT}),
         "dashboards": (p.observability.dashboards_namespace, {"ConfigMap": stack.NAME}),
-    }.get(place, ("", None))  # nothing platform-owned in a tenant namespace
-    namespace, names = expected
-    if (resource.kind != "Namespace" and resource.namespace == namespace
-            and (names is None or names.get(resource.kind) == resource.name)):
-        if resource.coords != Coordinates(resource.coords.cluster):
-            return (f"platform-owned coordinates name no environment or service, found "
-                    f"{_text(resource.coords)}")
-        return ""
+    }
+    if place in expected and resource.kind != "Namespace":
+        namespace, names = expected[place]
+        if resource.namespace == namespace \
+                and names.get(resource.kind, resource.name) == resource.name:
+            if resource.coords != Coordinates(resource.coords.cluster):
+                return (f"platform-owned coordinates name no environment or service, found "
+                        f"{_text(resource.coords)}")
+            return ""
+    # nothing platform-owned in a tenant namespace, and no Namespace
     return (f"has platform-owned coordinates, but goldenpath renders no platform-owned "
             f"{resource.kind} {_where(resource, place)}")
 

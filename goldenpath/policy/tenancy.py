@@ -95,6 +95,15 @@ def check_quota(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
     quotas = by_namespace(bundle, "ResourceQuota")
     for name, (_, team, env) in tenant_namespaces(spec).items():
         findings.cover()
+        where = f"Namespace {name}"
+        # every amount of every quota is a quantity (quota-max relies on this guardrail
+        # for that and judges only the amounts it can read)
+        for quota in quotas.get(name, ()):
+            for key, value in ((quota.body.get("spec") or {}).get("hard") or {}).items():
+                try:
+                    parse_quantity(value)
+                except QuantityError as e:
+                    findings.fail(where, f"ResourceQuota {quota.name}: {key}: {e}")
         # a quota with scopes or a scopeSelector counts only the objects it matches
         unscoped = [q for q in quotas.get(name, ()) if not _scoped(q.body)]
         if not unscoped:
@@ -102,8 +111,7 @@ def check_quota(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
                 if quotas.get(name) else ""
             findings.fail(f"Namespace {name}", f"has no ResourceQuota{scoped}")
             continue
-        where = f"Namespace {name}"
-        hard = _effective(unscoped, where, findings)
+        hard = _effective(unscoped)
         missing = [key for key in REQUIRED_QUOTA if _raw(unscoped, key) is None]
         if missing:
             findings.fail(where, f"ResourceQuota lacks {', '.join(missing)}")
@@ -125,15 +133,15 @@ def _scoped(body: dict[str, Any]) -> bool:
     return bool(spec.get("scopes") or spec.get("scopeSelector"))
 
 
-def _effective(quotas: list[Resource], where: str, findings: Findings) -> dict[str, Decimal]:
-    """Key -> the smallest limit any of the quotas sets: each quota is enforced on its own."""
+def _effective(quotas: list[Resource]) -> dict[str, Decimal]:
+    """Key -> the smallest limit any of the quotas sets: each quota is enforced on its own.
+    Amounts that are not quantities are left out (check_quota refuses them)."""
     out: dict[str, Decimal] = {}
     for quota in quotas:
         for key, value in ((quota.body.get("spec") or {}).get("hard") or {}).items():
             try:
                 amount = parse_quantity(value)
-            except QuantityError as e:
-                findings.fail(where, f"ResourceQuota {quota.name}: {key}: {e}")
+            except QuantityError:
                 continue
             out[key] = min(out.get(key, amount), amount)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goldenpath.gcpause import cyclic_gc_paused
-from goldenpath.render import argocd, network, observability, rbac, tenancy
+from goldenpath.render import argocd, edge, network, observability, rbac, tenancy
 from goldenpath.render.bundle import Bundle, Coordinates, Resource
 from goldenpath.render.concern import Concern
 from goldenpath.spec.resolve import PlatformSpec
@@ -22,6 +22,7 @@ CONCERNS: tuple[Concern, ...] = (
     tenancy.RENDERER,
     network.RENDERER,
     rbac.RENDERER,
+    edge.RENDERER,
     observability.RENDERER,
     argocd.RENDERER,
 )

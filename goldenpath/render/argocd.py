@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from goldenpath.render import rbac
 from goldenpath.render.bundle import Coordinates, Resource
 from goldenpath.render.concern import Concern
 from goldenpath.render.meta import LABEL_SERVICE, MANAGED_BY, k8s_object, metadata, team_labels
@@ -47,12 +48,20 @@ WAVE = "argocd.argoproj.io/sync-wave"
 #: Projects exist before applications that name them; tenancy (namespaces, quota,
 #: policies) is in place before any service Application syncs into the namespace.
 WAVE_PROJECTS, WAVE_TENANCY, WAVE_SERVICES = "-1", "1", "2"
-#: Guardrails a team must never sync from its own repositories. RBAC is here too: a
+#: What a team may sync is the whitelist, :data:`goldenpath.render.rbac.TENANT_KINDS`
+#: (the same kinds its "edit" role may write). The blacklist repeats the kinds that must
+#: never be on it, in case the whitelist ever grows one by mistake: the guardrails (a
 #: RoleBinding to the built-in ``admin`` role would let a tenant rewrite its
-#: NetworkPolicies, since Argo CD's controller applies whatever the project allows.
+#: NetworkPolicies) and the shared edge (hand-made endpoints, Ingresses and Gateway API
+#: routes, which goldenpath renders itself for the hosts a team owns).
 TENANT_BLACKLIST = (
+    ("", "Endpoints"),
     ("", "LimitRange"),
     ("", "ResourceQuota"),
+    ("", "ServiceAccount"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("gateway.networking.k8s.io", "*"),
+    ("networking.k8s.io", "Ingress"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
@@ -77,10 +86,6 @@ ACCESS_ACTIONS = {
 tenancy_app_name = tenancy_application_name
 services_app_name = services_application_name
 service_app_name = application_name
-
-
-def services_app_name(team: str) -> str:
-    return f"{team}-services"
 
 
 # --- render ----------------------------------------------------------------------------
@@ -184,10 +189,11 @@ def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]
 
 
 def team_project(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, Any]:
-    """A team's project on one cluster: its repositories, its namespaces, nothing else.
+    """A team's project on one cluster: its repositories, its namespaces, the kinds of
+    :data:`~goldenpath.render.rbac.TENANT_KINDS`, nothing else.
 
-    Keys are omitted rather than emptied: an empty ``namespaceResourceWhitelist`` or
-    ``sourceRepos`` denies everything in Argo CD.
+    ``sourceRepos`` is omitted rather than emptied for a team without services (an empty
+    list denies every repository, and so does an absent one).
     """
     template = spec.platform.spec.service_repos.url_template
     repos = sorted({template.format(team=team.name, service=s.name) for s in team.spec.services})
@@ -198,6 +204,8 @@ def team_project(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, A
                          for env in sorted(envs)],
         # No whitelist means no cluster-scoped kind; the blacklist says so explicitly too.
         "clusterResourceBlacklist": [{"group": "*", "kind": "*"}],
+        "namespaceResourceWhitelist": [{"group": k.group, "kind": k.kind}
+                                       for k in rbac.TENANT_KINDS],
         "namespaceResourceBlacklist": [{"group": g, "kind": k} for g, k in TENANT_BLACKLIST],
     }
     if repos:

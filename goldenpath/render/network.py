@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from goldenpath.render import edge
 from goldenpath.render.concern import Concern, no_platform_objects, per_environment
 from goldenpath.render.meta import LABEL_NAMESPACE_NAME, k8s_object, metadata, team_labels
 from goldenpath.spec.models import Team
@@ -50,11 +51,15 @@ def policies(spec: PlatformSpec, team: Team, env: str) -> Iterator[dict[str, Any
         ingress=[{"from": [{"podSelector": {}}]}],
         egress=[{"to": [{"podSelector": {}}]}],
     )
-    if net.ingress_namespaces:
+    # The ingress controllers reach only the ports goldenpath routes hosts to, in the
+    # environments that serve them (see goldenpath.render.edge).
+    ports = sorted({s.port for s in edge.ingress_services(team, env)})
+    if net.ingress_namespaces and ports:
         yield policy(
             "allow-from-ingress",
             policyTypes=["Ingress"],
-            ingress=[{"from": [namespaces_peer(net.ingress_namespaces)]}],
+            ingress=[{"from": [namespaces_peer(net.ingress_namespaces)],
+                      "ports": [{"protocol": "TCP", "port": port} for port in ports]}],
         )
     if net.monitoring_namespaces:
         yield policy(

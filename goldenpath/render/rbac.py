@@ -5,11 +5,15 @@ The built-in ``edit`` and ``admin`` roles let a tenant rewrite its NetworkPolici
 renders two roles of its own per cluster, listing resources and verbs explicitly, and
 binds them with RoleBindings inside the team's namespaces: a ClusterRole bound by a
 RoleBinding grants nothing outside that namespace.
+
+What tenants may write is one table, :data:`TENANT_KINDS`, which the team AppProjects of
+:mod:`goldenpath.render.argocd` whitelist too: kubectl and Argo CD open the same doors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from goldenpath.render.bundle import Coordinates, Resource
@@ -25,27 +29,55 @@ ROLE_VIEW = "goldenpath-tenant-view"
 READ = ["get", "list", "watch"]
 WRITE = [*READ, "create", "update", "patch", "delete", "deletecollection"]
 
-#: (apiGroup, resources) tenants may change in their namespaces with "edit".
-_WRITABLE = (
-    ("", ("configmaps", "persistentvolumeclaims", "pods", "secrets", "services")),
-    (
-        "apps",
-        (
-            "deployments",
-            "deployments/scale",
-            "replicasets",
-            "replicasets/scale",
-            "statefulsets",
-            "statefulsets/scale",
-            "daemonsets",
-        ),
-    ),
-    ("batch", ("cronjobs", "jobs")),
-    ("autoscaling", ("horizontalpodautoscalers",)),
-    ("policy", ("poddisruptionbudgets",)),
-    ("networking.k8s.io", ("ingresses",)),
-    ("monitoring.coreos.com", ("podmonitors", "prometheusrules", "servicemonitors")),
+
+@dataclass(frozen=True)
+class TenantKind:
+    """A namespaced kind tenants may deploy: its API group, kind, resource (plural) and
+    the subresources that come with writing it."""
+
+    group: str
+    kind: str
+    resource: str
+    subresources: tuple[str, ...] = ()
+
+
+#: The one list of kinds tenants may create in their namespaces. Both gates read it: the
+#: "edit" role (kubectl) and the team AppProject's namespaceResourceWhitelist (Argo CD's
+#: controller applies whatever the project allows, so the project is the gate for
+#: everything synced from a service repository). Deliberately absent: Endpoints and
+#: EndpointSlices (hand-made ones route a Service to any address, another tenant's pods
+#: included), Ingress and Gateway API routes (goldenpath renders each service's Ingress
+#: for the host the team owns), ServiceAccounts and their tokens, and the guardrails
+#: (ResourceQuota, LimitRange, NetworkPolicy, RBAC).
+TENANT_KINDS = (
+    TenantKind("", "ConfigMap", "configmaps"),
+    TenantKind("", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    TenantKind("", "Pod", "pods"),
+    TenantKind("", "Secret", "secrets"),
+    TenantKind("", "Service", "services"),
+    TenantKind("apps", "DaemonSet", "daemonsets"),
+    TenantKind("apps", "Deployment", "deployments", ("deployments/scale",)),
+    TenantKind("apps", "ReplicaSet", "replicasets", ("replicasets/scale",)),
+    TenantKind("apps", "StatefulSet", "statefulsets", ("statefulsets/scale",)),
+    TenantKind("autoscaling", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    TenantKind("batch", "CronJob", "cronjobs"),
+    TenantKind("batch", "Job", "jobs"),
+    TenantKind("monitoring.coreos.com", "PodMonitor", "podmonitors"),
+    TenantKind("monitoring.coreos.com", "PrometheusRule", "prometheusrules"),
+    TenantKind("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"),
+    TenantKind("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
 )
+
+
+def _writable() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(apiGroup, resources) tenants may change in their namespaces with "edit"."""
+    groups: dict[str, list[str]] = {}
+    for kind in TENANT_KINDS:
+        groups.setdefault(kind.group, []).extend((kind.resource, *kind.subresources))
+    return tuple((group, tuple(resources)) for group, resources in groups.items())
+
+
+_WRITABLE = _writable()
 #: (apiGroup, resources) everyone with access may read. Quota, limits, network policies
 #: and the namespace are here and only here: tenants see their guardrails, never change them.
 _READABLE = (
@@ -75,7 +107,7 @@ _READABLE = (
     ("monitoring.coreos.com", ("podmonitors", "prometheusrules", "servicemonitors")),
 )
 #: Interactive debugging on pods; part of "edit" only.
-_POD_SUBRESOURCES = ("pods/exec", "pods/attach", "pods/portforward")
+POD_DEBUG = ("pods/exec", "pods/attach", "pods/portforward")
 
 ROLE_FOR_ACCESS = {"edit": ROLE_EDIT, "view": ROLE_VIEW}
 
@@ -100,7 +132,7 @@ def view_rules() -> list[dict[str, Any]]:
 def edit_rules() -> list[dict[str, Any]]:
     pod_debug = {
         "apiGroups": [""],
-        "resources": sorted(_POD_SUBRESOURCES),
+        "resources": sorted(POD_DEBUG),
         "verbs": ["create", "get"],
     }
     return [*_rules(_READABLE, READ), *_rules(_WRITABLE, WRITE), pod_debug]

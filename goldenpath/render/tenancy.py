@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from goldenpath.render import edge
 from goldenpath.render.bundle import Coordinates, Resource
 from goldenpath.render.concern import Concern, no_platform_objects
 from goldenpath.render.meta import (
@@ -55,7 +56,8 @@ def namespace(spec: PlatformSpec, team: Team, env: str) -> dict[str, Any]:
     for mode in PSA_MODES:
         labels[f"pod-security.kubernetes.io/{mode}"] = level
         labels[f"pod-security.kubernetes.io/{mode}-version"] = version
-    annotations = {"goldenpath.dev/display-name": team.spec.display_name}
+    annotations = {"goldenpath.dev/display-name": team.spec.display_name,
+                   **edge.hosts_annotation(team, env)}
     return k8s_object("v1", "Namespace", metadata(name, None, labels, annotations))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator
 
 from goldenpath.errors import SpecIssue
 from goldenpath.spec import bounds
-from goldenpath.spec.models import AlertingSpec, Platform, Team
+from goldenpath.spec.models import AlertingSpec, IngressSpec, Platform, Team
 from goldenpath.spec.quantity import parse_quantity
 from goldenpath.spec.resolve import (
     RESERVED_NAMESPACES,
@@ -146,6 +146,8 @@ def _service_issues(spec: PlatformSpec, team: Team, file: str) -> Iterator[SpecI
                     env,
                     f"is not one of the team's environments ({_list(team.spec.environments)})",
                 )
+        if service.ingress is not None:
+            yield from _ingress_issues(spec, team, service.ingress, path, file)
         longest = max((application_name(team.name, service.name, e)
                        for e in team.spec.environments), key=len)
         if len(longest) > DNS_LABEL_MAX:
@@ -184,6 +186,28 @@ def receives_pages(alerting: AlertingSpec, env: str) -> bool:
     pagerduty = alerting.pagerduty
     return alerting.slack is not None or (
         pagerduty is not None and env in (pagerduty.environments or [env]))
+
+
+def _ingress_issues(spec: PlatformSpec, team: Team, ingress: IngressSpec, path: str,
+                    file: str) -> Iterator[SpecIssue]:
+    """The environments serving a host are the team's, and no two share a cluster: one
+    ingress controller routes a host to one namespace."""
+    listed = ingress.environments
+    for j, env in enumerate(listed or []):
+        if env not in team.spec.environments:
+            yield _issue(file, f"{path}.ingress.environments[{j}]", env,
+                         f"is not one of the team's environments ({_list(team.spec.environments)})")
+    serving = [e for e in (listed or team.spec.environments)
+               if e in team.spec.environments and e in spec.cluster_of]
+    first: dict[str, str] = {}
+    for env in serving:
+        cluster = spec.cluster_of[env].name
+        if cluster in first and first[cluster] != env:
+            yield _issue(file, f"{path}.ingress", ingress.host,
+                         f"would be served by {first[cluster]} and {env}, both on cluster "
+                         f"{cluster}, where a host routes to one namespace; list the "
+                         "environments that serve it in ingress.environments")
+        first.setdefault(cluster, env)
 
 
 def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterator[SpecIssue]:

@@ -206,6 +206,8 @@ class PlatformNetworkSpec(SpecModel):
     monitoring_namespaces: list[DNSLabel] = ["monitoring"]
     #: the ranges teams may name in egressCIDRs; none by default, so none may be named
     egress_allowed_cidrs: list[AnyCIDR] = Field(default=[], alias="egressAllowedCIDRs")
+    #: the IngressClass of every Ingress goldenpath renders for ``services[].ingress``
+    ingress_class_name: DNSSubdomain = "nginx"
 
 
 class TeamGrant(SpecModel):
@@ -284,6 +286,11 @@ class TemplateRef(SpecModel):
     path: str = Field(min_length=1)
 
 
+#: The oldest Kubernetes goldenpath renders for: ValidatingAdmissionPolicy (the tenant
+#: edge policy) is served from 1.28 on (v1beta1; v1 from 1.30).
+MIN_KUBERNETES = (1, 28)
+
+
 class PlatformBody(SpecModel):
     kubernetes_version: KubernetesVersion
     admins: list[Subject] = Field(min_length=1)
@@ -297,6 +304,19 @@ class PlatformBody(SpecModel):
     observability: ObservabilitySpec = ObservabilitySpec()
     templates: list[TemplateRef] = []
     limits: LimitsSpec = LimitsSpec()
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        major, minor = (int(part) for part in value.split("."))
+        if (major, minor) < MIN_KUBERNETES:
+            oldest = ".".join(str(p) for p in MIN_KUBERNETES)
+            raise ValueError(
+                f"is older than {oldest}, the oldest Kubernetes goldenpath supports: "
+                "tenant Services and Ingresses are checked by a ValidatingAdmissionPolicy, "
+                f"which older versions do not serve (and {value} is long out of support)"
+            )
+        return value
 
 
 class Platform(SpecModel):
@@ -353,6 +373,8 @@ class SLOSpec(SpecModel):
 
 class IngressSpec(SpecModel):
     host: DNSSubdomain
+    #: environments that serve ``host``; None: every environment of the team
+    environments: list[DNSLabel] | None = None
 
 
 class ServiceSpec(SpecModel):

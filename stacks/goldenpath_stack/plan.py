@@ -21,6 +21,7 @@ PART_OF_CONCERN: dict[str, str] = {
     "tenancy": "tenancy",
     "network": "tenancy",
     "rbac": "tenancy",
+    "edge": "tenancy",
     "argocd": "delivery",
     "observability": "observability",
 }

@@ -14,7 +14,8 @@ from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_plat
 
 GUARDRAILS = ["schema", "pod-security", "resource-quota", "limit-range", "default-deny",
               "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
-              "argocd-projects", "argocd-applications", "no-secrets", "capacity"]
+              "argocd-projects", "argocd-applications", "shared-edge", "edge-admission",
+              "no-secrets", "capacity"]
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from tests.policy.support import plus, refused, tamper
 Example = tuple[PlatformSpec, Bundle]
 NAMES = ["schema", "coordinates", "pod-security", "resource-quota", "limit-range", "default-deny",
          "network-selectors", "rbac-bindings", "rbac-roles", "service-accounts",
-         "argocd-projects", "argocd-applications", "no-secrets", "network-reach", "object-size",
-         "team-objects", "quota-max", "capacity", "unique-names"]
+         "argocd-projects", "argocd-applications", "shared-edge", "edge-admission", "no-secrets",
+         "network-reach", "object-size", "team-objects", "quota-max", "capacity", "unique-names"]
 
 
 def test_guardrails_are_listed_in_order() -> None:
@@ -45,11 +45,16 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "default-deny": 10,
         "network-selectors": len(tenant_policies),
         "rbac-bindings": len(tenant_bindings),
-        # nonprod edit + view, prod view: the roles tenant bindings refer to
-        "rbac-roles": 3,
+        # every ClusterRole (aggregation), then the rules of nonprod edit + view and
+        # prod view: the roles tenant bindings refer to
+        "rbac-roles": 4 + 3,
         "service-accounts": 16,
         "argocd-projects": 0,
         "argocd-applications": 0,
+        # the six Ingresses and the ten Namespaces (their hosts annotation); the policy and
+        # binding of each of the two clusters
+        "shared-edge": len(bundle.of_kind("Ingress")) + len(bundle.of_kind("Namespace")),
+        "edge-admission": 4,
         "no-secrets": len(bundle),
         "network-reach": len(bundle.of_kind("NetworkPolicy")),
         "object-size": len(bundle),
@@ -60,6 +65,7 @@ def test_example_passes_every_guardrail_with_coverage(example: Example) -> None:
         "unique-names": len(bundle),
     }
     assert len(tenant_policies) >= 50 and len(tenant_bindings) == 26
+    assert len(bundle.of_kind("Ingress")) == 6 and len(bundle.of_kind("Namespace")) == 10
     assert covered["argocd-projects"] == len(bundle.of_kind("AppProject"))
 
 
@@ -205,3 +211,20 @@ def test_capacity_is_not_checked_without_a_declaration(tmp_path: Path) -> None:
     spec = load_platform(write_platform(tmp_path, platform_doc(), [team_doc("alpha")]))
     report = policy.enforce(spec, render(spec))
     assert {r.name: r.covered for r in report.results}["capacity"] == 0
+
+
+@pytest.mark.parametrize(("version", "api"), [("1.28", "v1beta1"), ("1.29", "v1beta1"),
+                                              ("1.30", "v1")])
+def test_every_admission_api_passes_every_guardrail(tmp_path: Path, version: str,
+                                                    api: str) -> None:
+    """The tenant edge's admission policy is v1beta1 before Kubernetes 1.30: coordinates
+    knows both versions as platform-owned cluster objects, as the Ingress as a tenant's."""
+    services = [{"name": "api", "template": "python-service",
+                 "ingress": {"host": "api.alpha.example.com", "environments": ["dev", "prod"]}}]
+    doc = platform_doc(kubernetesVersion=version)
+    spec = load_platform(write_platform(tmp_path, doc, [team_doc("alpha", services=services)]))
+    bundle = render(spec)
+    assert {r.api_version for r in bundle if r.kind.startswith("ValidatingAdmission")} == {
+        f"admissionregistration.k8s.io/{api}"}
+    assert len(bundle.of_kind("Ingress")) == 2
+    assert policy.check(spec, bundle).violations == []

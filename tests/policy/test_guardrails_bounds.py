@@ -81,8 +81,10 @@ def test_the_largest_app_project_a_team_can_ask_for(tmp_path: Path) -> None:
     the 256 KiB annotation limit of client-side apply."""
     subjects = [f"user:{i:03d}" + "a" * 245 for i in range(100)]
     assert {len(s) for s in subjects} == {253}
+    # one environment per cluster serves each host (dev and staging share nonprod)
     services = [{"name": f"service-{i:02d}", "template": "python-service",
-                 "ingress": {"host": f"service-{i:02d}.alpha.example.com"}} for i in range(50)]
+                 "ingress": {"host": f"service-{i:02d}.alpha.example.com",
+                             "environments": ["staging", "prod"]}} for i in range(50)]
     team = team_doc("alpha", owners=subjects, members=subjects, viewers=subjects,
                     services=services)
     spec = load_platform(write_platform(tmp_path, platform_doc(), [team]))
@@ -94,12 +96,16 @@ def test_the_largest_app_project_a_team_can_ask_for(tmp_path: Path) -> None:
 
 def test_a_team_over_its_object_cap(example: Example) -> None:
     spec, bundle = example
+    counts = {team: _count(spec, bundle, team) for team in spec.entry}
+    # the cap falls between the small teams and the large ones
+    assert max(counts["storefront"], counts["data-platform"]) <= 60 < min(
+        counts["checkout"], counts["payments"])
     lowered = _limits(spec, max_objects_per_team=60)
     assert refused(lowered, bundle) == [
-        f"[team-objects] team {team}: renders {count} objects, more than the 60 the platform "
-        "allows a team; ask a platform admin to raise spec.limits.maxObjectsPerTeam, or to "
-        f"grant the team more in spec.limits.grants.{team}.maxObjects, in platform.yaml"
-        for team, count in [("checkout", 80), ("payments", 81)]]
+        f"[team-objects] team {team}: renders {counts[team]} objects, more than the 60 the "
+        "platform allows a team; ask a platform admin to raise spec.limits.maxObjectsPerTeam, "
+        f"or to grant the team more in spec.limits.grants.{team}.maxObjects, in platform.yaml"
+        for team in ("checkout", "payments")]
 
 
 def test_objects_count_for_the_team_whose_namespace_or_label_they_carry(
@@ -137,11 +143,18 @@ def _count(spec: PlatformSpec, bundle: Bundle, team: str) -> int:
 
 def test_a_grant_raises_one_team_s_cap(example: Example) -> None:
     spec, bundle = example
+    payments = _count(spec, bundle, "payments")
+    others = max(_count(spec, bundle, team) for team in spec.entry if team != "payments")
+    assert others < payments
     granted = spec.platform.model_copy(deep=True)
-    granted.spec.limits.__dict__["max_objects_per_team"] = 80
-    granted.spec.limits.grants["payments"].__dict__["max_objects"] = 81
+    granted.spec.limits.__dict__["max_objects_per_team"] = others
+    granted.spec.limits.grants["payments"].__dict__["max_objects"] = payments
     assert _results(PlatformSpec(granted, spec.entries, spec.sources), bundle)[
         "team-objects"].passed
+    granted.spec.limits.grants["payments"].__dict__["max_objects"] = payments - 1
+    assert [v.object_ref for v in _results(PlatformSpec(granted, spec.entries, spec.sources),
+                                           bundle)["team-objects"].violations] == [
+        "team payments"]
 
 
 def _hard(**values: object) -> Any:
@@ -153,7 +166,14 @@ def test_a_quota_raised_past_the_team_maximum(example: Example) -> None:
     bundle = tamper(bundle, "ResourceQuota", "storefront-prod", "quota",
                     _hard(**{"requests.cpu": "17", "pods": "201", "limits.memory": "1Ei"}))
     where = "[quota-max] prod/ResourceQuota storefront-prod/quota"
+    # the spec's quota is within the maximum, so a quota above the maximum is above the
+    # spec too: resource-quota and quota-max both refuse it, each for its own bound
+    spec_bound = ("[resource-quota] Namespace storefront-prod: ResourceQuota allows {} {}, "
+                  "more than the {} the spec gives team storefront in prod")
     assert refused(spec, bundle) == [
+        spec_bound.format("requests.cpu", "17", "6"),
+        spec_bound.format("limits.memory", "1Ei", "24Gi"),
+        spec_bound.format("pods", "201", "60"),
         f"{where}: requests.cpu 17 is above the maximum 16 of team storefront "
         "(spec.limits.maxQuota.cpu and its grant)",
         f"{where}: limits.memory 1Ei is above the maximum 128Gi of team storefront "
@@ -170,6 +190,8 @@ def test_the_grant_counts_for_its_team_only(example: Example) -> None:
     assert _results(spec, fine)["quota-max"].passed
     over = tamper(bundle, "ResourceQuota", "payments-dev", "quota", _hard(**{"requests.cpu": "33"}))
     assert refused(spec, over) == [
+        "[resource-quota] Namespace payments-dev: ResourceQuota allows requests.cpu 33, more "
+        "than the 16 the spec gives team payments in dev",
         "[quota-max] nonprod/ResourceQuota payments-dev/quota: requests.cpu 33 is above the "
         "maximum 32 of team payments (spec.limits.maxQuota.cpu and its grant)"]
 
@@ -180,9 +202,10 @@ def test_a_second_quota_the_renderer_never_made(example: Example) -> None:
             "metadata": {"name": "more", "namespace": "checkout-dev"},
             "spec": {"hard": {"pods": "100000", "requests.memory": "1e400"}}}
     lines = refused(spec, plus(bundle, Coordinates("nonprod"), body))
-    assert [line for line in lines if line.startswith("[quota-max]")] == [
-        "[quota-max] nonprod/ResourceQuota checkout-dev/more: requests.memory 1e400 is not a "
-        "Kubernetes quantity",
+    # an amount that is no quantity is resource-quota's to refuse, the maximum quota-max's
+    assert [line for line in lines if line.startswith(("[resource-quota]", "[quota-max]"))] == [
+        "[resource-quota] Namespace checkout-dev: ResourceQuota more: requests.memory: "
+        "'1e400' is larger than a Kubernetes quantity can be (at most 2^63-1, about 8Ei)",
         "[quota-max] nonprod/ResourceQuota checkout-dev/more: pods 100000 is above the "
         "maximum 200 of team checkout (spec.limits.maxQuota.pods and its grant)",
     ]
@@ -192,10 +215,13 @@ def test_quota_amounts_of_any_size_are_read_safely(example: Example) -> None:
     spec, bundle = example
     bundle = tamper(bundle, "ResourceQuota", "checkout-prod", "quota",
                     _hard(pods=2**300, secrets="9" * 100_000))
-    lines = [line for line in refused(spec, bundle) if line.startswith("[quota-max]")]
+    lines = [line for line in refused(spec, bundle)
+             if line.startswith(("[resource-quota]", "[quota-max]"))]
+    # neither is a quantity: resource-quota refuses them, in bounded messages, and quota-max
+    # does not read them
     assert lines == [
-        "[quota-max] prod/ResourceQuota checkout-prod/quota: pods a int is above the maximum "
-        "200 of team checkout (spec.limits.maxQuota.pods and its grant)",
-        f"[quota-max] prod/ResourceQuota checkout-prod/quota: secrets {'9' * 64}... is not a "
-        "Kubernetes quantity",
+        "[resource-quota] Namespace checkout-prod: ResourceQuota quota: pods: a 301-bit "
+        "integer is larger than a Kubernetes quantity can be (at most 2^63-1, about 8Ei)",
+        f"[resource-quota] Namespace checkout-prod: ResourceQuota quota: secrets: {'9' * 64!r}"
+        "... is longer than 64 characters; not a Kubernetes quantity",
     ]

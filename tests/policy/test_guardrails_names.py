@@ -55,7 +55,11 @@ def test_another_teams_application_under_the_same_name(example: Example) -> None
     taken = _one(bundle, "Application", "payments.ledger.dev").name
     hijack = tamper(bundle, "Application", "argocd", "checkout.cart.dev",
                     lambda body: body["metadata"].update(name=taken))
+    # coordinates refuses checkout's coordinates on a payments name; unique-names the copy
     assert refused(spec, hijack) == [
+        f"[coordinates] nonprod/Application argocd/{taken}: has team checkout's coordinates "
+        "(cluster nonprod, team checkout, environment dev, service cart), but goldenpath "
+        "renders no Application in namespace argocd for them",
         f"[unique-names] nonprod/Application argocd/{taken}: is the same object as "
         f"nonprod/Application argocd/{taken} (group argoproj.io): {SAME_OBJECT}",
     ]
@@ -79,6 +83,9 @@ def test_a_cluster_scoped_object_is_the_same_in_any_namespace(example: Example) 
     role = _one(bundle, "ClusterRole", "goldenpath-tenant-view")
     again = _copy(role, Coordinates("nonprod", "payments"), namespace="payments-dev")
     assert refused(spec, _with(bundle, again)) == [
+        "[coordinates] nonprod/ClusterRole payments-dev/goldenpath-tenant-view: has team "
+        "payments's coordinates (cluster nonprod, team payments, environment None, service "
+        "None), but goldenpath renders no ClusterRole named goldenpath-tenant-view for them",
         "[unique-names] nonprod/ClusterRole payments-dev/goldenpath-tenant-view: is the same "
         "object as nonprod/ClusterRole goldenpath-tenant-view (group rbac.authorization.k8s.io)"
         f": {SAME_OBJECT}",
@@ -104,6 +111,9 @@ def test_two_objects_in_one_file(example: Example) -> None:
     shadow = _copy(dashboard, namespace="payments-dev")
     shadow.body["data"] = {"note": "not a dashboard"}
     assert refused(spec, _with(bundle, shadow)) == [
+        "[coordinates] nonprod/ConfigMap payments-dev/dashboard.payments.dev: has team "
+        "payments's coordinates (cluster nonprod, team payments, environment dev, service "
+        "None), but goldenpath renders no ConfigMap in namespace payments-dev for them",
         "[unique-names] nonprod/ConfigMap payments-dev/dashboard.payments.dev: is written to "
         "tenants/payments/dev/configmap-dashboard.payments.dev.yaml, as is nonprod/ConfigMap "
         f"monitoring/dashboard.payments.dev: {SAME_FILE}",

@@ -47,8 +47,9 @@ def test_role_binding_in_another_teams_namespace(example: Example) -> None:
         "[coordinates] nonprod/RoleBinding checkout-dev/payments-owners: has team payments's "
         "coordinates, but namespace 'checkout-dev' is not one of its namespaces (payments-dev, "
         "payments-prod, payments-staging)",
-        "[rbac-bindings] nonprod/RoleBinding checkout-dev/payments-owners: binds team "
-        "payments in namespace 'checkout-dev', which the team does not own"
+        # judged by the team owning the namespace, whose spec does not name payments' owner
+        "[rbac-bindings] nonprod/RoleBinding checkout-dev/payments-owners: binds User "
+        "'alice@example.com', which team checkout's spec does not give access to dev"
     ]
 
 

@@ -5,7 +5,8 @@ Every tamper must be refused, with the exact messages. The guardrails decide fro
 objects, so each tamper on an existing object is tried three times: as rendered, with the
 object's coordinates rewritten to look platform-owned, and rewritten to look like another
 team's; the last two must still be refused by the same guardrail, and the coordinates
-guardrail must refuse the rewrite too. A few are also tried on the Bundle ``apply``
+guardrail must refuse the rewrite too (or unique-names, where the rewrite makes the object
+a second copy of the other team's). A few are also tried on the Bundle ``apply``
 checks (``check_teams``: one team plus the cluster-level objects).
 """
 
@@ -23,6 +24,7 @@ from goldenpath import policy
 from goldenpath.policy.secrets import SELECTOR_KEYS, SENSITIVE_FIELDS
 from goldenpath.render import Bundle, render, render_teams
 from goldenpath.render.bundle import Coordinates, Resource
+from goldenpath.render.observability import grafana
 from goldenpath.spec import PlatformSpec, load_platform
 from tests import crds
 from tests.factories import generated_platform
@@ -91,7 +93,8 @@ PROD_NS = "[pod-security] prod/Namespace payments-prod"
 SLACK = "spec/receivers/0/slackConfigs/0"
 AMC = "[no-secrets] nonprod/AlertmanagerConfig payments-dev/goldenpath-alerting"
 DASHBOARD = "[no-secrets] nonprod/ConfigMap monitoring/dashboard.payments.dev"
-DASHBOARD_KEY = "data.payments-dev-d083e698.json"
+#: the team dashboard's data key: its uid (a digest) + ".json"
+DASHBOARD_KEY = f"data.{grafana.uid('payments', 'dev')}.json"
 NONPROD = Coordinates("nonprod", "payments", "dev")
 TEAM_NAMESPACES = "(payments-dev, payments-prod, payments-staging)"
 
@@ -149,16 +152,23 @@ CASES: dict[str, Case] = {
     # --- ResourceQuota ------------------------------------------------------------------
     "quota-cpu-above-the-spec": edit(
         "ResourceQuota", "payments-prod", "quota", _set("spec/hard/requests.cpu", "64"),
+        # above the spec and above the team's maximum: both guardrails hold
         ["[resource-quota] Namespace payments-prod: ResourceQuota allows requests.cpu 64, "
-         "more than the 32 the spec gives team payments in prod"]),
+         "more than the 32 the spec gives team payments in prod",
+         "[quota-max] prod/ResourceQuota payments-prod/quota: requests.cpu 64 is above the "
+         "maximum 32 of team payments (spec.limits.maxQuota.cpu and its grant)"]),
     "quota-pods-above-the-spec": edit(
         "ResourceQuota", "payments-prod", "quota", _set("spec/hard/pods", "100000"),
         ["[resource-quota] Namespace payments-prod: ResourceQuota allows pods 100000, more "
-         "than the 100 the spec gives team payments in prod"]),
+         "than the 100 the spec gives team payments in prod",
+         "[quota-max] prod/ResourceQuota payments-prod/quota: pods 100000 is above the maximum "
+         "200 of team payments (spec.limits.maxQuota.pods and its grant)"]),
     "quota-limits-memory-above-the-spec": edit(
         "ResourceQuota", "payments-prod", "quota", _set("spec/hard/limits.memory", "1Ti"),
         ["[resource-quota] Namespace payments-prod: ResourceQuota allows limits.memory 1Ti, "
-         "more than the 96Gi the spec gives team payments in prod"]),
+         "more than the 96Gi the spec gives team payments in prod",
+         "[quota-max] prod/ResourceQuota payments-prod/quota: limits.memory 1Ti is above the "
+         "maximum 128Gi of team payments (spec.limits.maxQuota.limitsMemory and its grant)"]),
     "quota-nodeports": edit(
         "ResourceQuota", "payments-prod", "quota", _set("spec/hard/services.nodeports", "1"),
         ["[resource-quota] Namespace payments-prod: ResourceQuota must set "
@@ -335,7 +345,11 @@ CASES: dict[str, Case] = {
     "application-repo-url-with-a-token": edit(
         "Application", "argocd", "payments.ledger.dev",
         _set("spec/source/repoURL", "https://x-access-token:ghs_abc@git.example.com/p/l.git"),
-        ["[no-secrets] nonprod/Application argocd/payments.ledger.dev: spec.source.repoURL "
+        # a repository with credentials is not the team's repository either
+        ["[argocd-applications] nonprod/Application argocd/payments.ledger.dev: source "
+         "'https://x-access-token:ghs_abc@git.example.com/p/l.git' is not one of team "
+         "payments's service repositories",
+         "[no-secrets] nonprod/Application argocd/payments.ledger.dev: spec.source.repoURL "
          "holds a URL with credentials (user information before '@')"]),
     "annotation-url-with-a-token-query": edit(
         "Namespace", None, "payments-dev",
@@ -397,7 +411,10 @@ CASES: dict[str, Case] = {
         ["[coordinates] nonprod/ResourceQuota payments-prod/quota: is in team payments's "
          "namespace payments-prod, so its coordinates must be (cluster prod, team payments, "
          "environment prod, service None), not (cluster nonprod, team payments, environment "
-         "dev, service None)"]),
+         "dev, service None)",
+         "[unique-names] nonprod/ResourceQuota payments-prod/quota: is written to "
+         "tenants/payments/dev/resourcequota-quota.yaml, as is nonprod/ResourceQuota "
+         "payments-dev/quota: two objects may not share a file of the repository"]),
     "namespace-on-a-cluster-without-its-environment": Case(
         lambda b: plus(b, NONPROD, _privileged_copy(b, "payments-prod")),
         ["[coordinates] nonprod/Namespace payments-prod: is in team payments's namespace "
@@ -462,30 +479,46 @@ CASES: dict[str, Case] = {
         lambda b: _recoordinate(b, ("AppProject", "argocd", "data-platform", "nonprod"),
                                 Coordinates("prod", "data-platform")),
         ["[coordinates] prod/AppProject argocd/data-platform: has team data-platform's "
-         "coordinates on cluster prod, which does not host any of its environments"]),
+         "coordinates on cluster prod, which does not host any of its environments",
+         # argocd-projects decides from the destinations, not the coordinates
+         *(f"[argocd-projects] prod/AppProject argocd/data-platform: destination namespace "
+           f"'data-platform-{env}' is not a tenant namespace on cluster prod"
+           for env in ("dev", "staging")),
+         # and the team's Applications on nonprod have lost their project
+         *(f"[argocd-applications] nonprod/Application argocd/data-platform.ingest.{env}: "
+           "project 'data-platform' is not a team project on cluster nonprod"
+           for env in ("dev", "staging"))]),
     "application-on-a-cluster-without-its-environment": Case(
         lambda b: _recoordinate(b, ("Application", "argocd", "payments-dev-tenancy", None),
                                 Coordinates("prod", "payments", "dev")),
         ["[coordinates] prod/Application argocd/payments-dev-tenancy: has team payments's "
-         "coordinates on cluster prod, which does not host its environment dev"]),
+         "coordinates on cluster prod, which does not host its environment dev",
+         "[argocd-applications] prod/Application argocd/payments-dev-tenancy: project "
+         "platform deploys to 'payments-dev', which is neither the Argo CD namespace nor a "
+         "tenant namespace on cluster prod"]),
     "application-named-after-another-team": edit(
         "Application", "argocd", "payments-dev-tenancy",
         _set("metadata/name", "checkout-dev-tenancy"),
         ["[coordinates] nonprod/Application argocd/checkout-dev-tenancy: has team payments's "
          "coordinates (cluster nonprod, team payments, environment dev, service None), but "
          "goldenpath renders no Application in namespace argocd for them",
-         "[coordinates] nonprod/Application argocd/checkout-dev-tenancy: is rendered twice, "
-         "also with coordinates (cluster nonprod, team checkout, environment dev, service "
-         "None); an object has one owner"]),
+         # the second copy of checkout's Application is unique-names' to refuse
+         "[unique-names] nonprod/Application argocd/checkout-dev-tenancy: is the same object "
+         "as nonprod/Application argocd/checkout-dev-tenancy (group argoproj.io): two objects "
+         "on one cluster may not share group, kind, namespace and name",
+         "[unique-names] nonprod/Application argocd/checkout-dev-tenancy: is written to "
+         "clusters/nonprod/applications/application-checkout-dev-tenancy.yaml, as is "
+         "nonprod/Application argocd/checkout-dev-tenancy: two objects may not share a file "
+         "of the repository"]),
     "dashboard-named-after-another-team": edit(
         "ConfigMap", "monitoring", "dashboard.payments.dev",
         _set("metadata/name", "dashboard.checkout.dev"),
         ["[coordinates] nonprod/ConfigMap monitoring/dashboard.checkout.dev: has team "
          "payments's coordinates (cluster nonprod, team payments, environment dev, service "
          "None), but goldenpath renders no ConfigMap in namespace monitoring for them",
-         "[coordinates] nonprod/ConfigMap monitoring/dashboard.checkout.dev: is rendered "
-         "twice, also with coordinates (cluster nonprod, team checkout, environment dev, "
-         "service None); an object has one owner"]),
+         "[unique-names] nonprod/ConfigMap monitoring/dashboard.checkout.dev: is the same "
+         "object as nonprod/ConfigMap monitoring/dashboard.checkout.dev (group core): two "
+         "objects on one cluster may not share group, kind, namespace and name"]),
     "team-owned-stack-values": Case(
         lambda b: _recoordinate(
             b, ("ConfigMap", "monitoring", "goldenpath-kube-prometheus-stack-values", "nonprod"),
@@ -494,6 +527,13 @@ CASES: dict[str, Case] = {
          "has team payments's coordinates (cluster nonprod, team payments, environment dev, "
          "service None), but goldenpath renders no ConfigMap in namespace monitoring for "
          "them"]),
+    "admission-policy-of-another-name": Case(
+        # edge-admission looks for goldenpath's policy by name; another is no object of ours
+        lambda b: plus(b, Coordinates("prod"), _renamed(b, "ValidatingAdmissionPolicy",
+                                                       "prod", "tenant-edge-extra")),
+        ["[coordinates] prod/ValidatingAdmissionPolicy tenant-edge-extra: has platform-owned "
+         "coordinates, but goldenpath renders no platform-owned ValidatingAdmissionPolicy "
+         "named tenant-edge-extra"]),
     "platform-role-with-an-environment": Case(
         lambda b: _recoordinate(b, ("ClusterRole", None, "goldenpath-tenant-edit", "nonprod"),
                                 Coordinates("nonprod", None, "dev")),
@@ -501,6 +541,13 @@ CASES: dict[str, Case] = {
          "coordinates name no environment or service, found (cluster nonprod, team None, "
          "environment dev, service None)"]),
 }
+
+
+def _renamed(bundle: Bundle, kind: str, cluster: str, name: str) -> Body:
+    [found] = [r for r in bundle.of_kind(kind) if r.coords.cluster == cluster]
+    body = copy.deepcopy(found.body)
+    body["metadata"]["name"] = name
+    return body
 
 
 def _privileged_copy(bundle: Bundle, name: str) -> Body:
@@ -559,13 +606,19 @@ def test_disguised_tamper_is_still_refused(example: Example, name: str, disguise
     lines = refused(spec, disguised)
     kept = [line for line in case.expected if not line.startswith("[coordinates]")]
     assert [line for line in lines if line in kept] == kept
-    # besides: the coordinates guardrail, once, on this object (and the access guardrails
-    # may object to an Argo CD object moved to another team, which is not this suite's)
+    # besides, the rewrite is refused on this object: by coordinates when they disagree
+    # with the object; when they fit it (an object named after another team, given that
+    # team's coordinates) it is a second copy of that team's object, and unique-names
+    # refuses the duplicate. unique-names may also refuse this object written over the
+    # other team's file of the same name, and the access guardrails may object to an Argo
+    # CD object moved to another team, which is not this suite's.
     extra = [line for line in lines if line not in kept]
-    assert [line for line in extra if line.startswith("[coordinates]")]
-    assert all(line.startswith(f"[coordinates] {after.ref}: ")
-               for line in extra if line.startswith("[coordinates]"))
-    assert all(line.startswith(("[coordinates]", "[argocd-", "[rbac-")) for line in extra)
+    mine = (f"[coordinates] {after.ref}: ", f"[unique-names] {after.ref}: ")
+    assert [line for line in lines if line.startswith(mine)]
+    assert all(line.startswith(mine[0]) for line in extra if line.startswith("[coordinates]"))
+    assert all(after.ref in line for line in extra if line.startswith("[unique-names]"))
+    assert all(line.startswith(("[coordinates]", "[unique-names]", "[argocd-", "[rbac-"))
+               for line in extra)
 
 
 def test_every_tamper_is_tried_disguised() -> None:

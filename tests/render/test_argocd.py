@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from goldenpath.render import argocd, render
+from goldenpath.render import argocd, rbac, render
 from goldenpath.spec import load_platform
 from goldenpath.spec.resolve import PlatformSpec
 from tests.crds import assert_valid_custom_resource
@@ -114,11 +114,40 @@ def test_team_project_is_confined_to_the_team(spec: PlatformSpec) -> None:
     assert body["sourceRepos"] == ["https://git.example.com/payments/ledger.git",
                                    "https://git.example.com/payments/settlement-worker.git"]
     assert "clusterResourceWhitelist" not in body
-    assert "namespaceResourceWhitelist" not in body  # an empty list would deny everything
     kinds = {(k["group"], k["kind"]) for k in body["namespaceResourceBlacklist"]}
     assert {("", "ResourceQuota"), ("", "LimitRange"),
-            ("networking.k8s.io", "NetworkPolicy")} <= kinds
+            ("networking.k8s.io", "NetworkPolicy"), ("", "Endpoints"),
+            ("discovery.k8s.io", "EndpointSlice"), ("networking.k8s.io", "Ingress"),
+            ("gateway.networking.k8s.io", "*")} <= kinds
     assert project.body["metadata"]["finalizers"] == [argocd.FINALIZER]
+    owners = next(r for r in body["roles"] if r["name"] == "owners")
+    assert owners["groups"] == ["alice@example.com"]
+
+
+def test_team_project_whitelists_exactly_what_the_edit_role_writes(spec: PlatformSpec) -> None:
+    """One table, two gates: what Argo CD may sync for a team is what kubectl lets it
+    write, and neither names a kind on the blacklist."""
+    edit = next(r for r in rbac.render(spec) if r.name == rbac.ROLE_EDIT)
+    writable = {(g, res) for rule in edit.body["rules"] if set(rule["verbs"]) - set(rbac.READ)
+                for g in rule["apiGroups"] for res in rule["resources"]
+                if "/" not in res}
+    for project in _objects(spec, "AppProject"):
+        if project.name == argocd.PLATFORM_PROJECT:
+            continue
+        body = project.body["spec"]
+        whitelist = {(k["group"], k["kind"]) for k in body["namespaceResourceWhitelist"]}
+        assert whitelist == {(k.group, k.kind) for k in rbac.TENANT_KINDS}
+        assert {(k.group, k.resource) for k in rbac.TENANT_KINDS} == writable
+        blacklist = {(k["group"], k["kind"]) for k in body["namespaceResourceBlacklist"]}
+        assert not any(g == group and kind in (k, "*") for g, k in whitelist
+                       for group, kind in blacklist)
+
+
+def test_prod_access_is_view_only_for_owners(spec: PlatformSpec) -> None:
+    project = next(p for p in _objects(spec, "AppProject")
+                   if p.name == "payments" and p.coords.cluster == "prod")
+    owners = next(r for r in project.body["spec"]["roles"] if r["name"] == "owners")
+    assert all(", get, " in policy for policy in owners["policies"])
 
 
 def test_tenancy_application_syncs_the_tenant_directory(spec: PlatformSpec) -> None:

@@ -43,10 +43,9 @@ def test_policy_set_per_namespace(example: Bundle) -> None:
         "allow-dns", "allow-from-ingress", "allow-from-monitoring", "allow-from-teams",
         "allow-same-namespace", "allow-to-teams", "default-deny",
     ]
-    # data-platform names no teams and no CIDRs
+    # data-platform names no teams and no CIDRs, and serves no host
     assert sorted(_policies(example, "data-platform-dev")) == [
-        "allow-dns", "allow-from-ingress", "allow-from-monitoring", "allow-same-namespace",
-        "default-deny",
+        "allow-dns", "allow-from-monitoring", "allow-same-namespace", "default-deny",
     ]
 
 
@@ -96,12 +95,23 @@ def test_same_namespace_traffic(example: Bundle) -> None:
 def test_ingress_and_monitoring_namespaces(tmp_path: Path) -> None:
     platform = platform_doc(network={"ingressNamespaces": ["traefik", "ingress-nginx"],
                                      "monitoringNamespaces": ["prometheus"]})
-    bundle = Bundle.of(network.render(_load(tmp_path, platform, [team_doc("alpha")])))
+    services = [{"name": "api", "template": "python-service", "port": 8000,
+                 "ingress": {"host": "api.example.com", "environments": ["prod"]}},
+                {"name": "web", "template": "python-service", "port": 8080,
+                 "ingress": {"host": "web.example.com", "environments": ["prod"]}},
+                {"name": "internal", "template": "python-service", "port": 9000}]
+    team = team_doc("alpha", services=services)
+    bundle = Bundle.of(network.render(_load(tmp_path, platform, [team])))
     policies = _policies(bundle, "alpha-prod")
+    # the ingress controllers reach the ports hosts are routed to, and no other
     assert policies["allow-from-ingress"].body["spec"] == {
         "podSelector": {}, "policyTypes": ["Ingress"],
-        "ingress": [{"from": [_by_names(["ingress-nginx", "traefik"])]}],
+        "ingress": [{"from": [_by_names(["ingress-nginx", "traefik"])],
+                     "ports": [{"protocol": "TCP", "port": 8000},
+                               {"protocol": "TCP", "port": 8080}]}],
     }
+    # an environment that serves no host admits no ingress controller
+    assert "allow-from-ingress" not in _policies(bundle, "alpha-dev")
     assert policies["allow-from-monitoring"].body["spec"] == {
         "podSelector": {}, "policyTypes": ["Ingress"],
         "ingress": [{"from": [_by_names(["prometheus"])]}],

@@ -81,8 +81,13 @@ def test_edit_role_writes_workloads_and_debugs_pods(example: Bundle) -> None:
     writable = {(g, res) for rule in role.body["rules"] if set(rule["verbs"]) - READ
                 for g in rule["apiGroups"] for res in rule["resources"]}
     assert {("apps", "deployments"), ("", "secrets"), ("", "services"),
-            ("networking.k8s.io", "ingresses"), ("", "pods/exec")} <= writable
+            ("", "pods/exec")} <= writable
     assert not writable & GUARDED
+    # the shared edge is platform-owned: no hand-made endpoints, Ingresses or tokens
+    assert not writable & {("", "endpoints"), ("discovery.k8s.io", "endpointslices"),
+                           ("networking.k8s.io", "ingresses"), ("", "serviceaccounts"),
+                           ("", "serviceaccounts/token"), ("", "pods/ephemeralcontainers")}
+    assert not {g for g, _ in writable} & {"gateway.networking.k8s.io"}
 
 
 def test_bindings_follow_the_environment_access_levels(example: Bundle) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from goldenpath.spec import load_platform
+from goldenpath.spec.models import IngressSpec
 from tests.factories import platform_doc, team_doc, write_platform
 from tests.spec.support import issue_lines, service
 
@@ -120,7 +121,7 @@ def test_same_service_name_in_two_teams_is_fine(tmp_path: Path) -> None:
 
 
 def test_ingress_host_unique_across_teams(tmp_path: Path) -> None:
-    host = {"host": "shop.example.com"}
+    host = {"host": "shop.example.com", "environments": ["prod"]}
     teams = [team_doc("alpha", services=[service(ingress=host)]),
              team_doc("beta", services=[service(name="other"), service(ingress=host)])]
     assert issue_lines(tmp_path, platform_doc(), teams) == [
@@ -130,7 +131,7 @@ def test_ingress_host_unique_across_teams(tmp_path: Path) -> None:
 
 
 def test_ingress_host_unique_within_a_team(tmp_path: Path) -> None:
-    host = {"host": "shop.example.com"}
+    host = {"host": "shop.example.com", "environments": ["prod"]}
     team = team_doc("alpha", services=[service(ingress=host), service(name="b", ingress=host)])
     assert issue_lines(tmp_path, platform_doc(), [team]) == [
         'teams/alpha.yaml: spec.services[1].ingress.host: "shop.example.com": is already used '
@@ -355,3 +356,31 @@ def test_a_single_paging_service_is_named_as_one(tmp_path: Path) -> None:
     assert issue_lines(tmp_path, platform_doc(), [team]) == [
         "teams/alpha.yaml: spec.alerting: the SLO pages of service api have no receiver in "
         f"dev, staging, prod: {NOWHERE}"]
+
+
+def test_a_host_served_twice_on_one_cluster(tmp_path: Path) -> None:
+    """dev and staging share a cluster, whose one ingress controller routes a host to one
+    namespace: serving the host in both would make two Ingresses fight over it."""
+    team = team_doc("alpha", services=[service(ingress={"host": "shop.example.com"})])
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        'teams/alpha.yaml: spec.services[0].ingress: "shop.example.com": would be served by '
+        "dev and staging, both on cluster nonprod, where a host routes to one namespace; "
+        "list the environments that serve it in ingress.environments"
+    ]
+
+
+def test_ingress_environments_are_the_teams(tmp_path: Path) -> None:
+    ingress = {"host": "shop.example.com", "environments": ["prod", "qa"]}
+    team = team_doc("alpha", environments=["dev", "prod"], services=[service(ingress=ingress)])
+    assert issue_lines(tmp_path, platform_doc(), [team]) == [
+        'teams/alpha.yaml: spec.services[0].ingress.environments[1]: "qa": is not one of the '
+        "team's environments (dev, prod)"
+    ]
+
+
+def test_a_host_in_one_environment_per_cluster_is_fine(tmp_path: Path) -> None:
+    ingress = {"host": "shop.example.com", "environments": ["staging", "prod"]}
+    team = team_doc("alpha", services=[service(ingress=ingress)])
+    spec = load_platform(write_platform(tmp_path, platform_doc(), [team]))
+    assert spec.team("alpha").spec.services[0].ingress == IngressSpec(
+        host="shop.example.com", environments=["staging", "prod"])

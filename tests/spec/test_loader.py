@@ -125,7 +125,7 @@ def test_all_errors_in_all_files_are_reported_at_once_and_sorted(tmp_path: Path)
 
 
 def test_cross_file_errors_are_reported_together(tmp_path: Path) -> None:
-    host = {"host": "a.example.com"}
+    host = {"host": "a.example.com", "environments": ["prod"]}
     teams = [
         team_doc("alpha", environments=["dev", "qa"], services=[]),
         team_doc("beta", network={"allowFromTeams": ["ghost"]},

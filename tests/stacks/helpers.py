@@ -21,6 +21,7 @@ COMPONENT_OF_CONCERN = {
     "tenancy": "goldenpath:tenancy:TeamTenancy",
     "network": "goldenpath:tenancy:TeamTenancy",
     "rbac": "goldenpath:tenancy:TeamTenancy",
+    "edge": "goldenpath:tenancy:TeamTenancy",
     "argocd": "goldenpath:delivery:TeamDelivery",
     "observability": "goldenpath:observability:TeamObservability",
 }

@@ -24,6 +24,11 @@ from tests.stacks.conftest import RecordingMonitor
         ("apps/v1", "Deployment", k8s.apps.v1.Deployment),
         ("policy/v1", "PodDisruptionBudget", k8s.policy.v1.PodDisruptionBudget),
         ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema", k8s.flowcontrol.v1.FlowSchema),
+        ("networking.k8s.io/v1", "Ingress", k8s.networking.v1.Ingress),
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy",
+         k8s.admissionregistration.v1.ValidatingAdmissionPolicy),
+        ("admissionregistration.k8s.io/v1beta1", "ValidatingAdmissionPolicyBinding",
+         k8s.admissionregistration.v1beta1.ValidatingAdmissionPolicyBinding),
     ],
 )
 def test_builtin_kinds_get_their_typed_class(api_version: str, kind: str, cls: type) -> None:

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from goldenpath.render import metrics, render
+from goldenpath.render import metrics, rbac, render
 from goldenpath.render.meta import LABEL_TEAM
 from tests.kustomize import kustomize
 from tests.templates.conftest import CASES, Generated
@@ -107,6 +107,17 @@ def test_manifests_are_valid_kubernetes(generated: dict[str, Generated], name: s
             "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
         for obj in objects:
             kubernetes_validate.validate(obj, "1.31", strict=True)
+
+
+def test_every_kind_is_one_tenants_may_deploy(generated: dict[str, Generated], name: str) -> None:
+    """The team AppProject whitelists rbac.TENANT_KINDS only; a template deploying any
+    other kind would fail to sync."""
+    project = generated[name]
+    allowed = {(k.group, k.kind) for k in rbac.TENANT_KINDS}
+    for env in project.case.environments:
+        for obj in project.overlay(env):
+            group = obj["apiVersion"].rpartition("/")[0]
+            assert (group, obj["kind"]) in allowed, obj["kind"]
 
 
 def test_pods_pass_pod_security_restricted(generated: dict[str, Generated], name: str) -> None:
