@@ -9,7 +9,7 @@ from typing import Any
 from goldenpath import policy
 from goldenpath.render import Bundle, render
 from goldenpath.spec import PlatformSpec, load_platform
-from tests.factories import platform_doc, write_platform
+from tests.factories import platform_doc, team_doc, write_platform
 from tests.policy.support import refused, tamper
 
 Example = tuple[PlatformSpec, Bundle]
@@ -95,9 +95,11 @@ def test_platform_project_granted_to_a_serviceaccount_admins_name(tmp_path: Path
     """A serviceaccount: admin has no Argo CD login; its name in a role would grant the
     platform project to any SSO group or user of that name."""
     admins = ["group:platform-admins", "user:root@example.com", "serviceaccount:ops/deployer"]
-    spec = load_platform(write_platform(tmp_path, platform_doc(admins=admins), []))
+    spec = load_platform(write_platform(tmp_path, platform_doc(admins=admins),
+                                        [team_doc("alpha")]))
     bundle = render(spec)
-    [project] = [r for r in bundle.of_kind("AppProject") if r.coords.cluster == "prod"]
+    [project] = [r for r in bundle.of_kind("AppProject")
+                 if r.coords.cluster == "prod" and r.name == "platform"]
     [role] = project.body["spec"]["roles"]
     assert role["groups"] == ["platform-admins", "root@example.com"]  # what is rendered
     assert policy.check(spec, bundle).passed

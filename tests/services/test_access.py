@@ -282,7 +282,8 @@ def _services(*, host: str | None = None, replicas: int = 3, extra: bool = False
     service = copy.deepcopy(_payments()["spec"]["services"][0])
     service["replicas"]["prod"] = replicas
     if host:
-        service["ingress"] = {"host": host}
+        # one environment per cluster serves a host (dev and staging share nonprod)
+        service["ingress"] = {"host": host, "environments": ["prod"]}
     more = [{"name": "worker", "template": "python-worker"}] if extra else []
     return [service, *more]
 
