@@ -16,34 +16,45 @@ paths. Moving it forward costs what changed: the units whose manifests changed a
 compared with the tree on their own paths; only a changed path that no changed unit owns
 (a hand edit, someone's new file) or a path a unit gave up makes it read every unit. It is
 saved again when it had to do that, or when it falls more than a few hundred paths behind.
+
+The file is goldenpath's own, but whoever can write the state directory could plant one,
+so nothing in it is trusted until checked: it holds only plain data (``marshal``, never
+``pickle``, which runs code), the header is authenticated with an HMAC-SHA-256 under the
+state's secret key (:func:`goldenpath.spec.cache.secret_key`, mode 0600) before it is
+unmarshalled, and it records the SHA-256 of each unit's path map, checked when that map
+is read. A file that fails a check is read from scratch (the header) or refused with a
+clear error, and removed (a path map, read later in the run).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import marshal
 import mmap
 import os
-import pickle
 import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from goldenpath.errors import GitError
+from goldenpath.errors import FileSystemError, GitError
 from goldenpath.gitops import ownership
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import Workspace
 from goldenpath.gitops.tree import BaseTree, LazyBlobs
 from goldenpath.spec import fingerprint
+from goldenpath.spec.cache import secret_key
 
 FILE = "goldenpath-base.pack"
 #: Beyond this many changed paths since the saved commit, save the analysis of the new one.
 SAVE_AFTER = 200
-_MAGIC = b"goldenpath-base 2\n"
+_MAGIC = b"goldenpath-base 3\n"
 _LENGTH = struct.Struct("<Q")
-_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-               IndexError, TypeError, ValueError, struct.error)
+_MAC_BYTES = 32
+_UNREADABLE = (OSError, EOFError, IndexError, TypeError, ValueError, struct.error)
 Drift = dict[tuple[str, str], str | None]
 
 
@@ -85,11 +96,13 @@ class _Pack:
     read-only memory map of the file (which stays as it was if a newer analysis replaces
     the file meanwhile, and needs no closing)."""
 
-    def __init__(self, data: mmap.mmap, header: tuple[Any, ...], data_at: int) -> None:
+    def __init__(self, data: mmap.mmap, header: tuple[Any, ...], data_at: int,
+                 path: Path) -> None:
         self._data = data
+        self._path = path
         self.head: str = header[1]
-        #: unit -> (fingerprint, input digest, offset and size of its path map)
-        self.units: dict[str, tuple[str, str, int, int]] = header[2]
+        #: unit -> (fingerprint, input digest, offset, size and SHA-256 of its path map)
+        self.units: dict[str, tuple[str, str, int, int, bytes]] = header[2]
         self.drift: Drift = header[3]
         self.unowned: dict[str, str] = header[4]
         self._data_at = data_at
@@ -99,44 +112,62 @@ class _Pack:
         try:
             with path.open("rb") as file:
                 data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            start = len(_MAGIC) + _LENGTH.size
-            if data[:len(_MAGIC)] != _MAGIC:
+            mac_at = len(_MAGIC)
+            start = mac_at + _MAC_BYTES + _LENGTH.size
+            if data[:mac_at] != _MAGIC:
                 raise ValueError("not a saved analysis")
-            (length,) = _LENGTH.unpack(data[len(_MAGIC):start])
-            header = pickle.loads(data[start:start + length])
+            (length,) = _LENGTH.unpack(data[mac_at + _MAC_BYTES:start])
+            raw = data[start:start + length]
+            # nothing reaches marshal that this state's key did not sign
+            if not hmac.compare_digest(data[mac_at:mac_at + _MAC_BYTES],
+                                       _mac(path.parent, raw)):
+                raise ValueError("not signed by this state's key")
+            header = marshal.loads(raw)
             if not (isinstance(header, tuple) and len(header) == 5
                     and header[0] == fingerprint.code_fingerprint()):
                 raise ValueError("saved by another goldenpath")
-        except _UNREADABLE:  # absent (or empty: mmap refuses), damaged or foreign
+        except _UNREADABLE:  # absent (or empty: mmap refuses), damaged, foreign or forged
             return None
-        return cls(data, header, start + length)
+        return cls(data, header, start + length, path)
 
     def records(self) -> dict[str, UnitState]:
-        return {unit: UnitState(fp, LazyBlobs(self._reader(at, size)), inputs=inputs)
-                for unit, (fp, inputs, at, size) in self.units.items()}
+        return {unit: UnitState(fp, LazyBlobs(self._reader(at, size, digest)), inputs=inputs)
+                for unit, (fp, inputs, at, size, digest) in self.units.items()}
 
-    def _reader(self, at: int, size: int) -> Callable[[], dict[str, str]]:
+    def _reader(self, at: int, size: int, digest: bytes) -> Callable[[], dict[str, str]]:
         def read() -> dict[str, str]:
             start = self._data_at + at
-            blobs: dict[str, str] = marshal.loads(self._data[start:start + size])
+            chunk = self._data[start:start + size]
+            if not hmac.compare_digest(hashlib.sha256(chunk).digest(), digest):
+                with contextlib.suppress(OSError):
+                    os.unlink(self._path)
+                raise FileSystemError(f"{self._path} was changed outside goldenpath (a unit's "
+                                      "paths do not match its recorded digest); it has been "
+                                      "removed: run the command again")
+            blobs: dict[str, str] = marshal.loads(chunk)
             return blobs
         return read
 
 
+def _mac(directory: Path, data: bytes) -> bytes:
+    return hmac.digest(secret_key(directory), data, "sha256")
+
+
 def _save(path: Path, head: str, base: BaseTree) -> None:
-    units: dict[str, tuple[str, str, int, int]] = {}
+    units: dict[str, tuple[str, str, int, int, bytes]] = {}
     chunks: list[bytes] = []
     at = 0
     for unit, record in base.records.items():
         chunk = marshal.dumps(dict(record.blobs))
-        units[unit] = (record.fingerprint, record.inputs, at, len(chunk))
+        units[unit] = (record.fingerprint, record.inputs, at, len(chunk),
+                       hashlib.sha256(chunk).digest())
         chunks.append(chunk)
         at += len(chunk)
-    header = pickle.dumps((fingerprint.code_fingerprint(), head, units, base.drift_entries,
-                           base.unowned), protocol=pickle.HIGHEST_PROTOCOL)
+    header = marshal.dumps((fingerprint.code_fingerprint(), head, units,
+                            dict(base.drift_entries), dict(base.unowned)))
     fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=path.parent)
     with os.fdopen(fd, "wb") as out:
-        out.write(_MAGIC + _LENGTH.pack(len(header)) + header)
+        out.write(_MAGIC + _mac(path.parent, header) + _LENGTH.pack(len(header)) + header)
         out.writelines(chunks)
     os.replace(tmp, path)
 

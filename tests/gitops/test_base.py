@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from goldenpath.errors import Conflict
+from goldenpath.errors import Conflict, FileSystemError
 from goldenpath.gitops import base
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import Remote, Workspace
@@ -250,3 +250,80 @@ def test_an_analysis_that_had_to_read_every_unit_is_saved_at_once(
     kept, scratch, started, now = _read(remote, settings)
     assert started == now == head  # moved forward without reading every unit
     _same(kept, scratch)
+
+
+# --- a planted or altered analysis is never trusted ----------------------------------------
+
+
+class _Planted:
+    """A pickle that would create ``marker`` if anything unpickled it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def _saved_analysis(remote: Path, make_platform: Make, settings: Settings) -> Path:
+    gitops.apply(make_platform("p1", teams("alpha", "beta")), str(remote), settings=settings)
+    _read(remote, settings)
+    return next((settings.state_dir / "cache").glob(f"*.git/{base.FILE}"))
+
+
+def test_a_planted_pickle_is_never_loaded(remote: Path, tmp_path: Path, make_platform: Make,
+                                          settings_for: SettingsFor) -> None:
+    import pickle
+    import struct
+
+    settings = settings_for("a")
+    path = _saved_analysis(remote, make_platform, settings)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    # the file as the previous format wrote it, and with this format's magic and a MAC
+    # the attacker cannot compute
+    for magic in (b"goldenpath-base 2\n", base._MAGIC + b"\0" * 32):
+        path.write_bytes(magic + struct.pack("<Q", len(payload)) + payload)
+        kept, scratch, started, _ = _read(remote, settings)
+        assert started is None  # refused, read from scratch
+        _same(kept, scratch)
+        assert not marker.exists()
+    pickle.loads(payload)  # the payload is live: unpickling it does create the marker
+    assert marker.exists()
+
+
+def test_a_header_signed_with_another_key_is_refused(
+    remote: Path, make_platform: Make, settings_for: SettingsFor,
+) -> None:
+    settings = settings_for("a")
+    path = _saved_analysis(remote, make_platform, settings)
+    assert base._Pack.open(path) is not None
+    key = path.parent / "spec-cache.key"
+    key.write_bytes(b"k" * 32)  # another valid key: the header's MAC no longer verifies
+    key.chmod(0o600)
+    assert base._Pack.open(path) is None
+
+
+def test_an_altered_path_map_is_refused_and_removed(
+    remote: Path, make_platform: Make, settings_for: SettingsFor,
+) -> None:
+    import marshal
+
+    settings = settings_for("a")
+    path = _saved_analysis(remote, make_platform, settings)
+    pack = base._Pack.open(path)
+    assert pack is not None
+    _, _, at, size, _ = pack.units["team-alpha"]
+    data = bytearray(path.read_bytes())
+    start = pack._data_at + at
+    forged = marshal.dumps({"tenants/alpha/dev/x.yaml": "0" * 40})
+    data[start:start + size] = forged.ljust(size, b"\0")[:size]
+    path.write_bytes(bytes(data))
+    pack = base._Pack.open(path)
+    assert pack is not None  # the header is intact
+    with pytest.raises(FileSystemError) as info:
+        dict(pack.records()["team-alpha"].blobs)
+    assert str(info.value) == (f"{path} was changed outside goldenpath (a unit's paths do not "
+                               "match its recorded digest); it has been removed: run the "
+                               "command again")
+    assert not path.exists()
