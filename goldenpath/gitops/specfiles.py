@@ -23,6 +23,7 @@ from pathlib import Path
 
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.gitops.ownership import UnitState, blob_id
+from goldenpath.gitops.repo import Workspace
 from goldenpath.spec import Platform, PlatformSpec, Team
 from goldenpath.spec.resolve import document_digest
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
@@ -116,3 +117,16 @@ def unchanged(files: SpecFiles, records: Mapping[str, UnitState], current: Mappi
     return {unit: records[unit] for unit, (path, content) in files.items()
             if unit in records and intact(unit) and path not in unowned
             and current.get(path) == blob_id(content)}
+
+
+def checkout(ws: Workspace, blobs: Mapping[str, str], into: Path) -> Path:
+    """Write the spec files of a commit (``blobs``: path -> blob of its files under
+    ``platform/``) into ``into``; return the platform directory. Only ``platform.yaml``
+    and ``teams/<name>.yaml`` are written: the loader reads nothing else."""
+    wanted = {p: b for p, b in blobs.items() if p == PLATFORM_FILE or team_of_path(p)}
+    contents = ws.read_many(sorted(set(wanted.values())))
+    root = into / SPEC_DIR
+    (root / "teams").mkdir(parents=True, exist_ok=True)
+    for path, blob in wanted.items():
+        (into / path).write_bytes(contents[blob])
+    return root

@@ -32,15 +32,16 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import random
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, FileSystemError, GitError
+from goldenpath.errors import Conflict, FileSystemError, GitError, NotFound, SpecError, SpecIssue
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
 from goldenpath.gitops import layout, ownership, specfiles, summary, tree
@@ -347,18 +348,94 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
                   allow_offboarding=allow_offboarding, guard=_Guard(force=force))
 
 
+#: Edits the platform directory checked out of the repository; gets the repository's
+#: spec files (path -> blob id) it was checked out from.
+Edit = Callable[[Path, Mapping[str, str]], None]
+
+
 @cyclic_gc_paused()
-def apply_request(platform_dir: Path | str, origin: Origin, repo: str | None = None, *,
-                  message: str | None = None, settings: Settings | None = None,
-                  allow_offboarding: bool = False) -> ApplyResult:
-    """Apply specs read from the repository and edited by a request (see
-    :mod:`goldenpath.services.teams`): one attempt, authored and trailed by ``origin``;
-    a push race raises PushRejected for the caller to read the new specs and redo it."""
+def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: str,
+               message: str | None = None, settings: Settings | None = None,
+               allow_offboarding: bool = False, max_attempts: int = MAX_ATTEMPTS) -> ApplyResult:
+    """A change to the specs the repository holds: check them out of ``branch``, let
+    ``edit`` change them, then load, render, check and commit exactly as apply does (the
+    specs with their objects), authored and trailed by ``origin``. A push race reads the
+    new specs and runs ``edit`` again on them (which re-checks its precondition), so a
+    request never undoes a change that landed first; a failure leaves the remote as it
+    was. Spec errors name the files as the repository does (``platform/teams/x.yaml``)."""
     settings = settings or get_settings()
-    spec = _load(platform_dir, settings)
-    return _apply(spec, None, specfiles.read(spec), repo, branch=None, message=message,
-                  settings=settings, max_attempts=1, diffs=False,
-                  allow_offboarding=allow_offboarding, origin=origin)
+    branch = check_branch(branch)
+    with _workspace(repo, settings, keep=True) as remote:
+        for attempt in range(1, max_attempts + 1):
+            at = remote.base(branch, branch)
+            if specfiles.PLATFORM_FILE not in at.specs:
+                raise NotFound(f"{remote.ws.remote.display} {branch} holds no specs yet "
+                               f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
+                               kind="platform")
+            with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
+                # Models may be built from their files on demand: keep them until committed.
+                root = specfiles.checkout(remote.ws, at.specs, Path(tmp))
+                edit(root, at.specs)
+                with _repository_names(Path(tmp)):
+                    spec = _load(root, settings)
+                # goldenpath's own checkout: no one edits it between load and read
+                wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
+                change = _compute(wants, at, None)
+                result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec,
+                               with_diffs=False)
+                if not change:
+                    return ApplyResult(result, None, attempt)
+                if result.removals.need_consent and not allow_offboarding:
+                    raise OffboardingRefused(result.removals)
+                text = commit_message(spec, result, message, origin.trailers())
+                commit = remote.ws.commit(at.head, change.writes, change.deletes, text,
+                                          origin.author)
+            try:
+                remote.push(commit, branch, branch)
+                return ApplyResult(result, commit, attempt)
+            except PushRejected:
+                if attempt == max_attempts:
+                    raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+@contextmanager
+def _repository_names(checkout: Path) -> Iterator[None]:
+    """Spec errors of a checkout named by the files' paths in the repository."""
+    prefix = f"{checkout}/"
+    try:
+        yield
+    except SpecError as error:
+        raise SpecError([SpecIssue(i.file.replace(prefix, ""), i.path,
+                                   i.message.replace(prefix, ""), i.value, i.has_value)
+                         for i in error.issues]) from None
+
+
+@dataclass(frozen=True)
+class SpecSnapshot:
+    """The spec files of a branch: its head commit, path -> blob id of each file under
+    ``platform/`` (a blob id is the file's digest: its ETag), and the contents read."""
+
+    head: str | None
+    blobs: dict[str, str]
+    contents: dict[str, bytes]
+
+
+def read_specs(repo: str | None = None, *, branch: str, settings: Settings | None = None,
+               read: Callable[[str], bool] = lambda path: False) -> SpecSnapshot:
+    """The spec files ``branch`` holds, with the contents of the paths ``read`` selects;
+    nothing is written anywhere (an embedded repository not yet created holds none)."""
+    settings = settings or get_settings()
+    branch = check_branch(branch)
+    with _workspace(repo, settings, keep=False) as remote:
+        if remote.embedded is not None and not (remote.embedded / "HEAD").is_file():
+            return SpecSnapshot(None, {}, {})
+        head = remote.ws.fetch(branch)
+        blobs = remote.ws.tree(head, under=specfiles.SPEC_DIR)
+        wanted = {p: b for p, b in blobs.items() if read(p)}
+        found = remote.ws.read_many(sorted(set(wanted.values())))
+    return SpecSnapshot(head, blobs, {p: found[b] for p, b in wanted.items()})
 
 
 @cyclic_gc_paused()
