@@ -135,6 +135,8 @@ class ApplyResult:
     plan: Plan
     commit: str | None
     attempts: int
+    #: spec files --force overwrote (teams, or "platform"), named in the commit
+    forced: tuple[str, ...] = ()
 
 
 def remote_for(repo: str | None, settings: Settings) -> Remote:
@@ -495,7 +497,7 @@ def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: st
             commit = ws.commit(head, change.writes, change.deletes, text, origin.author)
             try:
                 remote.push(commit, push_to, target)
-                return ApplyResult(result, commit, attempt)
+                return ApplyResult(result, commit, attempt, tuple(s.name for s in forced))
             except PushRejected:
                 if attempt == max_attempts:
                     raise
