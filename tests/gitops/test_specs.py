@@ -4,7 +4,7 @@ behind them (a request changed a team since it was copied) refused by apply."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -114,8 +114,9 @@ def test_a_local_edit_on_top_of_an_old_version_is_a_conflict(
     api_update(where, "alpha", costCenter="CC-api")
     alpha = platform / "teams" / "alpha.yaml"
     alpha.write_text(alpha.read_text().replace("CC-1", "CC-dir"))
-    with pytest.raises(SpecsBehind, match="alpha .*was edited here, but the repository's "
-                                          "version came from another writer"):
+    with pytest.raises(SpecsBehind, match=r"alpha \(platform/teams/alpha\.yaml was edited "
+                                          r"here, but the repository's version came from "
+                                          r"another writer: request req-42"):
         gitops.apply(platform, str(remote), settings=settings_for("cli"))
 
 
