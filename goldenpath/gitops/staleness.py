@@ -30,6 +30,7 @@ it cannot be shown to hold): ``--force`` applies it and says so in the commit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from goldenpath.errors import Conflict
@@ -77,12 +78,15 @@ class SpecsBehind(Conflict):
         return [s.name for s in self.stale]
 
 
-def stale_specs(ws: Workspace, head: str | None, files: SpecFiles) -> list[Stale]:
+def stale_specs(ws: Workspace, head: str | None, files: SpecFiles,
+                repo: Mapping[str, str] | None = None) -> list[Stale]:
     """The spec files of ``files`` (the directory's) that are behind or in conflict with
-    the branch at ``head``, sorted by name."""
+    the branch at ``head`` (whose spec files are ``repo``, path -> blob, when known),
+    sorted by name."""
     if head is None:
         return []
-    repo = ws.tree(head, under=specfiles.SPEC_DIR)
+    if repo is None:
+        repo = ws.tree(head, under=specfiles.SPEC_DIR)
     mine = {path: blob_id(content) for path, content in files.values()}
     differ = sorted(p for p in repo.keys() | mine.keys()
                     if _named(p) is not None and repo.get(p) != mine.get(p))

@@ -17,6 +17,14 @@ again a bounded number of times. A failure at any step leaves the remote as it w
 apply that would offboard more than MAX_OFFBOARDED_TEAMS teams, or remove a namespace of
 a protected environment, is refused unless the caller allows it (:class:`Removals`).
 
+The specs travel with their objects: each commit holds the spec files the tree was
+rendered from (:mod:`goldenpath.gitops.specfiles`), so specs and objects never disagree.
+Apply from a directory is refused where the directory is behind the repository's specs
+(a request changed a team since it was copied: :mod:`goldenpath.gitops.staleness`)
+unless forced, which the commit says. :func:`apply_edit` is the other writer: it checks
+the repository's specs out, lets a request edit them, and commits through the same
+steps, authored by the requester; on a push race it redoes the edit on the new specs.
+
 State is made only by success: plan creates nothing (no embedded repository, no cache; a
 remote without a cache is read into a temporary one), apply creates the embedded
 repository when it first pushes and a new cache when it returns, so a failed command
@@ -325,7 +333,7 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
         wants = _Target.for_base(spec, at.tree, specs)
         change = _compute(wants, at, None)
         result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec, with_diffs=diffs)
-        stale = stale_specs(remote.ws, at.head, specs)
+        stale = stale_specs(remote.ws, at.head, specs, at.specs)
     # The services of the teams this plan changes: their Applications and SLO rules are
     # what apply would write.
     teams = {c.team for c in result.objects if c.action != "removed"}
@@ -461,9 +469,9 @@ class _Guard:
 
     force: bool = False
 
-    def check(self, ws: Workspace, head: str | None, specs: SpecFiles) -> list[Stale]:
+    def check(self, ws: Workspace, at: _Base, specs: SpecFiles) -> list[Stale]:
         """The stale specs ``force`` overwrites (raise SpecsBehind without it)."""
-        stale = stale_specs(ws, head, specs)
+        stale = stale_specs(ws, at.head, specs, at.specs)
         if stale and not self.force:
             raise SpecsBehind(stale)
         return stale
@@ -483,7 +491,7 @@ def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: st
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
             head, base = at.head, at.tree
-            forced = guard.check(ws, head, specs) if guard is not None else []
+            forced = guard.check(ws, at, specs) if guard is not None else []
             result = _plan(ws, push_to, head, base, change, spec=spec, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)

@@ -15,7 +15,9 @@ change to the file, a comment's included, is a new version, and reading ETags co
 listing of ``platform/`` with no file read. An update or offboarding names the version it
 was made from (``if_match``); when the file is another version by then, the change is
 refused with :class:`PreconditionFailed` (HTTP 412), also when that is found only on a
-retry after a push race: a stale writer never undoes a newer accepted change.
+retry after a push race: a stale writer never undoes a newer accepted change. A change
+the file already holds (the same request retried after it landed) commits nothing and
+succeeds, so retrying a request is safe.
 """
 
 from __future__ import annotations
@@ -163,9 +165,12 @@ def create_team(document: dict[str, Any], requester: Requester,
     path = specfiles.team_path(team)
 
     def edit(root: Path, blobs: Mapping[str, str]) -> None:
+        text = teamfile.new_text(document)
         if path in blobs:
+            if (root / "teams" / f"{team}.yaml").read_text("utf-8") == text:
+                return  # this very request, retried after it landed: nothing to do
             raise TeamExists(f"team {team} exists already; change it with an update")
-        _write(root, team, teamfile.new_text(document))
+        _write(root, team, text)
 
     return _change(team, edit, requester, where, f"goldenpath: onboard {team}")
 
@@ -179,9 +184,14 @@ def update_team(name: str, document: dict[str, Any], if_match: str, requester: R
     parse_team(document, path)  # refused before the repository is read
 
     def edit(root: Path, blobs: Mapping[str, str]) -> None:
-        _precondition(team, path, blobs, if_match)
+        if blobs.get(path) is None:
+            raise _missing(team)
         text = (root / "teams" / f"{team}.yaml").read_text("utf-8")
-        _write(root, team, teamfile.replaced(text, path, document))
+        new = teamfile.replaced(text, path, document)
+        if new == text:
+            return  # the file holds this already (a retry of this change): nothing to do
+        _precondition(team, path, blobs, if_match)
+        _write(root, team, new)
 
     return _change(team, edit, requester, where, f"goldenpath: update {team}")
 

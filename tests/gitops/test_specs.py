@@ -4,6 +4,7 @@ behind them (a request changed a team since it was copied) refused by apply."""
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,3 +172,19 @@ def test_a_directory_in_step_with_the_requests_applies(
     (platform / "teams" / "alpha.yaml").write_bytes(files_of(remote)["platform/teams/alpha.yaml"])
     result = gitops.apply(platform, str(remote), settings=settings_for("cli"))
     assert result.commit is None  # nothing to do, nothing refused
+
+
+def test_embedded_mode_applies_the_example_with_its_specs_and_then_nothing(
+        tmp_path: Path) -> None:
+    """`make run` twice: the embedded repository is created with the specs, then a
+    second apply finds every file equal and makes no commit."""
+    platform = tmp_path / "platform"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "platform", platform)
+    settings = Settings(state_dir=tmp_path / ".goldenpath", gitops_repo="")
+    first = gitops.apply(platform, settings=settings)
+    assert first.commit is not None
+    embedded = settings.embedded_gitops_repo
+    files = files_of(embedded)
+    assert files["platform/teams/checkout.yaml"] == (platform / "teams/checkout.yaml").read_bytes()
+    second = gitops.apply(platform, settings=settings)
+    assert second.commit is None and len(commits(embedded)) == 1

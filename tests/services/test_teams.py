@@ -84,6 +84,10 @@ def test_an_update_is_one_commit_of_spec_and_objects_by_the_requester(
     assert author == "user:alice@example.com <alice@example.com>"
     assert change.etag == git("rev-parse", "main:platform/teams/alpha.yaml", cwd=remote).strip()
     assert svc.get_team("alpha", where).document == doc
+    # the same request retried (its answer lost): the file holds it already, no commit
+    again = svc.update_team("alpha", doc, etag, ALICE, where)
+    assert again.commit is None and again.etag == change.etag
+    assert git("rev-parse", "main", cwd=remote).strip() == change.commit
 
 
 def test_a_stale_etag_is_refused_and_changes_nothing(
@@ -169,8 +173,10 @@ def test_create_and_offboard(where: Where, remote: Path) -> None:
     created = svc.create_team(gamma, ALICE, where)
     assert created.etag == svc.spec_etags(where).teams["gamma"]
     assert "platform/teams/gamma.yaml" in files_of(remote)
+    assert svc.create_team(gamma, ALICE, where).commit is None  # a retry: nothing to do
+    other = team_doc("gamma", costCenter="CC-other")
     with pytest.raises(TeamExists, match="team gamma exists already"):
-        svc.create_team(gamma, ALICE, where)
+        svc.create_team(other, ALICE, where)
     root = Requester("user:root@example.com", "r3")
     before = commits(remote)
     with pytest.raises(OffboardingRefused, match="protected environments gamma-prod"):
