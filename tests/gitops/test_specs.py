@@ -13,11 +13,14 @@ import yaml
 from typer.testing import CliRunner
 
 from goldenpath.cli import app
+from goldenpath.errors import SpecError
+from goldenpath.gitops import specfiles
 from goldenpath.gitops.staleness import SpecsBehind
 from goldenpath.services import gitops
 from goldenpath.services import teams as svc
 from goldenpath.services.teams import Requester, Where
 from goldenpath.settings import Settings, get_settings
+from goldenpath.spec import PlatformSpec
 from tests.factories import team_doc
 from tests.gitops.conftest import commits, files_of, git, teams
 
@@ -188,3 +191,22 @@ def test_embedded_mode_applies_the_example_with_its_specs_and_then_nothing(
     assert files["platform/teams/checkout.yaml"] == (platform / "teams/checkout.yaml").read_bytes()
     second = gitops.apply(platform, settings=settings)
     assert second.commit is None and len(commits(embedded)) == 1
+
+
+def test_a_spec_file_edited_while_apply_runs_is_not_committed(
+        remote: Path, make_platform: Make, settings_for: SettingsFor,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes committed must be the document the objects were rendered from."""
+    platform = make_platform("p", teams("alpha"))
+    read = specfiles.read
+
+    def edited_meanwhile(spec: PlatformSpec) -> specfiles.SpecFiles:
+        files = read(spec)
+        path, content = files["team-alpha"]
+        files["team-alpha"] = (path, content.replace(b"CC-1", b"CC-later"))
+        return files
+
+    monkeypatch.setattr(specfiles, "read", edited_meanwhile)
+    with pytest.raises(SpecError, match=r"alpha\.yaml: changed while goldenpath was reading"):
+        gitops.apply(platform, str(remote), settings=settings_for("a"))
+    assert commits(remote) == []
