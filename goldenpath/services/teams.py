@@ -161,7 +161,11 @@ def get_team(name: str, where: Where = Where()) -> TeamSpec:
 def create_team(document: dict[str, Any], requester: Requester,
                 where: Where = Where()) -> TeamChange:
     """Onboard a team; TeamExists when the branch has one of that name."""
-    team = parse_team(document, "request").metadata.name  # a valid name before any path
+    meta = document.get("metadata")
+    named = meta.get("name") if isinstance(meta, dict) else None
+    file = specfiles.team_path(named) if isinstance(named, str) and is_dns_label(named) \
+        else "request"
+    team = parse_team(document, file).metadata.name  # a valid name before any path
     path = specfiles.team_path(team)
 
     def edit(root: Path, blobs: Mapping[str, str]) -> None:

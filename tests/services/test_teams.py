@@ -192,6 +192,20 @@ def test_create_and_offboard(where: Where, remote: Path) -> None:
         svc.get_team("gamma", where)
 
 
+def test_a_new_team_is_validated_before_anything_is_read(where: Where, remote: Path) -> None:
+    before = commits(remote)
+    bad = team_doc("gamma", owners=["nobody"], extra=1)
+    with pytest.raises(SpecError) as found:
+        svc.create_team(bad, ALICE, where)
+    assert [str(i).split(": ")[:2] for i in found.value.issues] == [
+        ["platform/teams/gamma.yaml", "spec.extra"], ["platform/teams/gamma.yaml", "spec.owners[0]"]]
+    hostile = team_doc("gamma")
+    hostile["metadata"]["name"] = "../../clusters/prod"
+    with pytest.raises(SpecError, match=r'request: metadata.name: "\.\./\.\./clusters/prod"'):
+        svc.create_team(hostile, ALICE, where)
+    assert commits(remote) == before
+
+
 def test_team_names_from_callers_are_never_paths(where: Where) -> None:
     for name in ("../platform", "alpha/../beta", "ALPHA", "", "a" * 64):
         with pytest.raises(NotFound, match=r"no team \(not a team name\)"):
