@@ -198,7 +198,8 @@ def test_a_new_team_is_validated_before_anything_is_read(where: Where, remote: P
     with pytest.raises(SpecError) as found:
         svc.create_team(bad, ALICE, where)
     assert [str(i).split(": ")[:2] for i in found.value.issues] == [
-        ["platform/teams/gamma.yaml", "spec.extra"], ["platform/teams/gamma.yaml", "spec.owners[0]"]]
+        ["platform/teams/gamma.yaml", "spec.extra"],
+        ["platform/teams/gamma.yaml", "spec.owners[0]"]]
     hostile = team_doc("gamma")
     hostile["metadata"]["name"] = "../../clusters/prod"
     with pytest.raises(SpecError, match=r'request: metadata.name: "\.\./\.\./clusters/prod"'):
