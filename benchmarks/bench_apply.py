@@ -10,8 +10,10 @@ The change time is the wall time of ``gitops.apply`` (load, fetch, render and ch
 changed, commit, push). Separately, and not part of that time, the same run measures
 loading the spec alone (``load_platform`` with apply's spec cache), the part of every
 apply that reads every team's file. Also checks that the change commit touches only that
-team's files. With ``--capacity`` both clusters declare a capacity (large enough), so the
-capacity guardrail sums every team's quota on each apply.
+team's files: its objects, its ownership manifest and its spec file (specs live in the
+control repository; a quota change is 5 files, one more than before specs did). With
+``--capacity`` both clusters declare a capacity (large enough), so the capacity
+guardrail sums every team's quota on each apply.
 
     .venv/bin/python benchmarks/bench_apply.py [--large 1000] [--small 10] [--repeat 3]
                                                [--capacity]
@@ -78,6 +80,7 @@ def measure(teams: int, repeat: int, work: Path, capacity: bool) -> dict[str, fl
         assert result.commit is not None, "the change made no commit"
         paths = _changed_paths(remote)
         assert all(team in p for p in paths), f"touched other teams' files: {paths}"
+        assert f"platform/teams/{team}.yaml" in paths, f"the spec did not travel: {paths}"
         started = time.perf_counter()
         load_platform(root, settings.spec_cache_dir)
         loads.append(time.perf_counter() - started)

@@ -58,12 +58,19 @@ def apply(  # noqa: PLR0917  (typer: one parameter per option)
     allow_offboarding: Annotated[bool, typer.Option(
         "--allow-offboarding", help=f"Allow removing more than {service.MAX_OFFBOARDED_TEAMS} "
         "teams, or any namespace of a protected environment.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Apply even where the directory is behind the repository's specs "
+        "(changed through the API since it was copied); the commit says so.")] = False,
 ) -> None:
-    """Commit the rendered tree and push it (retrying if someone pushed first; never forced)."""
+    """Commit the rendered tree and the specs and push them (retrying if someone pushed
+    first; git pushes are never forced)."""
     with reported_errors():
         result = service.apply(platform, repo, branch=branch, message=message, diffs=diff,
-                               allow_offboarding=allow_offboarding)
+                               allow_offboarding=allow_offboarding, force=force)
     show(result.plan, diff, verb="changed")
+    if result.forced:
+        err.print(f"[yellow]warning:[/] --force overwrote the repository's specs of "
+                  f"{escape(', '.join(result.forced))}", soft_wrap=True)
     if result.commit is None:
         return
     tries = f" after {result.attempts} attempts" if result.attempts > 1 else ""

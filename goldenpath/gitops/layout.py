@@ -3,6 +3,7 @@ goldenpath adds around them. The flow is Bundle -> units -> files::
 
     README.md                                   generated: explains this layout
     .goldenpath/owned/<unit>.txt                ownership manifests (see ownership.py)
+    platform/platform.yaml, platform/teams/...  the specs rendered (see specfiles.py)
     clusters/<cluster>/kustomization.yaml       what the cluster's root Application syncs
     clusters/<cluster>/...                      objects, see goldenpath.render.paths
     tenants/<team>/...                          objects, see goldenpath.render.paths
@@ -27,8 +28,9 @@ from typing import Any
 import yaml
 
 from goldenpath.errors import Conflict
-from goldenpath.gitops import ownership
+from goldenpath.gitops import ownership, specfiles
 from goldenpath.gitops.ownership import UnitState
+from goldenpath.gitops.specfiles import SpecFiles
 from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.render.paths import path_for
@@ -122,6 +124,8 @@ def _kustomized(paths: Iterable[str]) -> dict[str, list[str]]:
     to the cluster directory, which the root Application syncs."""
     children: dict[str, set[str]] = defaultdict(set)
     for path in paths:
+        if specfiles.is_spec_path(path):
+            continue  # specs are no manifests: nothing applies them
         directory, name = posixpath.split(path)
         children[directory].add(name)
         parts = directory.split("/")
@@ -147,13 +151,20 @@ def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
     return inputs
 
 
-def iter_repository_files(spec: PlatformSpec, bundle: Bundle) -> Iterator[tuple[str, bytes]]:
+def iter_repository_files(spec: PlatformSpec, bundle: Bundle, specs: SpecFiles | None = None
+                          ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of every file goldenpath owns, one unit at a time: only one unit's
-    bytes are alive at once, which keeps writing a 1,000-team tree within memory bounds."""
+    bytes are alive at once, which keeps writing a 1,000-team tree within memory bounds.
+    ``specs`` are the spec files committed with the objects (default: the files ``spec``
+    was loaded from)."""
     inputs = unit_inputs(spec)
+    specs = specfiles.read(spec) if specs is None else specs
     claims: dict[str, str] = {}
-    for unit, entries in units(bundle).items():
-        state = unit_state(entries, inputs=inputs.get(unit, ""))
+    grouped: dict[str, Entries | None] = dict(units(bundle))
+    grouped.update({unit: None for unit in specs.keys() - grouped.keys()})
+    for unit, entries in grouped.items():
+        rendered = {unit: unit_state(entries, inputs=inputs.get(unit, ""))} if entries else {}
+        state = specfiles.with_specs(rendered, {unit: specs[unit]} if unit in specs else {})[unit]
         check_paths(claims, unit, state.blobs)
         yield from state.contents.items()
         yield ownership.manifest_path(unit), ownership.format_manifest(unit, state)
@@ -177,10 +188,11 @@ def shared_path(path: str, owner: str, unit: str) -> Conflict:
                     "share a file, nothing was written")
 
 
-def repository_files(spec: PlatformSpec, bundle: Bundle) -> dict[str, bytes]:
+def repository_files(spec: PlatformSpec, bundle: Bundle, specs: SpecFiles | None = None
+                     ) -> dict[str, bytes]:
     """Path -> bytes of every file goldenpath owns: what ``render --out`` writes and what
     ``apply`` commits to an empty repository."""
-    return dict(sorted(iter_repository_files(spec, bundle)))
+    return dict(sorted(iter_repository_files(spec, bundle, specs)))
 
 
 def readme(spec: PlatformSpec) -> bytes:
@@ -218,6 +230,8 @@ Argo CD runs on each cluster (namespace `{argocd}`) and manages only that cluste
   service accounts, observability
 - `tenants/<team>/_apps/application-<team>.<service>.<env>.yaml`: Application syncing
   `deploy/overlays/<env>` of the service repository
+- `platform/platform.yaml`, `platform/teams/<team>.yaml`: the specs this tree was
+  rendered from, committed with it (the `Spec-Digest` trailer of each commit names them)
 - `.goldenpath/owned/`: which files goldenpath owns, with their git blob ids
 
 Every object is in a file `<kind>-<name>.yaml`; every directory of manifests has a

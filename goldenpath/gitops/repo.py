@@ -60,6 +60,34 @@ class PushRejected(Conflict):
     """The remote branch moved since it was fetched; fetch and try again."""
 
 
+#: What may stand in an author's name or address: no ``<``, ``>`` or line break, which
+#: would end the field in git's commit header.
+_AUTHOR_TEXT = re.compile(r"[^<>\x00-\x1f\x7f]{1,200}")
+
+
+@dataclass(frozen=True)
+class Author:
+    """A commit's author (who asked for the change); refused if git's header could not
+    hold it as one field."""
+
+    name: str
+    email: str
+
+    def __post_init__(self) -> None:
+        for text in (self.name, self.email):
+            if not _AUTHOR_TEXT.fullmatch(text) or text != text.strip():
+                raise GitError(f"{text!r} cannot be a commit author's name or address")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One commit's change to a file: the blob it wrote (None: deleted) and its request."""
+
+    commit: str
+    blob: str | None
+    request: str
+
+
 @dataclass(frozen=True)
 class Remote:
     """A repository URL or local path, and HTTPS credentials that never reach a message."""
@@ -159,12 +187,37 @@ class Workspace:
             raise
         return self._git("rev-parse", local).strip()
 
-    def tree(self, commit: str | None) -> dict[str, str]:
-        """path -> blob id of every file in ``commit``."""
+    def tree(self, commit: str | None, under: str | None = None) -> dict[str, str]:
+        """path -> blob id of every file in ``commit`` (only those under the directory
+        ``under``, when given: git then reads only that directory's trees)."""
         if commit is None:
             return {}
-        listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit)
+        only = ("--", f"{under}/") if under is not None else ()
+        listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit, *only)
         return {path: blob for blob, path in _LS_TREE_BLOB.findall(listing)}
+
+    def history(self, head: str, paths: list[str]) -> dict[str, list[Version]]:
+        """path -> every version of it on the first-parent history of ``head``, newest
+        first: the commit, the blob it wrote (None: it deleted the file) and the commit's
+        ``Request-Id`` trailer ("" when it has none). One ``git log`` for all paths."""
+        found: dict[str, list[Version]] = {path: [] for path in paths}
+        if not paths:
+            return found
+        out = self._git("log", "--first-parent", "--diff-merges=first-parent", "--raw",
+                        "--no-abbrev", "--no-renames",
+                        "--format=%x01%H %(trailers:key=Request-Id,valueonly,separator=%x2C)",
+                        head, "--", *paths, what="read the history of")
+        commit = request = ""
+        for line in out.splitlines():
+            if line.startswith("\x01"):
+                commit, _, request = line[1:].partition(" ")
+            elif line.startswith(":") and "\t" in line:
+                meta, _, path = line.partition("\t")
+                parts = meta.split()
+                if path in found and len(parts) == 5:
+                    blob = None if parts[4] == "D" else parts[3]
+                    found[path].append(Version(commit, blob, request.strip()))
+        return found
 
     def diff_tree(self, old: str, new: str) -> dict[str, str | None]:
         """path -> new blob id (None: deleted) of every file that differs between two
@@ -200,12 +253,13 @@ class Workspace:
                 f"cannot read files from the local cache of {self.remote.display}: {e}")) from e
 
     def commit(self, base: str | None, writes: dict[str, bytes], deletes: set[str],
-               message: str) -> str:
-        """A commit of ``base`` with the changes applied, made by one ``git fast-import``."""
+               message: str, author: Author | None = None) -> str:
+        """A commit of ``base`` with the changes applied, made by one ``git fast-import``;
+        authored by ``author`` when given (the committer is always goldenpath)."""
         with tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
             stream, marks = Path(tmp) / "commit.fi", Path(tmp) / "marks"
             with stream.open("wb") as out:
-                out.write(self._commit_header(base, message))
+                out.write(self._commit_header(base, message, author))
                 for path in sorted(deletes):
                     out.write(b"D %s\n" % _fi_path(path))
                 for path in sorted(writes):
@@ -218,8 +272,10 @@ class Workspace:
                           f"--export-marks={marks}", istream=stdin)
             return marks.read_text().split()[1]
 
-    def _commit_header(self, base: str | None, message: str) -> bytes:
+    def _commit_header(self, base: str | None, message: str, author: Author | None) -> bytes:
         env = {**_IDENTITY, **os.environ}
+        if author is not None:
+            env.update(GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email)
         when = f"{int(time.time())} +0000"
         text = message.encode()
         lines = [f"commit {_BUILD_REF}", "mark :1",

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from goldenpath.gitops import ownership
+from goldenpath.gitops import ownership, specfiles
 from goldenpath.gitops.tree import BaseTree, ChangeSet, Drift
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -71,8 +71,8 @@ def _old(base: BaseTree, path: str, read: Reader) -> bytes | None:
 def objects(change: ChangeSet, base: BaseTree, read: Reader) -> list[ObjectChange]:
     out: list[ObjectChange] = []
     for path in sorted({*change.writes, *change.deletes}):
-        if path.startswith(ownership.OWNED_DIR):
-            continue
+        if path.startswith(ownership.OWNED_DIR) or specfiles.is_spec_path(path):
+            continue  # a spec file holds no object; its diff shows what changed
         named = _named(change, base, path, read)
         if named is None:
             continue

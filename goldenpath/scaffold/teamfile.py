@@ -1,7 +1,9 @@
-"""Add a service to a team's spec file without disturbing anything else in it.
+"""Edit a team's spec file without disturbing anything else in it: add a service
+(``new-service``), or replace the whole spec with a new one (a request through the
+services layer) keeping the comments and formatting of what stays.
 
 ruamel.yaml's round-trip mode keeps comments, key order, flow style and quoting, so
-the change a reviewer sees is the new entry alone. The caller keeps the original text to
+the change a reviewer sees is the change alone. The caller keeps the original text to
 put back if a later step fails.
 """
 
@@ -46,6 +48,92 @@ def with_service(text: str, file: str, entry: dict[str, Any]) -> str:
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+def replaced(text: str, file: str, document: dict[str, Any]) -> str:
+    """``text`` of a spec file made to hold ``document`` (plain data, already validated),
+    keeping the comments, key order, flow style and quoting of every key and list item
+    that stays: maps are updated key by key, lists of named items (services) matched by
+    ``name``, other lists item by item; an unchanged scalar keeps its spelling."""
+    yaml = _yaml()
+    try:
+        doc = yaml.load(text)
+    except YAMLError as err:
+        raise SpecError([SpecIssue(file, "", f"invalid YAML: {err}")]) from err
+    if not isinstance(doc, CommentedMap):
+        return new_text(document)
+    _update_map(doc, document)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def new_text(document: dict[str, Any]) -> str:
+    """A new spec file holding ``document``, in the style of the hand-written files."""
+    out = io.StringIO()
+    _yaml().dump(_styled(document, top=True), out)
+    return out.getvalue()
+
+
+def _update_map(node: CommentedMap, new: dict[str, Any]) -> None:
+    for key in [k for k in node if k not in new]:
+        del node[key]
+    for key, value in new.items():
+        node[key] = _merged(node[key], value) if key in node else _styled(value)
+
+
+def _merged(old: Any, new: Any) -> Any:
+    """``new``, reusing ``old``'s node (and so its comments and style) where it can."""
+    if isinstance(old, CommentedMap) and isinstance(new, dict):
+        _update_map(old, new)
+        return old
+    if isinstance(old, CommentedSeq) and isinstance(new, list):
+        _update_seq(old, new)
+        return old
+    if not isinstance(old, CommentedMap | CommentedSeq) and type(old) is not bool \
+            and old == new and type(new) is not bool:
+        return old  # the same value as written: keep its quoting
+    return _styled(new)
+
+
+def _update_seq(node: CommentedSeq, new: list[Any]) -> None:
+    named = {item.get("name"): item for item in node
+             if isinstance(item, CommentedMap) and isinstance(item.get("name"), str)}
+    if named and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in new):
+        items = [_merged(named[i["name"]], i) if i["name"] in named else _styled(i, top=True)
+                 for i in new]
+    else:
+        items = [_merged(node[i], v) if i < len(node) else _styled(v, top=True)
+                 for i, v in enumerate(new)]
+    del node[len(items):]
+    for i, item in enumerate(items):
+        if i < len(node):
+            node[i] = item
+        else:
+            node.append(item)
+
+
+def _styled(value: Any, *, top: bool = False) -> Any:
+    """New data as the hand-written files write it: block maps at the top and for list
+    items, small flat maps and lists of scalars inline."""
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, _styled(v)) for k, v in value.items())
+        if not top and _flat(value) and len(value) <= 4:
+            mapping.fa.set_flow_style()
+        else:
+            mapping.fa.set_block_style()
+        return mapping
+    if isinstance(value, list):
+        seq = CommentedSeq(_styled(v, top=True) for v in value)
+        if all(not isinstance(v, dict | list) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    return value
+
+
+def _flat(value: dict[str, Any]) -> bool:
+    return all(not isinstance(v, list) and (not isinstance(v, dict) or _flat(v))
+               for v in value.values())
 
 
 def _entry(entry: dict[str, Any]) -> CommentedMap:

@@ -17,6 +17,14 @@ again a bounded number of times. A failure at any step leaves the remote as it w
 apply that would offboard more than MAX_OFFBOARDED_TEAMS teams, or remove a namespace of
 a protected environment, is refused unless the caller allows it (:class:`Removals`).
 
+The specs travel with their objects: each commit holds the spec files the tree was
+rendered from (:mod:`goldenpath.gitops.specfiles`), so specs and objects never disagree.
+Apply from a directory is refused where the directory is behind the repository's specs
+(a request changed a team since it was copied: :mod:`goldenpath.gitops.staleness`)
+unless forced, which the commit says. :func:`apply_edit` is the other writer: it checks
+the repository's specs out, lets a request edit them, and commits through the same
+steps, authored by the requester; on a push race it redoes the edit on the new specs.
+
 State is made only by success: plan creates nothing (no embedded repository, no cache; a
 remote without a cache is read into a temporary one), apply creates the embedded
 repository when it first pushes and a new cache when it returns, so a failed command
@@ -32,20 +40,23 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import random
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, FileSystemError, GitError
+from goldenpath.errors import Conflict, FileSystemError, GitError, NotFound, SpecError, SpecIssue
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
-from goldenpath.gitops import layout, ownership, summary, tree
+from goldenpath.gitops import layout, ownership, specfiles, summary, tree
 from goldenpath.gitops.ownership import UnitState
-from goldenpath.gitops.repo import PushRejected, Remote, Workspace, init_bare
+from goldenpath.gitops.repo import Author, PushRejected, Remote, Workspace, init_bare
+from goldenpath.gitops.specfiles import SpecFiles
+from goldenpath.gitops.staleness import SpecsBehind, Stale, stale_specs
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
 from goldenpath.services.platform import Checked, check_teams
@@ -96,6 +107,20 @@ class OffboardingRefused(Conflict):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Who asked for a change, recorded in its commit: the author, and the trailers
+    ``Requested-By`` (a subject, ``user:alice@example.com``) and ``Request-Id``."""
+
+    requested_by: str = ""
+    request_id: str = ""
+    author: Author | None = None
+
+    def trailers(self) -> list[str]:
+        found = [("Requested-By", self.requested_by), ("Request-Id", self.request_id)]
+        return [f"{key}: {value}" for key, value in found if value]
+
+
+@dataclass(frozen=True)
 class Plan:
     repo: str
     branch: str
@@ -118,6 +143,8 @@ class ApplyResult:
     plan: Plan
     commit: str | None
     attempts: int
+    #: spec files --force overwrote (teams, or "platform"), named in the commit
+    forced: tuple[str, ...] = ()
 
 
 def remote_for(repo: str | None, settings: Settings) -> Remote:
@@ -146,33 +173,44 @@ def check_branch(branch: str) -> str:
 
 @dataclass(frozen=True)
 class _Target:
-    """What apply wants the repository to hold: the checked objects, and every team
-    unit's input digest (units neither rendered nor reusable cannot be built)."""
+    """What apply wants the repository to hold: the checked objects, every team unit's
+    input digest (units neither rendered nor reusable cannot be built), and the spec
+    files they came from (:mod:`goldenpath.gitops.specfiles`)."""
 
     checked: Checked
     inputs: dict[str, str]
+    specs: SpecFiles
 
     @classmethod
-    def of(cls, checked: Checked) -> _Target:
-        return cls(checked, layout.unit_inputs(checked.spec))
+    def of(cls, checked: Checked, specs: SpecFiles) -> _Target:
+        return cls(checked, layout.unit_inputs(checked.spec), specs)
 
     @classmethod
-    def for_base(cls, spec: PlatformSpec, base: BaseTree) -> _Target:
+    def for_base(cls, spec: PlatformSpec, base: BaseTree, specs: SpecFiles) -> _Target:
         """Render and check only the teams the base does not hold as they are now."""
         inputs = layout.unit_inputs(spec)
         kept = tree.reusable(base, inputs)
         stale = [n for n in spec.team_names if layout.team_unit(n) not in kept]
-        return cls(check_teams(spec, stale), inputs)
+        return cls(check_teams(spec, stale), inputs, specs)
 
-    def wanted(self, base: BaseTree, only: set[str] | None) -> dict[str, UnitState]:
-        """Rendered units, and the others as the base holds them; every unit of the spec
-        unless ``only`` (a retry: the other units come from the base anyway)."""
+    def verify(self, change: ChangeSet) -> None:
+        """The spec files the change writes are those the objects were rendered from."""
+        written = {unit for unit, (path, _) in self.specs.items() if path in change.writes}
+        specfiles.verify(self.checked.spec, self.specs, written)
+
+    def wanted(self, base: BaseTree, only: set[str] | None, current: dict[str, str]
+               ) -> dict[str, UnitState]:
+        """Rendered units, and the others as the base holds them, with their spec files;
+        every unit of the spec unless ``only`` (a retry: the others come from the base
+        anyway). ``current``: path -> blob of the spec files in the base commit."""
         missing = {u: d for u, d in self.inputs.items() if not self._rendered(u)}
         reuse = tree.reusable(base, missing)
         if only is None and missing.keys() - reuse:
             raise Conflict(f"{len(missing.keys() - reuse)} teams were neither rendered nor found "
                            "unchanged in the repository; run apply again")
-        return tree.desired(self.checked.bundle, base, self.inputs, reuse)
+        kept = specfiles.unchanged(self.specs, base.records, current, base.intact, base.unowned)
+        return specfiles.with_specs(tree.desired(self.checked.bundle, base, self.inputs, reuse),
+                                    self.specs, kept)
 
     def _rendered(self, unit: str) -> bool:
         team = layout.team_of_unit(unit)
@@ -227,15 +265,16 @@ class _Repo:
     ws: Workspace
     embedded: Path | None
 
-    def base(self, target: str, branch: str) -> tuple[str | None, BaseTree]:
+    def base(self, target: str, branch: str) -> _Base:
         """The commit to build on: the review branch if it exists, else the target
         branch; nothing when the embedded repository was never created."""
         if self.embedded is not None and not (self.embedded / "HEAD").is_file():
-            return None, BaseTree.empty()
+            return _Base(None, BaseTree.empty(), {})
         head = self.ws.fetch(branch) if branch != target else None
         if head is None:
             head = self.ws.fetch(target)
-        return head, base_tree.read(self.ws, head)
+        specs = self.ws.tree(head, under=specfiles.SPEC_DIR)
+        return _Base(head, base_tree.read(self.ws, head), specs)
 
     def push(self, commit: str, branch: str, target: str) -> None:
         if self.embedded is not None:
@@ -243,8 +282,18 @@ class _Repo:
         self.ws.push(commit, branch)
 
 
-def _compute(target: _Target, base: BaseTree, only: set[str] | None) -> ChangeSet:
-    wanted = target.wanted(base, only)
+@dataclass(frozen=True)
+class _Base:
+    """A commit to build on, its analysis, and path -> blob of its spec files."""
+
+    head: str | None
+    tree: BaseTree
+    specs: dict[str, str]
+
+
+def _compute(target: _Target, at: _Base, only: set[str] | None) -> ChangeSet:
+    base = at.tree
+    wanted = target.wanted(base, only, at.specs)
     return tree.changes(target.checked.spec, base, tree.merge(base, wanted, only))
 
 
@@ -278,29 +327,125 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     spec = _load(platform_dir, settings)
     target = spec.platform.spec.gitops.target_revision
     branch = check_branch(branch) if branch is not None else target
+    specs = specfiles.read(spec)
     with _workspace(repo, settings, keep=False) as remote:
-        head, base = remote.base(target, branch)
-        wants = _Target.for_base(spec, base)
-        change = _compute(wants, base, None)
-        result = _plan(remote.ws, branch, head, base, change, spec=spec, with_diffs=diffs)
+        at = remote.base(target, branch)
+        wants = _Target.for_base(spec, at.tree, specs)
+        change = _compute(wants, at, None)
+        result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec, with_diffs=diffs)
+        stale = stale_specs(remote.ws, at.head, specs, at.specs)
     # The services of the teams this plan changes: their Applications and SLO rules are
     # what apply would write.
     teams = {c.team for c in result.objects if c.action != "removed"}
     apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
-    return replace(result, warnings=service_repo_warnings(spec, settings, apps))
+    warnings = [f"apply would refuse: {SpecsBehind(stale)}"] if stale else []
+    return replace(result, warnings=[*warnings, *service_repo_warnings(spec, settings, apps)])
 
 
 @cyclic_gc_paused()
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,
           max_attempts: int = MAX_ATTEMPTS, diffs: bool = False,
-          allow_offboarding: bool = False) -> ApplyResult:
-    """Commit and push the rendered tree; no commit when nothing changed. Only the teams
-    the repository does not already hold as they are now are rendered and checked."""
+          allow_offboarding: bool = False, force: bool = False) -> ApplyResult:
+    """Commit and push the rendered tree and the specs; no commit when nothing changed.
+    Only the teams the repository does not already hold as they are now are rendered and
+    checked. A directory behind the repository's specs is refused (:class:`SpecsBehind`)
+    unless ``force``, which the commit then says (``Forced-Specs``)."""
     settings = settings or get_settings()
-    return _apply(_load(platform_dir, settings), None, repo, branch=branch, message=message,
+    spec = _load(platform_dir, settings)
+    return _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
                   settings=settings, max_attempts=max_attempts, diffs=diffs,
-                  allow_offboarding=allow_offboarding)
+                  allow_offboarding=allow_offboarding, guard=_Guard(force=force))
+
+
+#: Edits the platform directory checked out of the repository; gets the repository's
+#: spec files (path -> blob id) it was checked out from.
+Edit = Callable[[Path, Mapping[str, str]], None]
+
+
+@cyclic_gc_paused()
+def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: str,
+               message: str | None = None, settings: Settings | None = None,
+               allow_offboarding: bool = False, max_attempts: int = MAX_ATTEMPTS) -> ApplyResult:
+    """A change to the specs the repository holds: check them out of ``branch``, let
+    ``edit`` change them, then load, render, check and commit exactly as apply does (the
+    specs with their objects), authored and trailed by ``origin``. A push race reads the
+    new specs and runs ``edit`` again on them (which re-checks its precondition), so a
+    request never undoes a change that landed first; a failure leaves the remote as it
+    was. Spec errors name the files as the repository does (``platform/teams/x.yaml``)."""
+    settings = settings or get_settings()
+    branch = check_branch(branch)
+    with _workspace(repo, settings, keep=True) as remote:
+        for attempt in range(1, max_attempts + 1):
+            at = remote.base(branch, branch)
+            if specfiles.PLATFORM_FILE not in at.specs:
+                raise NotFound(f"{remote.ws.remote.display} {branch} holds no specs yet "
+                               f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
+                               kind="platform")
+            with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
+                # Models may be built from their files on demand: keep them until committed.
+                root = specfiles.checkout(remote.ws, at.specs, Path(tmp))
+                edit(root, at.specs)
+                with _repository_names(Path(tmp)):
+                    spec = _load(root, settings)
+                # goldenpath's own checkout: no one edits it between load and read
+                wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
+                change = _compute(wants, at, None)
+                result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec,
+                               with_diffs=False)
+                if not change:
+                    return ApplyResult(result, None, attempt)
+                if result.removals.need_consent and not allow_offboarding:
+                    raise OffboardingRefused(result.removals)
+                text = commit_message(spec, result, message, origin.trailers())
+                commit = remote.ws.commit(at.head, change.writes, change.deletes, text,
+                                          origin.author)
+            try:
+                remote.push(commit, branch, branch)
+                return ApplyResult(result, commit, attempt)
+            except PushRejected:
+                if attempt == max_attempts:
+                    raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+@contextmanager
+def _repository_names(checkout: Path) -> Iterator[None]:
+    """Spec errors of a checkout named by the files' paths in the repository."""
+    prefix = f"{checkout}/"
+    try:
+        yield
+    except SpecError as error:
+        raise SpecError([SpecIssue(i.file.replace(prefix, ""), i.path,
+                                   i.message.replace(prefix, ""), i.value, i.has_value)
+                         for i in error.issues]) from None
+
+
+@dataclass(frozen=True)
+class SpecSnapshot:
+    """The spec files of a branch: its head commit, path -> blob id of each file under
+    ``platform/`` (a blob id is the file's digest: its ETag), and the contents read."""
+
+    head: str | None
+    blobs: dict[str, str]
+    contents: dict[str, bytes]
+
+
+def read_specs(repo: str | None = None, *, branch: str, settings: Settings | None = None,
+               read: Callable[[str], bool] = lambda path: False) -> SpecSnapshot:
+    """The spec files ``branch`` holds, with the contents of the paths ``read`` selects;
+    nothing is written anywhere (an embedded repository not yet created holds none)."""
+    settings = settings or get_settings()
+    branch = check_branch(branch)
+    with _workspace(repo, settings, keep=False) as remote:
+        if remote.embedded is not None and not (remote.embedded / "HEAD").is_file():
+            return SpecSnapshot(None, {}, {})
+        head = remote.ws.fetch(branch)
+        blobs = remote.ws.tree(head, under=specfiles.SPEC_DIR)
+        wanted = {p: b for p, b in blobs.items() if read(p)}
+        found = remote.ws.read_many(sorted(set(wanted.values())))
+    return SpecSnapshot(head, blobs, {p: found[b] for p, b in wanted.items()})
 
 
 @cyclic_gc_paused()
@@ -311,40 +456,64 @@ def apply_checked(checked: Checked, repo: str | None = None, *, branch: str | No
     """Apply a whole platform that already passed ``load_and_check``."""
     if checked.teams is not None:
         raise ValueError("apply_checked needs every team rendered (load_and_check)")
-    return _apply(checked.spec, _Target.of(checked), repo, branch=branch, message=message,
-                  settings=settings or get_settings(), max_attempts=max_attempts, diffs=diffs,
-                  allow_offboarding=allow_offboarding)
+    specs = specfiles.read(checked.spec)
+    return _apply(checked.spec, _Target.of(checked, specs), specs, repo, branch=branch,
+                  message=message, settings=settings or get_settings(),
+                  max_attempts=max_attempts, diffs=diffs, allow_offboarding=allow_offboarding,
+                  guard=_Guard())
 
 
-def _apply(spec: PlatformSpec, given: _Target | None, repo: str | None, *, branch: str | None,
-           message: str | None, settings: Settings, max_attempts: int,
-           diffs: bool, allow_offboarding: bool) -> ApplyResult:
+@dataclass(frozen=True)
+class _Guard:
+    """Refuse a directory behind the repository's specs, unless ``force``."""
+
+    force: bool = False
+
+    def check(self, ws: Workspace, at: _Base, specs: SpecFiles) -> list[Stale]:
+        """The stale specs ``force`` overwrites (raise SpecsBehind without it)."""
+        stale = stale_specs(ws, at.head, specs, at.specs)
+        if stale and not self.force:
+            raise SpecsBehind(stale)
+        return stale
+
+
+def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: str | None, *,
+           branch: str | None, message: str | None, settings: Settings, max_attempts: int,
+           diffs: bool, allow_offboarding: bool, guard: _Guard | None = None,
+           origin: Origin = Origin()) -> ApplyResult:
     target = spec.platform.spec.gitops.target_revision
     push_to = check_branch(branch) if branch is not None else target
     with _workspace(repo, settings, keep=True) as remote:
         ws = remote.ws
-        head, base = remote.base(target, push_to)
-        wants = given or _Target.for_base(spec, base)
-        first, change = base, _compute(wants, base, None)
+        at = remote.base(target, push_to)
+        wants = given or _Target.for_base(spec, at.tree, specs)
+        first, change = at.tree, _compute(wants, at, None)
         intended = set(change.units)
         for attempt in range(1, max_attempts + 1):
+            head, base = at.head, at.tree
+            forced = guard.check(ws, at, specs) if guard is not None else []
             result = _plan(ws, push_to, head, base, change, spec=spec, with_diffs=diffs)
             if not change:
                 return ApplyResult(result, None, attempt)
             if result.removals.need_consent and not allow_offboarding:
                 raise OffboardingRefused(result.removals)
-            text = commit_message(spec, result, message)
-            commit = ws.commit(head, change.writes, change.deletes, text)
+            wants.verify(change)
+            trailers = origin.trailers()
+            if forced:
+                trailers.append(f"Forced-Specs: {', '.join(s.name for s in forced)}")
+            text = commit_message(spec, result, message, trailers)
+            commit = ws.commit(head, change.writes, change.deletes, text, origin.author)
             try:
                 remote.push(commit, push_to, target)
-                return ApplyResult(result, commit, attempt)
+                return ApplyResult(result, commit, attempt, tuple(s.name for s in forced))
             except PushRejected:
                 if attempt == max_attempts:
                     raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter spreads racing appliers
-            head, base = remote.base(target, push_to)
-            tree.check_rebase(first, base, wants.wanted(base, intended), intended)
-            change = _compute(wants, base, intended)
+            at = remote.base(target, push_to)
+            tree.check_rebase(first, at.tree, wants.wanted(at.tree, intended, at.specs),
+                              intended)
+            change = _compute(wants, at, intended)
     raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises
 
 
@@ -356,8 +525,10 @@ def spec_digest(spec: PlatformSpec) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def commit_message(spec: PlatformSpec, result: Plan, subject: str | None) -> str:
-    """Subject, a summary of object changes, and trailers naming spec and version."""
+def commit_message(spec: PlatformSpec, result: Plan, subject: str | None,
+                   trailers: list[str] | None = None) -> str:
+    """Subject, a summary of object changes, and trailers naming spec and version (and
+    any ``trailers`` given: who asked, the request, a forced overwrite)."""
     counts = Counter(change.action for change in result.objects)
     teams = sorted({c.team for c in result.objects} - {summary.PLATFORM})
     head = subject or f"goldenpath: update {_teams(teams) if teams else 'platform objects'}"
@@ -366,8 +537,9 @@ def commit_message(spec: PlatformSpec, result: Plan, subject: str | None) -> str
     lines = [f"{c.action:8} {c.team:20} {c.kind} {c.name}" for c in result.objects]
     if len(lines) > _SUMMARY_LINES:
         lines = [*lines[:_SUMMARY_LINES], f"... and {len(lines) - _SUMMARY_LINES} more"]
-    trailers = f"Spec-Digest: {spec_digest(spec)}\nGoldenpath-Version: {_version()}"
-    parts = [head, stats, "\n".join(lines), trailers]
+    tail = "\n".join([f"Spec-Digest: {spec_digest(spec)}", f"Goldenpath-Version: {_version()}",
+                      *(trailers or [])])
+    parts = [head, stats, "\n".join(lines), tail]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 

@@ -71,9 +71,18 @@ def test_team_file_order_and_formatting_change_nothing(tmp_path: Path) -> None:
     for name in ("a", "b"):
         checked = service.load_and_check(tmp_path / name)
         service.write_tree(checked, tmp_path / f"out-{name}")
-        written.append(_tree(tmp_path / f"out-{name}"))
+        written.append(_without_specs(_tree(tmp_path / f"out-{name}")))
     assert written[0] == written[1]
     assert len(written[0]) > 6 * 3 * 5
+
+
+def _without_specs(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The tree but for the spec files, which the control repository holds byte for
+    byte as written (formatting included), and their lines in the ownership manifests."""
+    return {path: b"".join(line for line in content.splitlines(keepends=True)
+                           if b" platform/" not in line)
+            if path.startswith(".goldenpath/owned/") else content
+            for path, content in tree.items() if not path.startswith("platform/")}
 
 
 def test_output_files_are_normalised() -> None:

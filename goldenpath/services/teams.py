@@ -1,0 +1,276 @@
+"""Team changes over the specs the control repository holds: read teams with their
+ETags, create a team, update one (``if_match``), offboard one. Shared by the API (which
+maps the errors to HTTP) and anything else that changes a team on someone's behalf.
+
+The repository's ``platform/`` (see :mod:`goldenpath.gitops.specfiles`) is the one
+source of truth: every change is checked out of the branch, edited with the same
+round-trip editor the scaffolder uses (:mod:`goldenpath.scaffold.teamfile`: comments and
+formatting of what stays are kept), then loaded, rendered, checked and committed by
+:func:`goldenpath.services.gitops.apply_edit`, the same path as ``apply``: one commit with
+the spec and its objects, authored by the requester, with ``Requested-By`` and
+``Request-Id`` trailers. Bad input raises before anything is written.
+
+A team's ETag is the git blob id of its file as stored (the sha1 of its bytes): any
+change to the file, a comment's included, is a new version, and reading ETags costs one
+listing of ``platform/`` with no file read. An update or offboarding names the version it
+was made from (``if_match``); when the file is another version by then, the change is
+refused with :class:`PreconditionFailed` (HTTP 412), also when that is found only on a
+retry after a push race: a stale writer never undoes a newer accepted change. A change
+the file already holds (the same request retried after it landed) commits nothing and
+succeeds, so retrying a request is safe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from goldenpath.errors import Conflict, NotFound, SpecError, SpecIssue
+from goldenpath.gitops import specfiles
+from goldenpath.gitops.ownership import blob_id
+from goldenpath.gitops.repo import Author
+from goldenpath.scaffold import teamfile
+from goldenpath.services import gitops
+from goldenpath.services.gitops import ApplyResult, Origin
+from goldenpath.settings import Settings, get_settings
+from goldenpath.spec import parse_team
+from goldenpath.spec.types import is_dns_label
+from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
+
+#: Request ids become a trailer: one line of a bounded, plain alphabet.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_SUBJECT = re.compile(r"(user|group|serviceaccount):[^\s<>\x00-\x1f\x7f]{1,253}")
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+
+
+class PreconditionFailed(Conflict):
+    """The team's file is not the version the change was made from (HTTP 412)."""
+
+    def __init__(self, team: str, expected: str, current: str) -> None:
+        self.team, self.expected, self.current = team, expected, current
+        super().__init__(f"team {team} changed since version {expected} (it is {current} "
+                         "now); nothing was written: read it again and redo the change")
+
+
+class TeamExists(Conflict):
+    """A team of that name exists already (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the specs live: the control repository (None: GOLDENPATH_GITOPS_REPO, else
+    the embedded one) and the branch read and pushed."""
+
+    repo: str | None = None
+    branch: str = "main"
+    settings: Settings | None = None
+
+    @property
+    def resolved(self) -> Settings:
+        return self.settings or get_settings()
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a change (a subject, as the specs write them) and the request id."""
+
+    subject: str
+    request_id: str
+
+    def __post_init__(self) -> None:
+        issues = []
+        if not _SUBJECT.fullmatch(self.subject):
+            issues.append(SpecIssue("request", "requestedBy", "is not a subject "
+                                    "(user:<name>, group:<name>, serviceaccount:<ns>/<name>)",
+                                    self.subject, True))
+        if not _REQUEST_ID.fullmatch(self.request_id):
+            issues.append(SpecIssue("request", "requestId", "is not a request id (letters, "
+                                    "digits, '.', '_', ':', '-'; at most 128)",
+                                    self.request_id, True))
+        if issues:
+            raise SpecError(issues)
+
+    def origin(self) -> Origin:
+        """The commit's author (the subject; a user's address when it is one) and
+        trailers."""
+        name = self.subject.partition(":")[2]
+        email = name if _EMAIL.fullmatch(name) else "goldenpath@localhost"
+        return Origin(self.subject, self.request_id, Author(self.subject, email))
+
+
+@dataclass(frozen=True)
+class SpecTags:
+    """The ETags of the specs a branch holds, at its head commit."""
+
+    head: str | None
+    platform: str | None
+    teams: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    name: str
+    etag: str
+    path: str
+    text: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TeamChange:
+    """What a change did: the team's new ETag (None once offboarded) and the apply."""
+
+    team: str
+    etag: str | None
+    result: ApplyResult
+
+    @property
+    def commit(self) -> str | None:
+        return self.result.commit
+
+
+def spec_etags(where: Where = Where()) -> SpecTags:
+    """Each team's ETag and the platform's, as the branch stores them (no file read)."""
+    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved)
+    teams = {team: blob for path, blob in snap.blobs.items()
+             if (team := specfiles.team_of_path(path))}
+    return SpecTags(snap.head, snap.blobs.get(specfiles.PLATFORM_FILE), dict(sorted(teams.items())))
+
+
+def list_teams(where: Where = Where()) -> list[TeamSpec]:
+    """Every team spec the branch holds, with its ETag."""
+    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
+                             read=lambda p: specfiles.team_of_path(p) is not None)
+    return [_team(path, snap.blobs[path], content)
+            for path, content in sorted(snap.contents.items())]
+
+
+def get_team(name: str, where: Where = Where()) -> TeamSpec:
+    """One team's spec and ETag; NotFound when the branch holds no such team."""
+    path = specfiles.team_path(_name(name))
+    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
+                             read=lambda p: p == path)
+    if path not in snap.contents:
+        raise _missing(name)
+    return _team(path, snap.blobs[path], snap.contents[path])
+
+
+def create_team(document: dict[str, Any], requester: Requester,
+                where: Where = Where()) -> TeamChange:
+    """Onboard a team; TeamExists when the branch has one of that name."""
+    meta = document.get("metadata")
+    named = meta.get("name") if isinstance(meta, dict) else None
+    file = specfiles.team_path(named) if isinstance(named, str) and is_dns_label(named) \
+        else "request"
+    team = parse_team(document, file).metadata.name  # a valid name before any path
+    path = specfiles.team_path(team)
+
+    def edit(root: Path, blobs: Mapping[str, str]) -> None:
+        text = teamfile.new_text(document)
+        if path in blobs:
+            if (root / "teams" / f"{team}.yaml").read_text("utf-8") == text:
+                return  # this very request, retried after it landed: nothing to do
+            raise TeamExists(f"team {team} exists already; change it with an update")
+        _write(root, team, text)
+
+    return _change(team, edit, requester, where, f"goldenpath: onboard {team}")
+
+
+def update_team(name: str, document: dict[str, Any], if_match: str, requester: Requester,
+                where: Where = Where()) -> TeamChange:
+    """Replace a team's spec with ``document`` if its file is still version ``if_match``
+    (else PreconditionFailed); comments and formatting of what stays are kept."""
+    team = _name(name)
+    path = specfiles.team_path(team)
+    parse_team(document, path)  # refused before the repository is read
+
+    def edit(root: Path, blobs: Mapping[str, str]) -> None:
+        if blobs.get(path) is None:
+            raise _missing(team)
+        text = (root / "teams" / f"{team}.yaml").read_text("utf-8")
+        new = teamfile.replaced(text, path, document)
+        if new == text:
+            return  # the file holds this already (a retry of this change): nothing to do
+        _precondition(team, path, blobs, if_match)
+        _write(root, team, new)
+
+    return _change(team, edit, requester, where, f"goldenpath: update {team}")
+
+
+def delete_team(name: str, if_match: str, requester: Requester, where: Where = Where(), *,
+                allow_offboarding: bool = False) -> TeamChange:
+    """Offboard a team (its spec file and every object of it go) if its file is still
+    version ``if_match``. A team with a namespace in a protected environment needs
+    ``allow_offboarding`` (see :class:`goldenpath.services.gitops.Removals`)."""
+    team = _name(name)
+    path = specfiles.team_path(team)
+
+    def edit(root: Path, blobs: Mapping[str, str]) -> None:
+        _precondition(team, path, blobs, if_match)
+        (root / "teams" / f"{team}.yaml").unlink()
+
+    return _change(team, edit, requester, where, f"goldenpath: offboard {team}",
+                   allow_offboarding=allow_offboarding)
+
+
+def seed(platform_dir: Path | str, where: Where = Where()) -> ApplyResult | None:
+    """Fill a control repository that holds no specs yet from ``platform_dir`` (what
+    ``goldenpath serve`` does on first start; apply creates the embedded repository);
+    None when it holds specs already, whatever they are."""
+    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved)
+    if specfiles.PLATFORM_FILE in snap.blobs:
+        return None
+    return gitops.apply(platform_dir, where.repo, settings=where.resolved,
+                        message="goldenpath: seed the control repository")
+
+
+def _write(root: Path, team: str, text: str) -> None:
+    (root / "teams" / f"{team}.yaml").write_text(text, "utf-8")
+
+
+def _change(team: str, edit: gitops.Edit, requester: Requester, where: Where, message: str,
+            *, allow_offboarding: bool = False) -> TeamChange:
+    path = specfiles.team_path(team)
+    written: dict[str, str | None] = {}
+
+    def edited(root: Path, blobs: Mapping[str, str]) -> None:
+        edit(root, blobs)
+        file = root / "teams" / f"{team}.yaml"
+        # the ETag of what is committed (the last attempt's): the file's blob id
+        written[path] = blob_id(file.read_bytes()) if file.is_file() else None
+
+    result = gitops.apply_edit(edited, requester.origin(), where.repo, branch=where.branch,
+                               message=message, settings=where.resolved,
+                               allow_offboarding=allow_offboarding)
+    return TeamChange(team, written.get(path), result)
+
+
+def _precondition(team: str, path: str, blobs: Mapping[str, str], if_match: str) -> None:
+    current = blobs.get(path)
+    if current is None:
+        raise _missing(team)
+    if current != if_match:
+        raise PreconditionFailed(team, if_match, current)
+
+
+def _name(name: str) -> str:
+    if not is_dns_label(name):
+        raise _missing(name)
+    return name
+
+
+def _missing(name: str) -> NotFound:
+    shown = name if is_dns_label(name) else "(not a team name)"
+    return NotFound(f"no team {shown} in the control repository", kind="team", name=shown)
+
+
+def _team(path: str, etag: str, content: bytes) -> TeamSpec:
+    try:
+        document = parse_yaml_mapping(content)
+    except YamlProblem as err:
+        raise SpecError([SpecIssue(path, "", str(err))]) from None
+    return TeamSpec(specfiles.team_of_path(path) or path, etag, path,
+                    content.decode("utf-8"), document)
