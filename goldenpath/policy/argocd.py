@@ -217,8 +217,12 @@ def _check_platform_project(spec: PlatformSpec, project: Resource, body: dict[st
         if repo != p.gitops.repo_url:
             findings.fail(project, f"sourceRepos entry {repo!r} is not the control repository "
                           f"{p.gitops.repo_url}, the platform project's only source")
+    # tenant namespaces by one pattern per environment the cluster hosts (see
+    # render.argocd.platform_project), or by name
+    cluster = spec.clusters.get(project.coords.cluster)
     allowed = _platform_namespaces(spec) | {
-        ns for ns, (cluster, _, _) in owned.items() if cluster == project.coords.cluster}
+        ns for ns, (where, _, _) in owned.items() if where == project.coords.cluster} | {
+        argocd.tenant_pattern(env) for env in (cluster.environments if cluster else [])}
     for ns in _destinations(project):
         if ns not in allowed:
             findings.fail(project, f"destination namespace {ns!r} is neither a platform "

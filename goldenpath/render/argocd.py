@@ -163,11 +163,18 @@ def root_application(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]
 
 
 def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]:
-    """Admin-only: only the control repository, only platform and tenant namespaces."""
+    """Admin-only: only the control repository, only platform and tenant namespaces.
+
+    Tenant namespaces are named by one pattern per environment (``*-<env>``), not one by
+    one: listed one by one, the project of a 1,000-team cluster outgrew what client-side
+    apply can hold (148 KiB at 1,000 teams x 3 environments), and every onboarding changed
+    it. The pattern is no wider a grant than it looks: the project's only source is the
+    reviewed control repository, and the ``argocd-applications`` guardrail checks each of
+    its Applications' exact destination and path."""
     p = spec.platform.spec
     namespaces = {
         p.argocd.namespace, p.observability.dashboards_namespace, *p.network.monitoring_namespaces,
-        *(namespace_name(team, env) for team, env in spec.namespaces_on(cluster.name)),
+        *(tenant_pattern(env) for env in cluster.environments),
     }
     # Groups and users, bound as team roles bind them; service accounts have no Argo CD
     # identity. The policy layer checks each role group against the platform's admins.
@@ -186,6 +193,11 @@ def platform_project(spec: PlatformSpec, cluster: ClusterSpec) -> dict[str, Any]
         body["roles"] = [role]
     meta = _meta(spec, PLATFORM_PROJECT, dict(MANAGED_BY), WAVE_PROJECTS)
     return k8s_object(API, "AppProject", meta, spec=body)
+
+
+def tenant_pattern(env: str) -> str:
+    """The platform project's destination for the tenant namespaces of ``env``."""
+    return namespace_name("*", env)
 
 
 def team_project(spec: PlatformSpec, team: Team, envs: list[str]) -> dict[str, Any]:

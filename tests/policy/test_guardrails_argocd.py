@@ -122,3 +122,21 @@ def test_application_deploying_into_another_team(example: Example) -> None:
         "[argocd-applications] nonprod/Application argocd/payments.ledger.dev: deploys to "
         "'checkout-dev', which team payments does not own"
     ]
+
+
+def test_platform_project_destinations_beyond_its_tenant_patterns(example: Example) -> None:
+    """The platform project names tenant namespaces by one pattern per environment the
+    cluster hosts: a bare '*' or another cluster's environment is refused."""
+    spec, bundle = example
+
+    def widen(body: dict[str, Any]) -> None:
+        body["spec"]["destinations"] += [{"server": SERVER, "namespace": "*"},
+                                         {"server": SERVER, "namespace": "*-dev"},
+                                         {"server": SERVER, "namespace": "kube-system"}]
+
+    bundle = tamper(bundle, "AppProject", "argocd", "platform", widen, cluster="prod")
+    assert refused(spec, bundle) == [
+        f"[argocd-projects] prod/AppProject argocd/platform: destination namespace {ns!r} is "
+        "neither a platform namespace nor a tenant namespace on cluster prod"
+        for ns in ("*", "*-dev", "kube-system")
+    ]

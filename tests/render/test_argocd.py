@@ -13,7 +13,13 @@ from goldenpath.render import argocd, rbac, render
 from goldenpath.spec import load_platform
 from goldenpath.spec.resolve import PlatformSpec
 from tests.crds import assert_valid_custom_resource
-from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
+from tests.factories import (
+    EXAMPLE_PLATFORM,
+    generated_platform,
+    platform_doc,
+    team_doc,
+    write_platform,
+)
 from tests.render.argocd_rbac import ArgoCD, Identity
 
 # --- a validator mirroring Argo CD's AppProject validation (validatePolicy et al.) -------
@@ -296,3 +302,20 @@ def test_platform_admins_given_as_users_get_the_platform_role(tmp_path: Path) ->
     assert cd.allows(ADMIN, APP, "sync", app)
     assert not cd.allows(deployer, APP, "get", app)
     assert not cd.allows(root, APP, "sync", "shop/shop-api-prod")  # team projects stay teams'
+
+
+def test_the_platform_project_does_not_grow_with_the_teams(tmp_path: Path) -> None:
+    """Listed one by one, tenant namespaces made the platform AppProject of 1,000 teams
+    148 KiB (over the object-size limit, and near client-side apply's 256 KiB) and changed
+    it on every onboarding; one pattern per environment keeps it the same."""
+    def platform_projects(teams: int) -> dict[str, Any]:
+        spec = load_platform(generated_platform(tmp_path / str(teams), teams, services=0))
+        return {p.coords.cluster: p.body for p in render(spec).of_kind("AppProject")
+                if p.name == argocd.PLATFORM_PROJECT}
+
+    one, many = platform_projects(1), platform_projects(40)
+    assert one == many
+    for project in many.values():
+        destinations = [d["namespace"] for d in project["spec"]["destinations"]]
+        assert not [ns for ns in destinations if ns.startswith("team-")]
+        assert [ns for ns in destinations if "*" in ns]  # the tenant patterns
