@@ -84,17 +84,31 @@ class BodyLimit:
         if length.isdigit() and int(length) > self.limit:
             await self._refuse(scope, send)
             return
-        seen = 0
+        seen, refused, started = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            # FastAPI turns an exception raised while it reads the body into a 400, so the
+            # 413 is answered from here and the route is told the client went away
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise self.error()
+                refused = True
+                if not started:
+                    await self._refuse(scope, send)
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:  # the 413 is the answer; whatever the route says after is dropped
+                return
+            started = True
+            await send(message)
+
+        await self.app(scope, counted, guarded)
 
     def error(self) -> TooLarge:
         return TooLarge(f"request body: larger than {self.limit} bytes; send less "
