@@ -72,14 +72,14 @@ def visible_request(store: Store, spec: PlatformSpec, principal: Principal,
     if is_admin(spec, principal):
         return request
     if request.team not in spec.entry:  # an offboarded team: admins only
-        raise _unknown(request_id)
+        raise _unknown(request.id)
     try:
         authorize(spec, principal, request.team, Action.READ)
     except (Forbidden, NotFound) as err:  # alike: never say which
-        raise _unknown(request_id) from err
+        raise _unknown(request.id) from err
     return request
 
 
-def _unknown(request_id: str) -> NotFound:
-    return NotFound(f"request {request_id[:64]!r} not found", kind="request",
-                    name=request_id[:64])
+def _unknown(rid: str) -> NotFound:
+    """Word for word the store's answer for an id it does not have."""
+    return NotFound(f"request {rid} not found", kind="request", name=rid)
