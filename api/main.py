@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, bootstrap: bool = False) -> 
         app.include_router(module.router, prefix=PREFIX)
     limit = (settings or get_settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, limit=limit)
-    app.add_middleware(RequestContext, metrics=metrics)
+    app.add_middleware(RequestContext, metrics=metrics, prefix=PREFIX)
     return app
 
 

@@ -28,9 +28,10 @@ class RequestContext:
     """Give each request an id (``X-Request-Id`` in and out), log it once as JSON, and
     observe its latency by route template."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, prefix: str = "") -> None:
         self.app = app
         self.metrics = metrics
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +55,7 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _template(scope)
+            route = _template(scope, self.prefix)
             self.metrics.http.labels(scope["method"], route, str(status)).observe(elapsed)
             log.info("%s %s %s", scope["method"], route, status,
                      extra={"method": scope["method"], "route": route, "status": status,
@@ -62,10 +63,16 @@ class RequestContext:
             logs.request_id.reset(token)
 
 
-def _template(scope: Scope) -> str:
+def _template(scope: Scope, prefix: str) -> str:
+    """The matched route's path template. FastAPI may report a route of an included
+    router by its own path, without the prefix it was included under: added back."""
     route: Any = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    if not path:
+        return "unmatched"
+    if prefix and scope["path"].startswith(prefix + "/") and not path.startswith(prefix + "/"):
+        return f"{prefix}{path}"
+    return str(path)
 
 
 class BodyLimit:
