@@ -18,12 +18,15 @@ registered in :func:`api.main.create_app`, and nowhere else (routes never catch)
 
 Request bodies FastAPI refuses before a route runs (missing or unknown fields, wrong
 types) get the same 422 shape, their messages written ``request body: field.path: value:
-rule`` as the spec loader writes them.
+rule`` as the spec loader writes them; a body that is not JSON at all (FastAPI's own 400)
+is a 422 too. Starlette's other HTTP errors (an unknown path, a method not allowed) keep
+their status in the same shape.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from goldenpath import errors
 from goldenpath.errors import GoldenpathError, SpecIssue
@@ -117,7 +121,30 @@ def _issue(error: dict[str, Any]) -> SpecIssue:
                      value=error.get("input"), has_value=has_value)
 
 
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400:  # FastAPI could not parse the body as JSON
+        issue = SpecIssue("request body", "", "is not a JSON document (UTF-8)")
+        return problem_response(errors.SpecError([issue]), 422)
+    body = Problem(error="HTTPException", message=str(error.detail))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:  # Starlette lists only the first matching route's methods
+        headers["Allow"] = ", ".join(_allowed(request))
+    return JSONResponse(body.model_dump(), status_code=error.status_code, headers=headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives the requested path."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(method.upper() for method in item)
+    return sorted(methods)
+
+
 def register(app: FastAPI) -> None:
     for kind, status in STATUS.items():
         app.add_exception_handler(kind, _handler(status))
     app.add_exception_handler(RequestValidationError, _invalid_body)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -133,7 +133,7 @@ class NewToken(Strict):
         {"subject": "user:alice@example.com", "name": "alice's laptop",
          "expires_at": "2027-01-01T00:00:00Z"}]})
 
-    subject: str = Field(min_length=1, max_length=255,
+    subject: str = Field(min_length=1, max_length=253, pattern=r"^(user|group):[^\s:,]+$",
                          description="`user:<name>` or `group:<name>` the token speaks for")
     name: str = Field(min_length=1, max_length=128)
     expires_at: datetime | None = None

@@ -3,6 +3,7 @@ A token's secret is in the answer to ``POST`` once; the store keeps only its has
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,7 +28,7 @@ def mint(body: NewToken, principal: PrincipalDep, spec: SpecDep,
         raise SpecError([SpecIssue("request body", "subject", "is not a user:<name> or "
                                    "group:<name> subject", value=body.subject, has_value=True)])
     minted = store.tokens.mint(subject=body.subject, name=body.name,
-                               created_by=principal.actor, expires_at=body.expires_at)
+                               created_by=principal.actor, expires_at=_expiry(body.expires_at))
     store.audit.append(actor=principal.actor, action="token.mint", outcome="minted",
                        details={"id": minted.token.id, "subject": body.subject,
                                 "name": body.name})
@@ -52,3 +53,14 @@ def revoke(token_id: str, principal: PrincipalDep, spec: SpecDep,
     store.audit.append(actor=principal.actor, action="token.revoke", outcome="revoked",
                        details={"id": token.id, "subject": token.subject})
     return TokenOut.of(token)
+
+
+def _expiry(moment: datetime | None) -> datetime | None:
+    """A future expiry (UTC when it names no zone); a past one is the caller's error."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if aware <= datetime.now(UTC):
+        raise SpecError([SpecIssue("request body", "expires_at", "is not in the future",
+                                   value=aware.isoformat(), has_value=True)])
+    return aware

@@ -32,7 +32,8 @@ def serve(
         get_settings.cache_clear()
         get_settings()  # a bad GOLDENPATH_* variable is an error here, not a traceback
     out.print(f"goldenpath API on http://{host}:{port}/v1 (interactive docs: "
-              f"http://{host}:{port}/docs); authenticate with 'Authorization: Bearer <token>'")
+              f"http://{host}:{port}/docs); authenticate with 'Authorization: Bearer <token>'",
+              soft_wrap=True)
     import uvicorn  # here: other commands need not pay for importing it
 
     uvicorn.run(APP, factory=True, host=host, port=port, log_config=None,

@@ -158,3 +158,19 @@ def test_tokens_are_minted_for_user_and_group_subjects_only(idle_api: Api,
     answer = idle_api.client.post("/v1/tokens", json={"subject": subject, "name": "x"},
                                   headers=idle_api.auth("admin"))
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize("expires_at", ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00", 0])
+def test_a_token_cannot_expire_in_the_past(idle_api: Api, expires_at: object) -> None:
+    answer = idle_api.client.post("/v1/tokens", headers=idle_api.auth("admin"), json={
+        "subject": "user:eve@example.com", "name": "eve", "expires_at": expires_at})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["details"][0].startswith("request body: expires_at: ")
+    assert answer.json()["details"][0].endswith(": is not in the future")
+
+
+def test_a_naive_expiry_is_utc(idle_api: Api) -> None:
+    answer = idle_api.client.post("/v1/tokens", headers=idle_api.auth("admin"), json={
+        "subject": "user:eve@example.com", "name": "eve", "expires_at": "2999-01-01T00:00:00"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["token"]["expires_at"] == "2999-01-01T00:00:00Z"

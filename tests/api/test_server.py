@@ -62,7 +62,8 @@ def _wait_ready(process: subprocess.Popen[str], url: str) -> list[str]:
         assert process.poll() is None, "\n".join(lines)
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return lines
+                time.sleep(0.2)  # what was printed just before it answered
+                return lines + [line.rstrip("\n") for line in process.stdout.readlines()]
         except httpx.TransportError:
             pass
         time.sleep(0.1)
