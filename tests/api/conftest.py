@@ -1,9 +1,13 @@
 """An API over a tmp copy of the example platform and its templates, with a tmp state
-directory (SQLite, embedded repositories), and tokens for every role."""
+directory (embedded repositories, SQLite), and tokens for every role.
+
+Modules that mark ``pytestmark = BOTH_DATABASES`` run each test on SQLite and on a
+database of its own on the session's real PostgreSQL server (tests/store/pg.py)."""
 
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +19,10 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from goldenpath.settings import Settings
 from tests.factories import EXAMPLE_PLATFORM, ROOT
+from tests.store.conftest import pg_server  # noqa: F401  (a fixture)
+from tests.store.pg import Server
+
+BOTH_DATABASES = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 ADMIN_TOKEN = "test-admin-token-" + "0" * 32
 #: who each role is in the example platform (payments: owner alice, members
@@ -77,8 +85,28 @@ def mint_all(client: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Empty for SQLite (under the state directory), else a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield ""
+        return
+    server: Server = request.getfixturevalue("pg_server")
+    name = f"api_{uuid.uuid4().hex[:16]}"
+    server.create_database(name)
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url)
 
 
 @pytest.fixture
@@ -88,8 +116,8 @@ def api(settings: Settings) -> Iterator[Api]:
 
 
 @pytest.fixture
-def idle_api(tmp_path: Path) -> Iterator[Api]:
+def idle_api(tmp_path: Path, database_url: str) -> Iterator[Api]:
     """No worker threads: requests stay queued until a test runs a worker itself."""
-    settings = make_settings(tmp_path, api_workers=0)
+    settings = make_settings(tmp_path, api_workers=0, database_url=database_url)
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, mint_all(client))

@@ -7,7 +7,9 @@ import json
 import time
 from typing import Any
 
-from tests.api.conftest import Api
+from tests.api.conftest import BOTH_DATABASES, Api
+
+pytestmark = BOTH_DATABASES
 
 WORKER = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
 

@@ -7,6 +7,7 @@ same SQLite database, with a store whose clock it moves instead of sleeping."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,9 @@ from goldenpath.services import scaffold
 from goldenpath.services.worker import STARTED, Worker
 from goldenpath.spec import load_platform
 from goldenpath.store import Claim, Store
-from tests.api.conftest import Api
+from tests.api.conftest import BOTH_DATABASES, Api
+
+pytestmark = BOTH_DATABASES
 
 LEASE = timedelta(seconds=30)
 BODY = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
@@ -37,8 +40,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(idle_api: Api, clock: Clock) -> Store:
-    return Store(sqlite_path=idle_api.settings.database_path, clock=clock)
+def store(idle_api: Api, clock: Clock) -> Iterator[Store]:
+    opened = Store(idle_api.settings.database_url.get_secret_value(),
+                   sqlite_path=idle_api.settings.database_path, clock=clock)
+    yield opened
+    opened.close()
 
 
 def _submit(api: Api) -> str:
