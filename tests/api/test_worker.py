@@ -6,7 +6,12 @@ same SQLite database, with a store whose clock it moves instead of sleeping."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -159,3 +164,53 @@ def test_a_failing_request_fails_with_the_error_and_the_worker_goes_on(
     assert done["result"]["message"].startswith("template 'python-worker': ")
     assert done["log"][-1]["level"] == "error"
     assert idle_api.repositories() == []
+
+
+_DOOMED = """
+import time
+from datetime import timedelta
+from goldenpath.services import scaffold, worker
+from goldenpath.settings import Settings
+from goldenpath.store import open_store
+
+def stalled(*args, **kwargs):  # the repository is pushed; the spec edit never comes
+    print("pushed", flush=True)
+    time.sleep(3600)
+
+scaffold.register = stalled
+settings = Settings()
+worker.Worker(settings, open_store(settings), "doomed", lease=timedelta(seconds=2)).run_once()
+"""
+
+
+def test_a_worker_process_killed_mid_request(idle_api: Api) -> None:
+    """A real worker process, SIGKILLed after it pushed the repository and before it
+    listed the service; another worker takes the request over once the lease ran out."""
+    rid = _submit(idle_api)
+    settings = idle_api.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
+    env.update(PYTHONPATH=os.pathsep.join(sys.path),
+               GOLDENPATH_PLATFORM_DIR=str(settings.platform_dir),
+               GOLDENPATH_STATE_DIR=str(settings.state_dir),
+               GOLDENPATH_TEMPLATES_ROOT=str(settings.templates_root),
+               GOLDENPATH_DATABASE_URL=settings.database_url.get_secret_value())
+    doomed = subprocess.Popen([sys.executable, "-c", _DOOMED], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert doomed.stdout is not None
+        assert doomed.stdout.readline().strip() == "pushed"
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    assert idle_api.repositories() == ["payments/refunds"]
+    assert _listed(idle_api).count("refunds") == 0
+    store = Store(settings.database_url.get_secret_value(), sqlite_path=settings.database_path)
+    try:
+        survivor = Worker(settings, store, "survivor", lease=timedelta(seconds=2))
+        deadline = time.monotonic() + 30
+        while not survivor.run_once():  # the lease must run out first
+            assert time.monotonic() < deadline, "the request was never claimed again"
+            time.sleep(0.2)
+    finally:
+        store.close()
+    _finished_once(idle_api, rid)
