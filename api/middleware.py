@@ -15,6 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logs
+from api.errors import problem_response
 from api.metrics import Metrics
 from goldenpath.errors import TooLarge
 
@@ -122,8 +123,6 @@ class BodyLimit:
                         "(GOLDENPATH_API_MAX_BODY_BYTES sets the limit)")
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        from api.errors import problem_response  # one shape for every error
-
         response = problem_response(self.error(), 413)
         await response(scope, _empty_receive, send)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -16,8 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import PrincipalDep, SpecDep, StoreDep
 from api.errors import RESPONSES, Problem
 from api.schemas import Decision, LogOut, RequestOut
+from goldenpath.identity import Principal
 from goldenpath.services.access import PlatformAction, require_admin
 from goldenpath.services.requests import visible_request
+from goldenpath.spec import PlatformSpec
 from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Store
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses={
@@ -54,8 +57,6 @@ def follow_request(request_id: str, principal: PrincipalDep, spec: SpecDep,
 async def _events(store: Store, rid: str, http: Request) -> AsyncIterator[str]:
     """``state`` on every change, ``log`` per line; ends after a final state and its last
     lines. Store reads run in the thread pool: the event loop never blocks on them."""
-    import anyio
-
     seen, state = 0, None
     while True:
         request = await run_in_threadpool(store.requests.get, rid)
@@ -93,7 +94,7 @@ def reject(request_id: str, principal: PrincipalDep, spec: SpecDep, store: Store
     return _decide(request_id, principal, spec, store, body, approve=False)
 
 
-def _decide(request_id: str, principal: PrincipalDep, spec: SpecDep, store: Store,
+def _decide(request_id: str, principal: Principal, spec: PlatformSpec, store: Store,
             body: Decision | None, *, approve: bool) -> RequestOut:
     require_admin(spec, principal, PlatformAction.APPROVE)
     reason = body.reason if body else None
