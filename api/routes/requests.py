@@ -28,6 +28,7 @@ router = APIRouter(prefix="/requests", tags=["requests"], responses={
 FINAL = frozenset({SUCCEEDED, FAILED, REJECTED})
 #: how often the event stream looks for news (the store is shared by replicas)
 POLL_SECONDS = 0.1
+KEEPALIVE_SECONDS = 15.0
 _SSE_EXAMPLE = ('event: state\ndata: {"state": "running"}\n\n'
                 'event: log\ndata: {"seq": 1, "level": "info", "message": "attempt 1"}\n\n'
                 'event: state\ndata: {"state": "succeeded", "result": {}}\n\n')
@@ -57,7 +58,7 @@ def follow_request(request_id: str, principal: PrincipalDep, spec: SpecDep,
 async def _events(store: Store, rid: str, http: Request) -> AsyncIterator[str]:
     """``state`` on every change, ``log`` per line; ends after a final state and its last
     lines. Store reads run in the thread pool: the event loop never blocks on them."""
-    seen, state = 0, None
+    seen, state, quiet = 0, None, 0.0
     while True:
         request = await run_in_threadpool(store.requests.get, rid)
         lines = await run_in_threadpool(store.requests.logs, rid, after=seen)
@@ -68,8 +69,13 @@ async def _events(store: Store, rid: str, http: Request) -> AsyncIterator[str]:
             state = request.state
             data = {"state": state} | ({"result": request.result} if state in FINAL else {})
             yield _event("state", data)
+        elif not lines:
+            quiet += POLL_SECONDS
         if state in FINAL or await http.is_disconnected():
             return
+        if quiet >= KEEPALIVE_SECONDS:  # a comment line: proxies keep the stream open
+            quiet = 0.0
+            yield ": waiting\n\n"
         await anyio.sleep(POLL_SECONDS)
 
 

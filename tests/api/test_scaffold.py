@@ -4,8 +4,11 @@ git, the in-process worker, the store on SQLite."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
+
+import pytest
 
 from tests.api.conftest import BOTH_DATABASES, Api
 
@@ -172,3 +175,24 @@ def test_every_answer_carries_a_request_id_and_keeps_a_plain_one_sent(api: Api) 
     for forged in ("x" * 65, "a b", '{"level": "error"}', "id\tx"):
         answer = api.client.get("/v1/healthz", headers={"X-Request-Id": forged})
         assert len(answer.headers["X-Request-Id"]) == 36, forged  # a new uuid4
+
+
+def test_a_quiet_stream_says_it_is_waiting_until_a_worker_finishes(
+        idle_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.routes import requests as routes
+    from goldenpath.services.worker import Worker
+
+    monkeypatch.setattr(routes, "KEEPALIVE_SECONDS", 0.2)
+    rid = idle_api.client.post("/v1/teams/payments/services", json=WORKER,
+                               headers=idle_api.auth("owner")).json()["id"]
+    store = idle_api.client.app.state.store  # type: ignore[attr-defined]
+    late = threading.Timer(1.0, Worker(idle_api.settings, store, "late").run_once)
+    late.start()
+    try:
+        with idle_api.client.stream("GET", f"/v1/requests/{rid}/events",
+                                    headers=idle_api.auth("owner")) as stream:
+            text = stream.read().decode()
+    finally:
+        late.join()
+    assert text.startswith('event: state\ndata: {"state":"queued"}\n\n: waiting\n\n')
+    assert sse(text.replace(": waiting\n\n", ""))[-1][1]["state"] == "succeeded"
