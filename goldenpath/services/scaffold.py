@@ -249,7 +249,7 @@ def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
 def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
     """Add the service to the team file, then prove the platform still loads with it."""
     original = spec_file.read_text(encoding="utf-8")
-    undo.add(spec_file.write_text, original, encoding="utf-8")
+    undo.add(teamfile.replace_text, spec_file, original)
     teamfile.add_service(spec_file, entry)
     load_platform(settings.platform_dir)
 
