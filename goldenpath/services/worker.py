@@ -112,6 +112,9 @@ class Worker:
             except GoldenpathError as err:  # the database is down: wait, do not spin
                 log.warning("worker %s: %s", self.name, err)
                 worked = False
+            except Exception:  # a bug must not silently end the API's only worker
+                log.exception("worker %s: internal error; going on", self.name)
+                worked = False
             if not worked:
                 self.stopping.wait(self.poll_seconds)
 

@@ -11,13 +11,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from goldenpath.errors import Conflict
+from goldenpath.errors import Conflict, StoreError
 from goldenpath.scaffold import vcs
 from goldenpath.services import scaffold
 from goldenpath.services.worker import STARTED, Worker
@@ -214,3 +215,28 @@ def test_a_worker_process_killed_mid_request(idle_api: Api) -> None:
     finally:
         store.close()
     _finished_once(idle_api, rid)
+
+
+def test_a_worker_survives_a_broken_claim_and_goes_on(idle_api: Api, store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    rid = _submit(idle_api)
+    real = store.queue.claim
+    calls: list[str] = []
+
+    def flaky(*args: object, **kwargs: object) -> list[Claim]:
+        calls.append("claim")
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        if len(calls) == 2:
+            raise StoreError("the database is down")
+        worker.stop()  # after this claim: one request done is all the test needs
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.queue, "claim", flaky)
+    worker = Worker(idle_api.settings, store, "survivor", lease=LEASE, poll_seconds=0.01)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive()
+    done = idle_api.client.get(f"/v1/requests/{rid}", headers=idle_api.auth("owner")).json()
+    assert (done["state"], len(calls)) == ("succeeded", 3)
