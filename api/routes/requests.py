@@ -19,13 +19,12 @@ from api.errors import RESPONSES, Problem
 from api.schemas import Decision, LogOut, RequestOut
 from goldenpath.identity import Principal
 from goldenpath.services.access import PlatformAction, require_admin
-from goldenpath.services.requests import visible_request
+from goldenpath.services.requests import FINAL, visible_request
 from goldenpath.spec import PlatformSpec
-from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Store
+from goldenpath.store import Store
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses={
     **RESPONSES, 404: {"model": Problem, "description": "No such request, or not yours to see"}})
-FINAL = frozenset({SUCCEEDED, FAILED, REJECTED})
 #: how often the event stream looks for news (the store is shared by replicas)
 POLL_SECONDS = 0.1
 KEEPALIVE_SECONDS = 15.0

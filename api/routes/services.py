@@ -17,11 +17,10 @@ from fastapi.responses import JSONResponse
 from api.deps import IdempotencyKey, PrincipalDep, SettingsDep, SpecDep, StoreDep
 from api.errors import RESPONSES, Problem
 from api.schemas import NewService, RequestOut
-from goldenpath.services.requests import NewServiceRequest, submit_new_service
-from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Request, Store
+from goldenpath.services.requests import FINAL, NewServiceRequest, submit_new_service
+from goldenpath.store import SUCCEEDED, Request, Store
 
 router = APIRouter(prefix="/teams/{team}/services", tags=["services"], responses=RESPONSES)
-FINAL = frozenset({SUCCEEDED, FAILED, REJECTED})
 _POLL_SECONDS = 0.05
 
 TeamName = Path(min_length=1, max_length=63, description="The team's name",

@@ -22,9 +22,11 @@ from goldenpath.services.access import Action, authorize, is_admin
 from goldenpath.services.scaffold import check_new_service
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec
-from goldenpath.store import Request, Store, Submitted
+from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Request, Store, Submitted
 
 SERVICE_CREATE = "service.create"
+#: states a request never leaves
+FINAL = frozenset({SUCCEEDED, FAILED, REJECTED})
 
 
 @dataclass(frozen=True)
