@@ -75,17 +75,13 @@ def _check_json(value: Any, what: str) -> None:
 
 
 def _check_text(text: str, what: str, path: str, where: str) -> None:
+    # the raw value: SpecIssue spells out what is not printable (once) when it is shown
     if "\x00" in text:
         raise SpecError([SpecIssue(what, path, f"NUL characters are not allowed{where}",
-                                   _escaped(text), True)])
+                                   text[:64], True)])
     if _SURROGATE.search(text):
         raise SpecError([SpecIssue(what, path, f"lone surrogates are not text{where}",
-                                   _escaped(text), True)])
-
-
-def _escaped(text: str) -> str:
-    """``text`` with its invisible and unencodable characters spelled out."""
-    return text.encode("unicode_escape", "backslashreplace").decode("ascii")[:64]
+                                   text[:64], True)])
 
 
 def printable(text: str) -> str:
