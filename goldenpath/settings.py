@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     #: clock skew tolerated on exp, nbf and iat
     oidc_leeway_seconds: int = Field(default=60, ge=0, le=300)
 
+    #: the API (``goldenpath serve``): request bodies over this many bytes get 413
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: worker threads the API process runs (0: none; workers run elsewhere)
+    api_workers: int = Field(default=1, ge=0, le=16)
+    #: how long a claimed request stays claimed without a heartbeat
+    api_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    #: how long a write waits for its request to finish before answering 202
+    api_write_wait_seconds: float = Field(default=2.0, ge=0.0, le=30.0)
+
     @field_validator("admin_token")
     @classmethod
     def _long_admin_token(cls, value: SecretStr) -> SecretStr:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from goldenpath.cli import gitops_cmds, platform_cmds, scaffold_cmds  # noqa: F401  (registers commands)
+from goldenpath.cli import (  # noqa: F401  (registers commands)
+    gitops_cmds,
+    platform_cmds,
+    scaffold_cmds,
+    serve_cmds,
+)
 from goldenpath.cli.app import app
 
 

@@ -384,3 +384,11 @@ def _install_cache(fresh: Path, path: Path) -> None:
             os.replace(staging / "cache.git", path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_reachable(remote: Remote) -> None:
+    """Raise GitError unless the remote answers ``git ls-remote`` (readiness probes)."""
+    with _wrapped(remote, "reach"):
+        env = {**os.environ, **remote.env()}
+        git.Git().execute(["git", "ls-remote", "--heads", remote.url], env=env,
+                          kill_after_timeout=10)

@@ -127,3 +127,20 @@ def _value_problems(param: Parameter, value: Any) -> list[str]:
 
 def _short(value: str) -> str:
     return repr(value) if len(value) <= 80 else repr(value[:77] + "...")
+
+
+def parameters_schema(template: TemplateInfo) -> dict[str, Any]:
+    """The template's parameters as a JSON Schema (draft 2020-12) object, stating the same
+    bounds :func:`check_parameters` enforces, so a portal can build its form from it."""
+    properties: dict[str, Any] = {}
+    for param in template.parameters.values():
+        prop: dict[str, Any] = {"type": "string", "maxLength": MAX_VALUE_LENGTH}
+        if param.help:
+            prop["description"] = param.help
+        if param.pattern:
+            prop["pattern"] = param.pattern
+        properties[param.name] = prop
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "additionalProperties": False, "maxProperties": MAX_PARAMETERS,
+            "required": sorted(p.name for p in template.parameters.values() if p.required),
+            "properties": dict(sorted(properties.items()))}

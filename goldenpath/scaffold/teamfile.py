@@ -5,11 +5,16 @@ services layer) keeping the comments and formatting of what stays.
 ruamel.yaml's round-trip mode keeps comments, key order, flow style and quoting, so
 the change a reviewer sees is the change alone. The caller keeps the original text to
 put back if a later step fails.
+
+A file is replaced whole (a temporary file beside it, then a rename), so the API, which
+loads the specs while its worker edits them, never reads half a file.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -153,5 +158,19 @@ def _flow(value: dict[str, Any]) -> CommentedMap:
 def add_service(path: Path, entry: dict[str, Any]) -> str:
     """Append ``entry`` to the services of the team file at ``path``; return the old text."""
     original = path.read_text(encoding="utf-8")
-    path.write_text(with_service(original, str(path), entry), encoding="utf-8")
+    replace_text(path, with_service(original, str(path), entry))
     return original
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` as ``path`` in one step for readers: a rename over it, keeping its
+    permissions."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -105,6 +105,16 @@ def remote_has_refs(url: str) -> bool:
         return False
 
 
+def remote_head(url: str, branch: str = BRANCH) -> str | None:
+    """The commit ``branch`` of ``url`` points at; None when it has no such branch or
+    cannot be reached (as :func:`remote_has_refs`)."""
+    try:
+        out = str(git.Git().ls_remote(url, f"refs/heads/{branch}")).strip()
+    except git.GitCommandError:
+        return None
+    return out.split()[0] if out else None
+
+
 def import_tree(bare: Path, project: Path, message: str, branch: str = BRANCH) -> str:
     """Commit the files of ``project`` as the first commit of ``branch`` in ``bare``.
 

@@ -102,15 +102,38 @@ class UpdateResult:
     branch: str | None = None
 
 
-def new_service(settings: Settings, team_name: str, name: str, template_name: str,
-                params: dict[str, str]) -> Scaffolded:
-    spec = load_platform(settings.platform_dir)
+@dataclass(frozen=True)
+class NewService:
+    """A new service request that passed every check ``new_service`` makes before it
+    touches anything."""
+
+    spec: PlatformSpec
+    team: Team
+    name: str
+    info: TemplateInfo
+    target: Target
+
+
+def check_new_service(settings: Settings, spec: PlatformSpec, team_name: str, name: str, *,
+                      template_name: str, params: dict[str, Any]) -> NewService:
+    """Every check of ``new_service`` that writes nothing: the team exists, the name is a
+    free DNS label whose application names fit, the template is the platform's, its
+    parameters pass, and the repository does not exist yet. The API runs it before it
+    accepts a request, so a bad one is refused at once rather than failing later."""
     team = find_team(spec, team_name)
     _check_name(spec, team, name)
     info = find_template(spec, template_name, settings.templates_root)
     check_parameters(info, params)
     target = repository_target(settings, spec, team.name, name)
     _check_free(target)
+    return NewService(spec, team, name, info, target)
+
+
+def new_service(settings: Settings, team_name: str, name: str, template_name: str,
+                params: dict[str, str]) -> Scaffolded:
+    checked = check_new_service(settings, load_platform(settings.platform_dir), team_name,
+                                name, template_name=template_name, params=params)
+    spec, team, info, target = checked.spec, checked.team, checked.info, checked.target
     inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
                                                 parameters=params))
     record = _record(info, inputs)
@@ -122,6 +145,39 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
         commit = publish(project, target, message, undo)
         register(settings, spec_file, _entry(name, info, params), undo)
     return Scaffolded(team.name, name, info.name, record.version, target.url, commit, spec_file)
+
+
+def resume_new_service(settings: Settings, team_name: str, name: str, template_name: str,
+                       params: dict[str, str]) -> Scaffolded | None:
+    """Finish a ``new_service`` whose process died part way (killed: its undo never ran),
+    for a worker that claims the request again. The repository pushed and the spec
+    listing it: done, nothing is created again. Pushed but not listed: it is listed now.
+    Nothing pushed: an empty embedded repository the dead run created is removed and None
+    says start again. Listed but not pushed is not this run's work: Conflict.
+
+    Only call it for a request whose earlier attempt recorded that it started: a
+    repository found here is then that attempt's (the claim's fencing keeps other
+    workers of the same request out, and the checks before it started found none)."""
+    spec = load_platform(settings.platform_dir)
+    team = find_team(spec, team_name)
+    info = find_template(spec, template_name, settings.templates_root)
+    target = repository_target(settings, spec, team.name, name)
+    listed = any(s.name == name for s in team.spec.services)
+    commit = vcs.remote_head(target.url)
+    if commit is None:
+        if listed:
+            raise Conflict(f"team {team.name!r} lists a service {name!r} but its repository "
+                           f"{target.url} holds nothing; it was not made by this request")
+        if target.bare is not None:
+            shutil.rmtree(target.bare, ignore_errors=True)
+        return None
+    spec_file = Path(spec.sources[team.name])
+    if not listed:
+        register(settings, spec_file, _entry(name, info, params), Undo())
+    inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
+                                                parameters=params))
+    return Scaffolded(team.name, name, info.name, _record(info, inputs).version, target.url,
+                      commit, spec_file)
 
 
 def find_team(spec: PlatformSpec, name: str) -> Team:
@@ -193,7 +249,7 @@ def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
 def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
     """Add the service to the team file, then prove the platform still loads with it."""
     original = spec_file.read_text(encoding="utf-8")
-    undo.add(spec_file.write_text, original, encoding="utf-8")
+    undo.add(teamfile.replace_text, spec_file, original)
     teamfile.add_service(spec_file, entry)
     load_platform(settings.platform_dir)
 

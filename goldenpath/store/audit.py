@@ -22,6 +22,8 @@ from goldenpath.store.records import AuditEntry, AuditPage
 from goldenpath.store.schema import KIND_MAX, SUBJECT_MAX, TEAM_MAX, AuditRow
 
 MAX_PAGE = 500
+#: ids are 64-bit; a bound beyond them must not reach the driver (it raises, unwrapped)
+_MAX_ID = 2**63 - 1
 _OUTCOME_MAX = 32
 
 
@@ -65,7 +67,7 @@ class Audit:
         if until is not None:
             query = query.where(AuditRow.at < until)
         if before is not None:
-            query = query.where(AuditRow.id < before)
+            query = query.where(AuditRow.id < max(0, min(before, _MAX_ID)))
         query = query.order_by(AuditRow.id.desc()).limit(limit + 1)
         with self.db.transaction("list audit entries", write=False) as conn:
             rows = conn.execute(query).all()

@@ -75,13 +75,13 @@ def _check_json(value: Any, what: str) -> None:
 
 
 def _check_text(text: str, what: str, path: str, where: str) -> None:
-    # the issue shows the value bounded, with NUL and surrogates spelled out
+    # the raw value: SpecIssue spells out what is not printable (once) when it is shown
     if "\x00" in text:
         raise SpecError([SpecIssue(what, path, f"NUL characters are not allowed{where}",
-                                   text, True)])
+                                   text[:64], True)])
     if _SURROGATE.search(text):
         raise SpecError([SpecIssue(what, path, f"lone surrogates are not text{where}",
-                                   text, True)])
+                                   text[:64], True)])
 
 
 def printable(text: str) -> str:

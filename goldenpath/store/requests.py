@@ -120,6 +120,15 @@ class Requests:
             raise Conflict(f"request by {actor}: a concurrent request took its id; retry")
         return _replay(earlier, fingerprint, idempotency_key or "")
 
+    def find_by_key(self, actor: str, idempotency_key: str) -> Request | None:
+        """The request ``actor`` submitted with this Idempotency-Key, if any (a front door
+        answers a retry with it before re-running checks that the first request's own
+        effects would now fail)."""
+        bounded("Idempotency-Key", idempotency_key, KEY_MAX)
+        with self.db.transaction("read a request by Idempotency-Key", write=False) as conn:
+            row = _by_key(conn, actor, idempotency_key)
+        return None if row is None else to_request(row)
+
     def get(self, request: str) -> Request:
         rid = request_id(request)
         with self.db.transaction("read a request", write=False) as conn:

@@ -83,3 +83,10 @@ def test_bad_details_are_refused_before_anything_is_written(store: Store) -> Non
     assert str(caught.value.issues[0]) == (
         "audit details: not JSON: Type is not JSON serializable: object")
     assert store.audit.list().entries == []
+
+
+@pytest.mark.parametrize("before", [2**63, 2**80, -(2**63) - 1])
+def test_a_page_bound_beyond_64_bits_is_no_driver_error(store: Store, before: int) -> None:
+    entry = store.audit.append(actor="user:a", action="x", outcome="ok")
+    expected = [entry.id] if before > 0 else []
+    assert [e.id for e in store.audit.list(before=before).entries] == expected

@@ -1,0 +1,59 @@
+"""``POST /teams/{team}/services``: scaffold a service from a golden path.
+
+Checked at once as ``goldenpath new-service`` checks it (role, name, template,
+parameters, repository free), stored as a durable ``service.create`` request, done by a
+worker. The answer waits briefly (``GOLDENPATH_API_WRITE_WAIT_SECONDS``): ``201`` with
+the finished request when it succeeded by then, else ``202`` with the request to follow
+at ``Location``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from api.deps import IdempotencyKey, PrincipalDep, SettingsDep, SpecDep, StoreDep
+from api.errors import RESPONSES, Problem
+from api.schemas import NewService, RequestOut
+from goldenpath.services.requests import FINAL, NewServiceRequest, submit_new_service
+from goldenpath.store import SUCCEEDED, Request, Store
+
+router = APIRouter(prefix="/teams/{team}/services", tags=["services"], responses=RESPONSES)
+_POLL_SECONDS = 0.05
+
+TeamName = Path(min_length=1, max_length=63, description="The team's name",
+                examples=["payments"])
+
+
+@router.post("", operation_id="createService", status_code=202,
+             response_model=RequestOut, summary="Scaffold a service (a durable request)",
+             responses={201: {"model": RequestOut, "description": "Created within the wait"},
+                        202: {"description": "Accepted: follow the request"},
+                        404: {"model": Problem, "description": "No such template"},
+                        409: {"model": Problem, "description": "The service or its "
+                              "repository exists, or the Idempotency-Key was used otherwise"},
+                        413: {"model": Problem, "description": "Body too large"},
+                        422: {"model": Problem, "description": "Invalid name or parameters"}})
+def create_service(*, team: str, body: NewService, principal: PrincipalDep,
+                   settings: SettingsDep, spec: SpecDep, store: StoreDep,
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    wanted = NewServiceRequest(body.name, body.template, dict(body.parameters))
+    submitted = submit_new_service(settings, store, spec, principal=principal, team=team,
+                                   wanted=wanted, idempotency_key=idempotency_key)
+    request = _wait(store, submitted.request, settings.api_write_wait_seconds)
+    headers = {"Location": f"/v1/requests/{request.id}"}
+    if submitted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    status = 201 if request.state == SUCCEEDED else 202
+    return JSONResponse(RequestOut.of(request).model_dump(mode="json"), status_code=status,
+                        headers=headers)
+
+
+def _wait(store: Store, request: Request, seconds: float) -> Request:
+    deadline = time.monotonic() + seconds
+    while request.state not in FINAL and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        request = store.requests.get(request.id)
+    return request

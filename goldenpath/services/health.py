@@ -1,0 +1,31 @@
+"""Readiness: can this process do its work now? The database answers, and the GitOps
+repository answers ``git ls-remote`` (the embedded one counts as ready before the first
+apply creates it)."""
+
+from __future__ import annotations
+
+from goldenpath.errors import GoldenpathError
+from goldenpath.gitops.repo import check_reachable
+from goldenpath.services.gitops import remote_for
+from goldenpath.settings import Settings
+from goldenpath.store import Store
+
+
+def readiness(settings: Settings, store: Store) -> dict[str, str]:
+    """Each dependency's state: ``ok``, or what is wrong with it."""
+    checks: dict[str, str] = {}
+    try:
+        store.ping()
+        checks["database"] = "ok"
+    except GoldenpathError as err:
+        checks["database"] = str(err)
+    remote = remote_for(None, settings)
+    if not settings.gitops_repo and not (settings.embedded_gitops_repo / "HEAD").is_file():
+        checks["git"] = "ok (the embedded repository is created by the first apply)"
+        return checks
+    try:
+        check_reachable(remote)
+        checks["git"] = "ok"
+    except GoldenpathError as err:
+        checks["git"] = str(err)
+    return checks

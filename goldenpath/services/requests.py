@@ -1,0 +1,87 @@
+"""Use cases of the self-service API that become durable requests, and who may see them.
+
+A write is accepted in two halves. Here, synchronously, everything that can be decided
+without changing anything: the caller's role (:mod:`goldenpath.services.access`), the
+same checks the CLI makes before it writes (for a new service,
+:func:`goldenpath.services.scaffold.check_new_service`), then one row in the store. A bad
+request is refused here and nothing is stored. The work itself is done later by a
+worker (:mod:`goldenpath.services.worker`), which may run in another process.
+
+An ``Idempotency-Key`` retry is answered before the checks run again: the first
+request's own effects (the repository it created) would now fail them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from goldenpath.errors import Forbidden, NotFound
+from goldenpath.identity import Principal
+from goldenpath.services.access import Action, authorize, is_admin
+from goldenpath.services.scaffold import check_new_service
+from goldenpath.settings import Settings
+from goldenpath.spec import PlatformSpec
+from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Request, Store, Submitted
+
+SERVICE_CREATE = "service.create"
+#: states a request never leaves
+FINAL = frozenset({SUCCEEDED, FAILED, REJECTED})
+
+
+@dataclass(frozen=True)
+class NewServiceRequest:
+    """What a caller asks for when scaffolding: the payload of a ``service.create``."""
+
+    name: str
+    template: str
+    parameters: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"name": self.name, "template": self.template,
+                "parameters": dict(sorted(self.parameters.items()))}
+
+
+def submit_new_service(settings: Settings, store: Store, spec: PlatformSpec, *,
+                       principal: Principal, team: str, wanted: NewServiceRequest,
+                       idempotency_key: str | None = None) -> Submitted:
+    """Authorize, check and store a ``service.create`` request (queued: a new service
+    without an ingress host is the owners' own call, see ``access.TEAM_FIELDS``)."""
+    authorize(spec, principal, team, Action.SCAFFOLD)
+    if idempotency_key is not None:
+        earlier = store.requests.find_by_key(principal.actor, idempotency_key)
+        if earlier is not None:  # submit replays it, or says the key was used otherwise
+            return _submit(store, principal, team, wanted, idempotency_key)
+    check_new_service(settings, spec, team, wanted.name, template_name=wanted.template,
+                      params=wanted.parameters)
+    submitted = _submit(store, principal, team, wanted, idempotency_key)
+    store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
+                       team=team, request=submitted.request.id, details=wanted.payload())
+    return submitted
+
+
+def _submit(store: Store, principal: Principal, team: str, wanted: NewServiceRequest,
+            key: str | None) -> Submitted:
+    return store.requests.submit(kind=SERVICE_CREATE, team=team, actor=principal.actor,
+                                 payload=wanted.payload(), idempotency_key=key)
+
+
+def visible_request(store: Store, spec: PlatformSpec, principal: Principal,
+                    request_id: str) -> Request:
+    """The request, if the caller may read its team; else the same NotFound as for a
+    request that does not exist, so no answer says which requests or teams exist."""
+    request = store.requests.get(request_id)
+    if is_admin(spec, principal):
+        return request
+    if request.team not in spec.entry:  # an offboarded team: admins only
+        raise _unknown(request.id)
+    try:
+        authorize(spec, principal, request.team, Action.READ)
+    except (Forbidden, NotFound) as err:  # alike: never say which
+        raise _unknown(request.id) from err
+    return request
+
+
+def _unknown(rid: str) -> NotFound:
+    """Word for word the store's answer for an id it does not have."""
+    return NotFound(f"request {rid} not found", kind="request", name=rid)

@@ -1,0 +1,192 @@
+"""The worker: claims queued requests from the store and does them, each exactly once.
+
+One :class:`Worker` runs in a thread (the API starts them in its lifespan) or a process of
+its own; any number of them, in any number of replicas, share the store's queue. For
+each claim it:
+
+1. keeps the lease alive from a heartbeat thread (every third of the lease), so a slow
+   scaffold is not claimed again while its worker lives;
+2. runs the handler of the request's kind (:data:`HANDLERS`), which logs to the request
+   and marks each step done in the store (``record_step``), so a request claimed again
+   after its worker died skips what was done and finishes what was begun;
+3. completes the request with the claim's fencing token, succeeded or failed, and
+   audits the outcome. A worker that lost its claim (its lease expired and another
+   worker took the request) cannot complete it: it logs that and moves on.
+
+A handler's GoldenpathError fails the request with its message. Anything else is a bug:
+the request fails with "internal error" and the traceback goes to the process log, never
+to the caller. Either way the worker keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from goldenpath import __version__
+from goldenpath.errors import Conflict, GoldenpathError
+from goldenpath.services import scaffold
+from goldenpath.services.requests import SERVICE_CREATE
+from goldenpath.settings import Settings
+from goldenpath.store import Claim, Request, Store
+from goldenpath.store.records import LogLevel
+
+log = logging.getLogger(__name__)
+
+STARTED = "scaffold started"
+CREATED = "service created"
+
+
+@dataclass
+class Job:
+    """One claimed request as its handler sees it."""
+
+    settings: Settings
+    store: Store
+    claim: Claim
+
+    @property
+    def request(self) -> Request:
+        return self.claim.request
+
+    def log(self, message: str, *, level: LogLevel = "info") -> None:
+        self.store.requests.append_log(self.request.id, message, level=level)
+        log.log(logging.getLevelName(level.upper()), message,
+                extra={"request_id": self.request.id})
+
+
+Handler = Callable[[Job], Any]
+#: kind -> (metric name, seconds) observer; the API counts scaffold durations with it
+Observer = Callable[[str, str, float], None]
+
+
+def create_service(job: Job) -> Any:
+    """``service.create``: scaffold the repository, push it, list it in the team spec."""
+    rid, payload = job.request.id, job.request.payload
+    done = job.store.requests.step_done(rid, CREATED)
+    if done is not None:
+        job.log("the service was created by an earlier attempt")
+        return done.result
+    args = (job.settings, job.request.team, payload["name"], payload["template"],
+            dict(payload.get("parameters") or {}))
+    made = None
+    if job.store.requests.step_done(rid, STARTED) is not None:
+        job.log("an earlier attempt stopped part way; resuming it", level="warning")
+        made = scaffold.resume_new_service(*args)
+    if made is None:
+        job.store.requests.record_step(rid, STARTED)
+        job.log(f"rendering {payload['template']} for {job.request.team}/{payload['name']}")
+        made = scaffold.new_service(*args)
+    result = {"team": made.team, "service": made.service, "template": made.template,
+              "version": made.version, "repository": made.repository, "commit": made.commit}
+    job.store.requests.record_step(rid, CREATED, result)
+    job.log(f"pushed {made.commit[:12]} to {made.repository}; added to the team spec")
+    return result
+
+
+HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service}
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    store: Store
+    name: str
+    lease: timedelta = timedelta(seconds=60)
+    poll_seconds: float = 0.2
+    handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
+    observe: Observer | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        """Claim and do requests until :meth:`stop`; a store outage waits and retries."""
+        while not self.stopping.is_set():
+            try:
+                worked = self.run_once()
+            except GoldenpathError as err:  # the database is down: wait, do not spin
+                log.warning("worker %s: %s", self.name, err)
+                worked = False
+            except Exception:  # a bug must not silently end the API's only worker
+                log.exception("worker %s: internal error; going on", self.name)
+                worked = False
+            if not worked:
+                self.stopping.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_once(self) -> bool:
+        """Claim one request and do it; False when none was queued."""
+        claims = self.store.queue.claim(self.name, version=__version__, lease=self.lease)
+        for claim in claims:
+            self.execute(claim)
+        return bool(claims)
+
+    def execute(self, claim: Claim) -> Request | None:
+        """Do one claimed request; the completed request, or None if the claim was lost."""
+        job = Job(self.settings, self.store, claim)
+        lost = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(claim, lost), daemon=True,
+                                name=f"heartbeat-{claim.request.id}")
+        started = time.monotonic()
+        beat.start()
+        try:
+            succeeded, result = self._run(job)
+        finally:
+            lost.set()  # stops the heartbeat
+            beat.join()
+        if self.observe is not None:
+            self.observe(claim.request.kind, "succeeded" if succeeded else "failed",
+                         time.monotonic() - started)
+        return self._complete(job, succeeded, result)
+
+    def _run(self, job: Job) -> tuple[bool, Any]:
+        handler = self.handlers.get(job.request.kind)
+        try:
+            if handler is None:
+                raise Conflict(f"no worker handles requests of kind {job.request.kind!r}")
+            job.log(f"attempt {job.claim.attempt} by worker {self.name}")
+            return True, handler(job)
+        except GoldenpathError as err:
+            return False, self._failed(job, type(err).__name__, str(err))
+        except Exception:  # a bug: the request fails, the worker lives on
+            log.exception("request %s: internal error", job.request.id,
+                          extra={"request_id": job.request.id})
+            return False, self._failed(job, "InternalError", "internal error; the "
+                                       "operators have the details in the server log")
+
+    def _failed(self, job: Job, error: str, message: str) -> dict[str, str]:
+        with suppress(GoldenpathError):  # the log is best effort; the outcome matters
+            job.log(f"{error}: {message}", level="error")
+        return {"error": error, "message": message}
+
+    def _complete(self, job: Job, succeeded: bool, result: Any) -> Request | None:
+        try:
+            done = self.store.queue.complete(job.claim, succeeded=succeeded, result=result)
+        except Conflict as err:
+            log.warning("%s", err, extra={"request_id": job.request.id})
+            return None
+        request = done
+        self.store.audit.append(actor=request.actor, action=request.kind,
+                                outcome=request.state, team=request.team,
+                                request=request.id, details=result)
+        return request
+
+    def _heartbeat(self, claim: Claim, done: threading.Event) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while not done.wait(interval):
+            try:
+                claim = self.store.queue.heartbeat(claim, lease=self.lease)
+            except Conflict:
+                log.warning("request %s: lease lost to another worker", claim.request.id,
+                            extra={"request_id": claim.request.id})
+                return
+            except GoldenpathError as err:  # the store hiccuped; the next beat may pass
+                log.warning("request %s: heartbeat failed: %s", claim.request.id, err,
+                            extra={"request_id": claim.request.id})

@@ -1,0 +1,198 @@
+"""POST /v1/teams/{team}/services end to end through the app: real cookiecutter, real
+git, the in-process worker, the store on SQLite."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import BOTH_DATABASES, Api
+
+pytestmark = BOTH_DATABASES
+
+WORKER = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
+
+
+def wait_final(api: Api, rid: str, role: str = "owner", seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = api.client.get(f"/v1/requests/{rid}",
+                                              headers=api.auth(role)).json()
+        if body["state"] in {"succeeded", "failed", "rejected"}:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"request {rid} did not finish")
+
+
+def sse(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_owner_scaffolds_a_service_and_follows_it_to_the_end(api: Api) -> None:
+    answer = api.client.post("/v1/teams/payments/services", json=WORKER,
+                             headers=api.auth("owner"))
+    assert answer.status_code == 202, answer.text
+    rid = answer.json()["id"]
+    assert answer.headers["Location"] == f"/v1/requests/{rid}"
+    assert answer.json()["actor"] == "user:alice@example.com"
+    with api.client.stream("GET", f"/v1/requests/{rid}/events",
+                           headers=api.auth("owner")) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = sse(stream.read().decode())
+    assert events[-1][0] == "state" and events[-1][1]["state"] == "succeeded"
+    assert any(kind == "log" and data["message"].startswith("pushed ")
+               for kind, data in events)
+    assert api.repositories() == ["payments/refunds"]
+    team = (api.settings.platform_dir / "teams" / "payments.yaml").read_text()
+    assert "- name: refunds\n      template: python-worker\n" in team
+    done = api.client.get(f"/v1/requests/{rid}", headers=api.auth("owner")).json()
+    assert done["result"]["service"] == "refunds"
+    assert [line["seq"] for line in done["log"]] == [1, 2, 3]
+    audit = api.client.get("/v1/audit", params={"team": "payments"},
+                           headers=api.auth("admin")).json()["entries"]
+    assert [(e["action"], e["outcome"], e["request_id"]) for e in audit] == [
+        ("service.create", "succeeded", rid), ("service.create", "submitted", rid)]
+
+
+def test_a_write_that_finishes_within_the_wait_is_201(api: Api) -> None:
+    api.settings.api_write_wait_seconds = 60.0  # the app reads these very settings
+    answer = api.client.post("/v1/teams/payments/services", json=WORKER,
+                             headers=api.auth("owner"))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["state"] == "succeeded"
+
+
+def test_an_idempotency_key_retry_gets_the_first_answer_and_no_second_repository(
+        api: Api) -> None:
+    headers = {**api.auth("owner"), "Idempotency-Key": "k-1"}
+    first = api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    rid = first.json()["id"]
+    wait_final(api, rid)
+    again = api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    # the repository exists now, so the checks alone would refuse a new request: 409
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == rid
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert api.repositories() == ["payments/refunds"]
+    other = api.client.post("/v1/teams/payments/services", headers=headers,
+                            json={**WORKER, "name": "chargebacks"})
+    assert other.status_code == 409
+    assert other.json()["message"].startswith("Idempotency-Key 'k-1' was already used by "
+                                              "user:alice@example.com for request ")
+    without_key = api.client.post("/v1/teams/payments/services", json=WORKER,
+                                  headers=api.auth("owner"))
+    assert without_key.status_code == 409
+    assert without_key.json()["message"].startswith("team 'payments' already has a service "
+                                                     "'refunds'")
+
+
+def _requests(api: Api) -> int:
+    metrics = api.client.get("/v1/metrics").text
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics.splitlines()
+               if line.startswith("goldenpath_requests{"))
+
+
+def test_bad_bodies_get_422_with_the_spec_messages_and_change_nothing(api: Api) -> None:
+    before = (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes()
+    cases = {
+        "unknown field": ({**WORKER, "owner": "me"},
+                          ['request body: owner: "me": Extra inputs are not permitted']),
+        "missing field": ({"name": "x"}, ["request body: template: Field required"]),
+        "not a label": ({**WORKER, "name": "Bad_Name"},
+                        [f"{api.settings.platform_dir / 'teams' / 'payments.yaml'}: "
+                         'spec.services: "Bad_Name": is not a DNS-1123 label (lower-case '
+                         "letters, digits and '-')"]),
+    }
+    for case, (body, details) in cases.items():
+        answer = api.client.post("/v1/teams/payments/services", json=body,
+                                 headers=api.auth("owner"))
+        assert answer.status_code == 422, case
+        assert answer.json()["error"] == "SpecError", case
+        assert answer.json()["details"] == details, case
+    bad_param = api.client.post("/v1/teams/payments/services", headers=api.auth("owner"),
+                                json={**WORKER, "parameters": {"queue": "Not A Queue"}})
+    assert bad_param.status_code == 422
+    assert bad_param.json()["error"] == "TemplateError"
+    assert "parameter 'queue': 'Not A Queue' does not match" in bad_param.json()["message"]
+    exists = api.client.post("/v1/teams/payments/services", headers=api.auth("owner"),
+                             json={**WORKER, "name": "ledger"})
+    assert exists.status_code == 409
+    unknown = api.client.post("/v1/teams/payments/services", headers=api.auth("owner"),
+                              json={**WORKER, "template": "php-monolith"})
+    assert unknown.status_code == 404
+    assert _requests(api) == 0
+    assert api.repositories() == []
+    assert (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes() == before
+
+
+def test_oversized_bodies_get_413_whether_declared_or_streamed(api: Api) -> None:
+    limit = api.settings.api_max_body_bytes
+    huge = {**WORKER, "parameters": {"queue": "q" * limit}}
+    declared = api.client.post("/v1/teams/payments/services", json=huge,
+                               headers=api.auth("owner"))
+    assert declared.status_code == 413
+    assert declared.json() == {
+        "error": "TooLarge", "details": [], "guardrails": [],
+        "message": f"request body: larger than {limit} bytes; send less "
+                   "(GOLDENPATH_API_MAX_BODY_BYTES sets the limit)"}
+    assert declared.headers["X-Request-Id"]
+
+    def chunks() -> Any:  # no Content-Length: counted as it arrives
+        yield b'{"name": "refunds", "template": "python-worker", "parameters": {"queue": "'
+        for _ in range(limit // 4096 + 1):
+            yield b"q" * 4096
+        yield b'"}}'
+
+    streamed = api.client.post("/v1/teams/payments/services", content=chunks(),
+                               headers={**api.auth("owner"),
+                                        "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert streamed.json()["error"] == "TooLarge"
+    assert _requests(api) == 0
+
+
+def test_no_token_is_401_with_a_bearer_challenge(api: Api) -> None:
+    answer = api.client.post("/v1/teams/payments/services", json=WORKER)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert answer.json()["message"] == ("no bearer token: send the header "
+                                        "'Authorization: Bearer <token>'")
+    forged = api.client.get("/v1/templates", headers={"Authorization": "Bearer gpt_forged"})
+    assert forged.status_code == 401
+
+
+def test_every_answer_carries_a_request_id_and_keeps_a_plain_one_sent(api: Api) -> None:
+    mine = api.client.get("/v1/healthz", headers={"X-Request-Id": "trace-42"})
+    assert mine.headers["X-Request-Id"] == "trace-42"
+    for forged in ("x" * 65, "a b", '{"level": "error"}', "id\tx"):
+        answer = api.client.get("/v1/healthz", headers={"X-Request-Id": forged})
+        assert len(answer.headers["X-Request-Id"]) == 36, forged  # a new uuid4
+
+
+def test_a_quiet_stream_says_it_is_waiting_until_a_worker_finishes(
+        idle_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.routes import requests as routes
+    from goldenpath.services.worker import Worker
+
+    monkeypatch.setattr(routes, "KEEPALIVE_SECONDS", 0.2)
+    rid = idle_api.client.post("/v1/teams/payments/services", json=WORKER,
+                               headers=idle_api.auth("owner")).json()["id"]
+    store = idle_api.client.app.state.store  # type: ignore[attr-defined]
+    late = threading.Timer(1.0, Worker(idle_api.settings, store, "late").run_once)
+    late.start()
+    try:
+        with idle_api.client.stream("GET", f"/v1/requests/{rid}/events",
+                                    headers=idle_api.auth("owner")) as stream:
+            text = stream.read().decode()
+    finally:
+        late.join()
+    assert text.startswith('event: state\ndata: {"state":"queued"}\n\n: waiting\n\n')
+    assert sse(text.replace(": waiting\n\n", ""))[-1][1]["state"] == "succeeded"

@@ -1,0 +1,242 @@
+"""A request whose worker died is claimed again when its lease expires and completes
+exactly once: the side effects (service repositories, spec entries) happen once.
+
+The API runs no worker here (``idle_api``); the test plays both workers against the
+same SQLite database, with a store whose clock it moves instead of sleeping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from goldenpath.errors import Conflict, StoreError
+from goldenpath.scaffold import vcs
+from goldenpath.services import scaffold
+from goldenpath.services.worker import STARTED, Worker
+from goldenpath.spec import load_platform
+from goldenpath.store import Claim, Store
+from tests.api.conftest import BOTH_DATABASES, Api
+
+pytestmark = BOTH_DATABASES
+
+LEASE = timedelta(seconds=30)
+BODY = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(idle_api: Api, clock: Clock) -> Iterator[Store]:
+    opened = Store(idle_api.settings.database_url.get_secret_value(),
+                   sqlite_path=idle_api.settings.database_path, clock=clock)
+    yield opened
+    opened.close()
+
+
+def _submit(api: Api) -> str:
+    answer = api.client.post("/v1/teams/payments/services", json=BODY,
+                             headers=api.auth("owner"))
+    assert answer.status_code == 202, answer.text
+    rid: str = answer.json()["id"]
+    return rid
+
+
+def _dead_worker(api: Api, store: Store, rid: str) -> Claim:
+    (claim,) = store.queue.claim("worker-a", version="test", lease=LEASE)
+    assert claim.request.id == rid
+    return claim
+
+
+def _listed(api: Api) -> list[str]:
+    team = load_platform(api.settings.platform_dir).team("payments")
+    return [s.name for s in team.spec.services]
+
+
+def _take_over(api: Api, store: Store, clock: Clock, claim: Claim) -> None:
+    clock.now += LEASE + timedelta(seconds=1)
+    worker_b = Worker(api.settings, store, "worker-b", lease=LEASE)
+    assert worker_b.run_once()
+    with pytest.raises(Conflict, match="worker worker-a lost its claim"):
+        store.queue.complete(claim, succeeded=True)  # the stale worker cannot finish it
+
+
+def _finished_once(api: Api, rid: str) -> dict[str, object]:
+    done = api.client.get(f"/v1/requests/{rid}", headers=api.auth("owner")).json()
+    assert (done["state"], done["attempts"]) == ("succeeded", 2)
+    assert api.repositories() == ["payments/refunds"]
+    assert _listed(api).count("refunds") == 1
+    outcomes = [e["outcome"] for e in api.client.get(
+        "/v1/audit", params={"action": "service.create"},
+        headers=api.auth("admin")).json()["entries"]]
+    assert outcomes == ["succeeded", "submitted"]
+    return dict(done)
+
+
+def test_died_after_claiming(idle_api: Api, store: Store, clock: Clock) -> None:
+    rid = _submit(idle_api)
+    claim = _dead_worker(idle_api, store, rid)
+    _take_over(idle_api, store, clock, claim)
+    _finished_once(idle_api, rid)
+
+
+def test_died_after_pushing_and_listing_the_service(idle_api: Api, store: Store,
+                                                    clock: Clock) -> None:
+    rid = _submit(idle_api)
+    claim = _dead_worker(idle_api, store, rid)
+    store.requests.record_step(rid, STARTED)
+    made = scaffold.new_service(idle_api.settings, "payments", "refunds", "python-worker",
+                                {"queue": "refunds"})  # then the process was killed
+    _take_over(idle_api, store, clock, claim)
+    done = _finished_once(idle_api, rid)
+    assert done["result"] == {"team": "payments", "service": "refunds",
+                              "template": "python-worker", "version": made.version,
+                              "repository": made.repository, "commit": made.commit}
+    assert "an earlier attempt stopped part way; resuming it" in [
+        line["message"] for line in done["log"]]  # type: ignore[union-attr]
+
+
+def test_died_after_pushing_before_listing(idle_api: Api, store: Store, clock: Clock,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    rid = _submit(idle_api)
+    claim = _dead_worker(idle_api, store, rid)
+    store.requests.record_step(rid, STARTED)
+    team_file = idle_api.settings.platform_dir / "teams" / "payments.yaml"
+    before = team_file.read_bytes()
+    scaffold.new_service(idle_api.settings, "payments", "refunds", "python-worker",
+                         {"queue": "refunds"})
+    team_file.write_bytes(before)  # as if killed between the push and the spec edit
+    assert _listed(idle_api).count("refunds") == 0
+    _take_over(idle_api, store, clock, claim)
+    _finished_once(idle_api, rid)
+
+
+def test_died_after_creating_an_empty_repository(idle_api: Api, store: Store,
+                                                 clock: Clock) -> None:
+    rid = _submit(idle_api)
+    claim = _dead_worker(idle_api, store, rid)
+    store.requests.record_step(rid, STARTED)
+    vcs.create_bare(idle_api.repos / "payments" / "refunds.git")  # killed before the push
+    _take_over(idle_api, store, clock, claim)
+    _finished_once(idle_api, rid)
+
+
+def test_a_finished_request_is_not_done_again(idle_api: Api, store: Store,
+                                              clock: Clock) -> None:
+    rid = _submit(idle_api)
+    worker = Worker(idle_api.settings, store, "worker-a", lease=LEASE)
+    assert worker.run_once()
+    assert not worker.run_once()  # nothing left to claim
+    clock.now += LEASE * 10
+    assert not worker.run_once()
+    done = idle_api.client.get(f"/v1/requests/{rid}", headers=idle_api.auth("owner")).json()
+    assert (done["state"], done["attempts"]) == ("succeeded", 1)
+    assert idle_api.repositories() == ["payments/refunds"]
+
+
+def test_a_failing_request_fails_with_the_error_and_the_worker_goes_on(
+        idle_api: Api, store: Store) -> None:
+    rid = _submit(idle_api)
+    shutil.rmtree(idle_api.settings.templates_root / "templates" / "python-worker")
+    worker = Worker(idle_api.settings, store, "worker-a", lease=LEASE)
+    assert worker.run_once()
+    done = idle_api.client.get(f"/v1/requests/{rid}", headers=idle_api.auth("owner")).json()
+    assert done["state"] == "failed"
+    assert done["result"]["error"] == "NotFound"
+    assert done["result"]["message"].startswith("template 'python-worker': ")
+    assert done["log"][-1]["level"] == "error"
+    assert idle_api.repositories() == []
+
+
+_DOOMED = """
+import time
+from datetime import timedelta
+from goldenpath.services import scaffold, worker
+from goldenpath.settings import Settings
+from goldenpath.store import open_store
+
+def stalled(*args, **kwargs):  # the repository is pushed; the spec edit never comes
+    print("pushed", flush=True)
+    time.sleep(3600)
+
+scaffold.register = stalled
+settings = Settings()
+worker.Worker(settings, open_store(settings), "doomed", lease=timedelta(seconds=2)).run_once()
+"""
+
+
+def test_a_worker_process_killed_mid_request(idle_api: Api) -> None:
+    """A real worker process, SIGKILLed after it pushed the repository and before it
+    listed the service; another worker takes the request over once the lease ran out."""
+    rid = _submit(idle_api)
+    settings = idle_api.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
+    env.update(PYTHONPATH=os.pathsep.join(sys.path),
+               GOLDENPATH_PLATFORM_DIR=str(settings.platform_dir),
+               GOLDENPATH_STATE_DIR=str(settings.state_dir),
+               GOLDENPATH_TEMPLATES_ROOT=str(settings.templates_root),
+               GOLDENPATH_DATABASE_URL=settings.database_url.get_secret_value())
+    doomed = subprocess.Popen([sys.executable, "-c", _DOOMED], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert doomed.stdout is not None
+        assert doomed.stdout.readline().strip() == "pushed"
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    assert idle_api.repositories() == ["payments/refunds"]
+    assert _listed(idle_api).count("refunds") == 0
+    store = Store(settings.database_url.get_secret_value(), sqlite_path=settings.database_path)
+    try:
+        survivor = Worker(settings, store, "survivor", lease=timedelta(seconds=2))
+        deadline = time.monotonic() + 30
+        while not survivor.run_once():  # the lease must run out first
+            assert time.monotonic() < deadline, "the request was never claimed again"
+            time.sleep(0.2)
+    finally:
+        store.close()
+    _finished_once(idle_api, rid)
+
+
+def test_a_worker_survives_a_broken_claim_and_goes_on(idle_api: Api, store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    rid = _submit(idle_api)
+    real = store.queue.claim
+    calls: list[str] = []
+
+    def flaky(*args: object, **kwargs: object) -> list[Claim]:
+        calls.append("claim")
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        if len(calls) == 2:
+            raise StoreError("the database is down")
+        worker.stop()  # after this claim: one request done is all the test needs
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.queue, "claim", flaky)
+    worker = Worker(idle_api.settings, store, "survivor", lease=LEASE, poll_seconds=0.01)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive()
+    done = idle_api.client.get(f"/v1/requests/{rid}", headers=idle_api.auth("owner")).json()
+    assert (done["state"], len(calls)) == ("succeeded", 3)
