@@ -3,9 +3,7 @@ and how to fix it, exit code 1, and nothing changed."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,6 @@ from typer.testing import CliRunner, Result
 from goldenpath.cli import app
 from goldenpath.settings import get_settings
 from tests.factories import ROOT, platform_doc, team_doc, write_platform
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in [n for n in os.environ if n.startswith("GOLDENPATH_")]:
-        if name != "GOLDENPATH_CRD_DIR":
-            monkeypatch.delenv(name)
-    write_platform(tmp_path / "platform", platform_doc(), [team_doc("alpha")])
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> Result:
