@@ -27,7 +27,9 @@ from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec
 from goldenpath.store import SUCCEEDED, Store, Submitted
 
-router = APIRouter(prefix="/teams", tags=["teams"], responses=RESPONSES)
+router = APIRouter(prefix="/teams", tags=["teams"], responses={
+    **RESPONSES, 404: {"model": Problem, "description": "No such team (said to admins only; "
+                       "others get 403), or the repository holds no specs yet"}})
 
 TeamName = Annotated[str, Path(min_length=1, max_length=63, description="The team's name",
                                examples=["payments"])]
@@ -77,8 +79,7 @@ def list_teams(principal: PrincipalDep, spec: RepoSpecDep,
 
 
 @router.get("/{team}", operation_id="getTeam", response_model=TeamOut,
-            summary="A team: spec, namespaces, services, ETag",
-            responses={404: {"model": Problem, "description": "No such team (admins)"}})
+            summary="A team: spec, namespaces, services, ETag")
 def get_team(team: TeamName, principal: PrincipalDep, spec: RepoSpecDep,
              place: WhereDep) -> JSONResponse:
     authorize(spec, principal, team, Action.READ)
