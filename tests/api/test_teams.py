@@ -16,7 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from goldenpath.services import teamrequests
 from goldenpath.services import teams as svc
+from goldenpath.services.worker import Worker
 from tests.api.conftest import Api, make_settings, mint_all
 from tests.gitops.conftest import commits, git
 
@@ -358,3 +360,26 @@ def test_ten_concurrent_updates_to_different_teams_each_commit(tmp_path: Path,
         text = git("show", f"main:platform/teams/{team}.yaml", cwd=remote)
         assert f"user:{team}-viewer@example.com" in text
     subprocess.run(["git", "fsck", "--strict"], cwd=remote, check=True, capture_output=True)
+
+
+def test_a_request_claimed_again_after_its_commit_landed_commits_nothing_twice(
+        tmp_path: Path, remote: Path) -> None:
+    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=0)
+    svc.seed(settings.platform_dir, svc.Where(settings=settings))
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, settings, mint_all(client))
+        store = client.app.state.store  # type: ignore[attr-defined]
+        doc, etag = read(api, "payments")
+        doc["spec"]["viewers"] = []
+        rid = put(api, "payments", doc, etag).json()["id"]
+        head = commits(remote)
+        # the first attempt pushed its commit, then its worker died before recording it
+        first = teamrequests.execute(store.requests.get(rid), svc.Where(settings=settings))
+        assert first["commit"] is not None
+        assert len(commits(remote)) == len(head) + 1
+        assert Worker(settings, store, "worker-b").run_once()
+        done = wait_final(api, rid)
+        assert done["state"] == "succeeded" and done["result"]["commit"] is None
+        assert any("holds this change already" in line["message"] for line in done["log"])
+        assert len(commits(remote)) == len(head) + 1
+        assert not Worker(settings, store, "worker-c").run_once()  # nothing left
