@@ -19,7 +19,7 @@ from api.main import create_app
 from goldenpath.services import teamrequests
 from goldenpath.services import teams as svc
 from goldenpath.services.worker import Worker
-from tests.api.conftest import Api, make_settings, mint_all
+from tests.api.conftest import ADMIN_TOKEN, Api, make_settings, mint_all
 from tests.gitops.conftest import commits, git
 
 
@@ -383,3 +383,18 @@ def test_a_request_claimed_again_after_its_commit_landed_commits_nothing_twice(
         assert any("holds this change already" in line["message"] for line in done["log"])
         assert len(commits(remote)) == len(head) + 1
         assert not Worker(settings, store, "worker-c").run_once()  # nothing left
+
+
+def test_embedded_mode_seeds_the_local_repository_on_first_start_only(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    for start in range(2):
+        with TestClient(create_app(settings, seed=True)) as client:
+            api = Api(client, settings, mint_all(client) if start == 0 else {})
+            names = client.get("/v1/teams", headers=api.auth("bootstrap")).json()
+            assert [t["name"] for t in names] == ["checkout", "data-platform", "payments",
+                                                  "storefront"]
+        assert len(commits(settings.embedded_gitops_repo)) == 1
+    with TestClient(create_app(make_settings(tmp_path / "unseeded"))) as client:
+        empty = client.get("/v1/teams", headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        assert empty.status_code == 404
+        assert "holds no specs yet" in empty.json()["message"]
