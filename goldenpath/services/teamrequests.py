@@ -6,7 +6,10 @@ repository holds (:func:`goldenpath.services.teams.current_platform`): the calle
 messages), the ``If-Match`` version (412 when stale), and what the change becomes
 (:func:`~goldenpath.services.access.decide_create` / ``decide_change``): forbidden (403,
 every reason), a ``pending-approval`` request an admin decides (nothing written before),
-or a queued one. The worker then runs :func:`execute` with the request's actor and id as
+or a queued one; and the whole platform loaded with the proposed file
+(:func:`~goldenpath.services.teams.check_change`: limits, hosts, 422). A non-admin's new
+team is not loaded with the others before approval (its errors could name them).
+The worker then runs :func:`execute` with the request's actor and id as
 the commit's ``Requested-By``/``Request-Id``; :mod:`goldenpath.services.teams` re-checks
 the version it was submitted with, so an approved update that went stale meanwhile fails
 with PreconditionFailed and writes nothing.
@@ -65,6 +68,8 @@ def submit_create(store: Store, spec: PlatformSpec, where: teams.Where, *,
         raise teams.TeamExists(f"team {team.name} exists already; change it with PUT "
                                f"/v1/teams/{team.name}")
     decision = decide_create(spec, principal, team)
+    if decision.outcome is Outcome.ALLOWED:  # an admin's; others' are not told of others
+        teams.check_change(team.name, document, where)
     return _submit(store, principal, kind=TEAM_CREATE, team=team.name,
                    payload={"spec": document}, decision=decision, key=idempotency_key)
 
@@ -84,6 +89,7 @@ def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
     if current.etag != etag_of(if_match):
         raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
     decision = decide_change(spec, principal, spec.team(name), new).enforce()
+    teams.check_change(name, document, where)  # the whole platform's rules, now
     return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
                    decision=decision, key=idempotency_key)
 

@@ -255,6 +255,25 @@ def current_platform(where: Where = Where()) -> PlatformSpec:
         return load_platform(root)
 
 
+def check_change(name: str, document: dict[str, Any], where: Where = Where()) -> None:
+    """Load the branch's platform with team ``name``'s file replaced by (or created from)
+    ``document``: the rules across files (the platform's maximum quota, ingress hosts,
+    limits) refuse a bad change before it is stored, as the worker would later. Writes
+    nothing but a temporary checkout."""
+    team = _name(name)
+    with checkout(where) as root:
+        _propose(root, team, document)
+        with gitops.repository_names(root.parent):
+            load_platform(root)
+
+
+def _propose(root: Path, team: str, document: dict[str, Any]) -> None:
+    file = root / "teams" / f"{team}.yaml"
+    text = teamfile.replaced(file.read_text("utf-8"), specfiles.team_path(team), document) \
+        if file.is_file() else teamfile.new_text(document)
+    _write(root, team, text)
+
+
 def plan_team(name: str, document: dict[str, Any],
               where: Where = Where()) -> gitops.Plan:
     """What replacing (or creating) team ``name``'s spec with ``document`` would change:
@@ -265,10 +284,7 @@ def plan_team(name: str, document: dict[str, Any],
     path = specfiles.team_path(team)
     parse_team(document, path)
     with checkout(where) as root:
-        file = root / "teams" / f"{team}.yaml"
-        text = teamfile.replaced(file.read_text("utf-8"), path, document) \
-            if file.is_file() else teamfile.new_text(document)
-        _write(root, team, text)
+        _propose(root, team, document)
         with gitops.repository_names(root.parent):
             # no spec cache: a proposal's models are not kept in the state directory
             return gitops.plan(root, where.repo, where.branch, where.resolved,

@@ -398,3 +398,20 @@ def test_embedded_mode_seeds_the_local_repository_on_first_start_only(tmp_path: 
         empty = client.get("/v1/teams", headers={"Authorization": "Bearer " + ADMIN_TOKEN})
         assert empty.status_code == 404
         assert "holds no specs yet" in empty.json()["message"]
+
+
+def test_a_change_the_whole_platform_refuses_is_422_at_once_and_stores_nothing(
+        api: Api, remote: Path) -> None:
+    doc, etag = read(api, "payments")
+    doc["spec"]["quota"]["cpu"] = "64"  # above spec.limits.grants.payments.maxQuota.cpu
+    head = commits(remote)
+    answer = put(api, "payments", doc, etag)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["details"] == [
+        'platform/teams/payments.yaml: spec.quota.cpu: "64": is above the platform\'s '
+        "maximum 32 per team and environment (in dev, staging); ask a platform admin to "
+        "raise spec.limits.maxQuota.cpu, or to grant the team more in "
+        "spec.limits.grants.payments.maxQuota.cpu, in platform.yaml"]
+    assert commits(remote) == head
+    audit = api.client.get("/v1/audit?team=payments", headers=api.auth("admin")).json()
+    assert audit["entries"] == []
