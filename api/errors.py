@@ -7,7 +7,7 @@ registered in :func:`api.main.create_app`, and nowhere else (routes never catch)
 | PolicyViolation | 422 | the input renders objects a guardrail refuses; ``guardrails`` names them |
 | NotFound | 404 | |
 | Conflict | 409 | exists already, changed meanwhile, or an illegal transition |
-| PreconditionFailed | 412 | a stale ``If-Match`` (when goldenpath defines it) |
+| PreconditionFailed | 412 | a stale ``If-Match`` (services.teams.PreconditionFailed) |
 | TooLarge | 413 | |
 | Unauthorized | 401 | with ``WWW-Authenticate: Bearer`` |
 | Forbidden | 403 | |
@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException
 
 from goldenpath import errors
 from goldenpath.errors import GoldenpathError, SpecIssue
+from goldenpath.services import teams
 
 log = logging.getLogger("api.errors")
 
@@ -72,6 +73,7 @@ STATUS: dict[type[GoldenpathError], int] = {
 _PRECONDITION: Any = getattr(errors, "PreconditionFailed", None)
 if isinstance(_PRECONDITION, type) and issubclass(_PRECONDITION, GoldenpathError):
     STATUS[_PRECONDITION] = 412
+STATUS[teams.PreconditionFailed] = 412
 
 #: the error answers every route may give, for the OpenAPI document
 RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -7,8 +7,12 @@ started at import or build time. The lifespan does that work and undoes it, in o
 2. in embedded mode (SQLite) without ``GOLDENPATH_ADMIN_TOKEN``, when ``bootstrap`` is
    asked for (``goldenpath serve``): create the bootstrap admin token once and print it
    once; later starts find it and print nothing;
-3. build the Authenticator (bootstrap admin token, OIDC, API tokens from the store);
-4. start ``GOLDENPATH_API_WORKERS`` worker threads claiming requests from the store;
+3. in embedded mode (no ``GOLDENPATH_GITOPS_REPO``), when ``seed`` is asked for (it is
+   with ``bootstrap``): fill the local control repository from the platform directory
+   if it holds no specs yet (:func:`goldenpath.services.teams.seed`); from then on the
+   team endpoints read and write the repository's specs, never the directory;
+4. build the Authenticator (bootstrap admin token, OIDC, API tokens from the store);
+5. start ``GOLDENPATH_API_WORKERS`` worker threads claiming requests from the store;
 
 and on shutdown stops the workers (each finishes its current request), then closes the
 store. Errors become HTTP answers in :mod:`api.errors`, one handler per error type.
@@ -29,9 +33,20 @@ from fastapi import FastAPI
 from api import errors
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestContext
-from api.routes import audit, catalog, health, requests, services, templates, tokens
+from api.routes import (
+    audit,
+    catalog,
+    health,
+    requests,
+    services,
+    teams,
+    templates,
+    tokens,
+)
 from goldenpath import __version__
 from goldenpath.identity import Authenticator, Principal
+from goldenpath.services.teams import Where
+from goldenpath.services.teams import seed as seed_specs
 from goldenpath.services.worker import Worker
 from goldenpath.settings import Settings, get_settings
 from goldenpath.store import Store, open_store
@@ -87,8 +102,19 @@ def _stop_workers(workers: list[tuple[Worker, threading.Thread]], wait: float) -
         thread.join(wait)
 
 
-def create_app(settings: Settings | None = None, *, bootstrap: bool = False) -> FastAPI:
-    """The API. ``settings`` override the environment's (tests, ``goldenpath serve``)."""
+def _seed(settings: Settings) -> None:
+    if settings.gitops_repo:
+        return
+    seeded = seed_specs(settings.platform_dir, Where(settings=settings))
+    if seeded is not None:
+        log.info("seeded the control repository from %s (%s)", settings.platform_dir,
+                 seeded.commit)
+
+
+def create_app(settings: Settings | None = None, *, bootstrap: bool = False,
+               seed: bool | None = None) -> FastAPI:
+    """The API. ``settings`` override the environment's (tests, ``goldenpath serve``);
+    ``seed`` (default: ``bootstrap``) seeds an empty embedded control repository."""
     metrics = Metrics()
 
     @asynccontextmanager
@@ -100,6 +126,8 @@ def create_app(settings: Settings | None = None, *, bootstrap: bool = False) -> 
         try:
             if bootstrap:
                 _bootstrap(current, store)
+            if bootstrap if seed is None else seed:
+                _seed(current)
             app.state.store = store
             app.state.authenticator = Authenticator.from_settings(
                 current, api_tokens=_api_tokens(store))
@@ -120,7 +148,7 @@ def create_app(settings: Settings | None = None, *, bootstrap: bool = False) -> 
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     errors.register(app)
-    for module in (health, templates, services, requests, audit, tokens, catalog):
+    for module in (health, teams, templates, services, requests, audit, tokens, catalog):
         app.include_router(module.router, prefix=PREFIX)
     limit = (settings or get_settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, limit=limit)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goldenpath.services.gitops import Plan
 from goldenpath.store import AuditEntry, LogLine, Request, Token
 
 _RID = "3f0c9a52-6b1e-4d8e-9a57-2f4f7f6b9c11"
@@ -167,3 +168,62 @@ class Health(BaseModel):
     status: str = Field(examples=["ok"])
     checks: dict[str, str] = Field(default_factory=dict,
                                    examples=[{"database": "ok", "git": "ok"}])
+
+
+class TeamSummary(BaseModel):
+    name: str
+    etag: str = Field(description="The team's spec version (send it as If-Match)")
+
+
+class TeamOut(BaseModel):
+    """A team as the control repository holds it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "payments", "etag": "5b1d...", "path": "platform/teams/payments.yaml",
+        "revision": "9f2c...", "spec": {"apiVersion": "goldenpath.dev/v1alpha1",
+                                        "kind": "Team", "metadata": {"name": "payments"},
+                                        "spec": {}},
+        "namespaces": {"dev": "payments-dev", "prod": "payments-prod"},
+        "services": ["checkout"]}]})
+
+    name: str
+    etag: str = Field(description="The git blob id of its spec file (also the ETag header)")
+    path: str = Field(description="Its spec file in the control repository")
+    revision: str | None = Field(description="The branch's head commit it was read at")
+    spec: dict[str, Any]
+    namespaces: dict[str, str] = Field(description="environment -> namespace")
+    services: list[str]
+
+
+class ObjectChangeOut(BaseModel):
+    team: str
+    kind: str
+    name: str
+    action: str = Field(description="added, changed or removed")
+    path: str
+
+
+class FileDiffOut(BaseModel):
+    path: str
+    diff: str = Field(description="Unified diff against the repository")
+
+
+class PlanOut(BaseModel):
+    """What a proposed spec would change; nothing was written."""
+
+    base: str | None = Field(description="The repository commit compared against")
+    files: int = Field(description="Files apply would write or delete")
+    objects: list[ObjectChangeOut]
+    diffs: list[FileDiffOut]
+    removes_namespaces: list[str]
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanOut:
+        return cls(base=plan.base, files=plan.files,
+                   objects=[ObjectChangeOut(team=c.team, kind=c.kind, name=c.name,
+                                            action=c.action, path=c.path)
+                            for c in plan.objects],
+                   diffs=[FileDiffOut(path=d.path, diff=d.diff) for d in plan.diffs],
+                   removes_namespaces=list(plan.removals.namespaces),
+                   warnings=list(plan.warnings))

@@ -42,7 +42,7 @@ def create_service(*, team: str, body: NewService, principal: PrincipalDep,
     wanted = NewServiceRequest(body.name, body.template, dict(body.parameters))
     submitted = submit_new_service(settings, store, spec, principal=principal, team=team,
                                    wanted=wanted, idempotency_key=idempotency_key)
-    request = _wait(store, submitted.request, settings.api_write_wait_seconds)
+    request = wait(store, submitted.request, settings.api_write_wait_seconds)
     headers = {"Location": f"/v1/requests/{request.id}"}
     if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -51,7 +51,8 @@ def create_service(*, team: str, body: NewService, principal: PrincipalDep,
                         headers=headers)
 
 
-def _wait(store: Store, request: Request, seconds: float) -> Request:
+def wait(store: Store, request: Request, seconds: float) -> Request:
+    """The request once final, or as it is after ``seconds`` (a write's short wait)."""
     deadline = time.monotonic() + seconds
     while request.state not in FINAL and time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)

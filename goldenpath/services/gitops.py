@@ -217,11 +217,11 @@ class _Target:
         return team is None or self.checked.rendered(team)
 
 
-def _load(platform_dir: Path | str, settings: Settings) -> PlatformSpec:
+def _load(platform_dir: Path | str, settings: Settings, *, cache: bool = True) -> PlatformSpec:
     """The spec, with unchanged files' models from the state directory's cache, when an
-    apply made one (a command never creates state before it succeeds)."""
-    cache = settings.spec_cache_dir
-    return load_platform(platform_dir, cache if cache.is_dir() else None)
+    apply made one (a command never creates state before it succeeds) and ``cache``."""
+    where = settings.spec_cache_dir
+    return load_platform(platform_dir, where if cache and where.is_dir() else None)
 
 
 @contextmanager
@@ -320,11 +320,13 @@ def removals(spec: PlatformSpec, change: ChangeSet, objects: list[ObjectChange])
 
 @cyclic_gc_paused()
 def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None = None,
-         settings: Settings | None = None, *, diffs: bool = True) -> Plan:
-    """Render and compare with the repository; nothing is written anywhere. Warns where
+         settings: Settings | None = None, *, diffs: bool = True,
+         spec_cache: bool = True) -> Plan:
+    """Render and compare with the repository; nothing is written anywhere (without
+    ``spec_cache``, not even the spec cache: the API plans proposals). Warns where
     a service repository lags the spec (see :mod:`goldenpath.services.servicerepos`)."""
     settings = settings or get_settings()
-    spec = _load(platform_dir, settings)
+    spec = _load(platform_dir, settings, cache=spec_cache)
     target = spec.platform.spec.gitops.target_revision
     branch = check_branch(branch) if branch is not None else target
     specs = specfiles.read(spec)
@@ -386,7 +388,7 @@ def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: s
                 # Models may be built from their files on demand: keep them until committed.
                 root = specfiles.checkout(remote.ws, at.specs, Path(tmp))
                 edit(root, at.specs)
-                with _repository_names(Path(tmp)):
+                with repository_names(Path(tmp)):
                     spec = _load(root, settings)
                 # goldenpath's own checkout: no one edits it between load and read
                 wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
@@ -411,7 +413,7 @@ def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: s
 
 
 @contextmanager
-def _repository_names(checkout: Path) -> Iterator[None]:
+def repository_names(checkout: Path) -> Iterator[None]:
     """Spec errors of a checkout named by the files' paths in the repository."""
     prefix = f"{checkout}/"
     try:

@@ -68,11 +68,11 @@ def _submit(store: Store, principal: Principal, team: str, wanted: NewServiceReq
 
 def visible_request(store: Store, spec: PlatformSpec, principal: Principal,
                     request_id: str) -> Request:
-    """The request, if the caller may read its team; else the same NotFound as for a
+    """The request, if the caller asked for it or may read its team; else the same NotFound as for a
     request that does not exist, so no answer says which requests or teams exist."""
     request = store.requests.get(request_id)
-    if is_admin(spec, principal):
-        return request
+    if is_admin(spec, principal) or request.actor == principal.actor:
+        return request  # one's own request too (a new team's, before it exists)
     if request.team not in spec.entry:  # an offboarded team: admins only
         raise _unknown(request.id)
     try:

@@ -31,8 +31,9 @@ from typing import Any
 
 from goldenpath import __version__
 from goldenpath.errors import Conflict, GoldenpathError
-from goldenpath.services import scaffold
+from goldenpath.services import scaffold, teamrequests
 from goldenpath.services.requests import SERVICE_CREATE
+from goldenpath.services.teams import Where
 from goldenpath.settings import Settings
 from goldenpath.store import Claim, Request, Store
 from goldenpath.store.records import LogLevel
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 STARTED = "scaffold started"
 CREATED = "service created"
+COMMITTED = "team change committed"
 
 
 @dataclass
@@ -90,7 +92,28 @@ def create_service(job: Job) -> Any:
     return result
 
 
-HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service}
+def change_team(job: Job) -> Any:
+    """``team.create``/``team.update``/``team.delete``: one commit of the spec and its
+    objects, requested by the request's actor under its id. Done once: a re-claimed
+    request finds the step recorded, or (its worker died after the push, before the
+    record) the repository already holding the change, which commits nothing again."""
+    rid = job.request.id
+    done = job.store.requests.step_done(rid, COMMITTED)
+    if done is not None:
+        job.log("the change was committed by an earlier attempt")
+        return done.result
+    job.log(f"{job.request.kind} {job.request.team}: editing the spec in the control "
+            "repository")
+    result = teamrequests.execute(job.request, Where(settings=job.settings))
+    job.store.requests.record_step(rid, COMMITTED, result)
+    commit = result.get("commit")
+    job.log(f"committed {commit[:12]}" if commit else "nothing to commit: the repository "
+            "holds this change already")
+    return result
+
+
+HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service,
+                                **{kind: change_team for kind in teamrequests.KINDS}}
 
 
 @dataclass

@@ -25,7 +25,8 @@ from tests.api.conftest import ADMIN_TOKEN, make_settings
 
 # create_app does no I/O; the schema is read from the app itself at collection
 _ROOT = Path(tempfile.mkdtemp(prefix="goldenpath-schemathesis-"))
-APP = create_app(make_settings(_ROOT, api_workers=0))
+# seeded: the team routes read the embedded control repository's specs
+APP = create_app(make_settings(_ROOT, api_workers=0), seed=True)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -1,0 +1,170 @@
+"""Team changes as durable requests: ``team.create``, ``team.update``, ``team.delete``.
+
+Submitting decides at once everything that needs no write, on the specs the control
+repository holds (:func:`goldenpath.services.teams.current_platform`): the caller's role
+(:func:`~goldenpath.services.access.authorize`), the spec (422 with ``file: path``
+messages), the ``If-Match`` version (412 when stale), and what the change becomes
+(:func:`~goldenpath.services.access.decide_create` / ``decide_change``): forbidden (403,
+every reason), a ``pending-approval`` request an admin decides (nothing written before),
+or a queued one; and the whole platform loaded with the proposed file
+(:func:`~goldenpath.services.teams.check_change`: limits, hosts, 422). A non-admin's new
+team is not loaded with the others before approval (its errors could name them).
+The worker then runs :func:`execute` with the request's actor and id as
+the commit's ``Requested-By``/``Request-Id``; :mod:`goldenpath.services.teams` re-checks
+the version it was submitted with, so an approved update that went stale meanwhile fails
+with PreconditionFailed and writes nothing.
+
+An ``Idempotency-Key`` retry is answered from the store before the checks run again (the
+first request's commit would make its own ``If-Match`` stale).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldenpath.errors import NotFound
+from goldenpath.gitops import specfiles
+from goldenpath.identity import Principal
+from goldenpath.services import teams
+from goldenpath.services.access import (
+    Action,
+    Decision,
+    Outcome,
+    authorize,
+    decide_change,
+    decide_create,
+    is_admin,
+)
+from goldenpath.spec import PlatformSpec, parse_team
+from goldenpath.spec.types import is_dns_label
+from goldenpath.store import Request, Store, Submitted
+
+TEAM_CREATE = "team.create"
+TEAM_UPDATE = "team.update"
+TEAM_DELETE = "team.delete"
+KINDS = (TEAM_CREATE, TEAM_UPDATE, TEAM_DELETE)
+
+
+def etag_of(header: str) -> str:
+    """The version an ``If-Match`` names: ``"<blob>"``, ``W/"<blob>"`` or bare."""
+    return header.strip().removeprefix("W/").strip('"')
+
+
+def submit_create(store: Store, spec: PlatformSpec, where: teams.Where, *,
+                  principal: Principal, document: dict[str, Any],
+                  idempotency_key: str | None = None) -> Submitted:
+    """A new team: queued for an admin (409 when it exists), else pending approval (a
+    non-admin is not told whether the name is taken; the admin sees it on approval)."""
+    meta = document.get("metadata")
+    named = meta.get("name") if isinstance(meta, dict) else None
+    file = specfiles.team_path(named) if isinstance(named, str) and is_dns_label(named) \
+        else "request"
+    team = parse_team(document, file)
+    replay = _replayed(store, principal, idempotency_key, kind=TEAM_CREATE, team=team.name,
+                       payload={"spec": document})
+    if replay is not None:
+        return replay
+    if is_admin(spec, principal) and team.name in spec.entry:
+        raise teams.TeamExists(f"team {team.name} exists already; change it with PUT "
+                               f"/v1/teams/{team.name}")
+    decision = decide_create(spec, principal, team)
+    if decision.outcome is Outcome.ALLOWED:  # an admin's; others' are not told of others
+        teams.check_change(team.name, document, where)
+    return _submit(store, principal, kind=TEAM_CREATE, team=team.name,
+                   payload={"spec": document}, decision=decision, key=idempotency_key)
+
+
+def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
+                  principal: Principal, name: str, document: dict[str, Any],
+                  if_match: str, idempotency_key: str | None = None) -> Submitted:
+    """A new spec for team ``name`` made from version ``if_match``."""
+    authorize(spec, principal, name, Action.UPDATE)
+    payload = {"spec": document, "ifMatch": etag_of(if_match)}
+    replay = _replayed(store, principal, idempotency_key, kind=TEAM_UPDATE, team=name,
+                       payload=payload)
+    if replay is not None:
+        return replay
+    current = teams.get_team(name, where)
+    new = parse_team(document, current.path)
+    if current.etag != etag_of(if_match):
+        raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
+    decision = decide_change(spec, principal, spec.team(name), new).enforce()
+    teams.check_change(name, document, where)  # the whole platform's rules, now
+    return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
+                   decision=decision, key=idempotency_key)
+
+
+def submit_delete(store: Store, spec: PlatformSpec, where: teams.Where, *,
+                  principal: Principal, name: str, if_match: str,
+                  allow_offboarding: bool = False,
+                  idempotency_key: str | None = None) -> Submitted:
+    """Offboard team ``name`` (admins) if it is still version ``if_match``."""
+    authorize(spec, principal, name, Action.DELETE)
+    payload = {"ifMatch": etag_of(if_match), "allowOffboarding": allow_offboarding}
+    replay = _replayed(store, principal, idempotency_key, kind=TEAM_DELETE, team=name,
+                       payload=payload)
+    if replay is not None:
+        return replay
+    current = teams.get_team(name, where)
+    if current.etag != etag_of(if_match):
+        raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
+    return _submit(store, principal, kind=TEAM_DELETE, team=name, payload=payload,
+                   decision=Decision(Outcome.ALLOWED), key=idempotency_key)
+
+
+def _replayed(store: Store, principal: Principal, key: str | None, *, kind: str,
+              team: str, payload: dict[str, Any]) -> Submitted | None:
+    """The first answer to a retry with the same key and the same ask (its reasons
+    aside); the same key with another ask goes to the store, which refuses it (409)."""
+    earlier = store.requests.find_by_key(principal.actor, key) if key is not None else None
+    if earlier is None:
+        return None
+    asked = {k: v for k, v in dict(earlier.payload).items() if k != "reasons"}
+    if (earlier.kind, earlier.team, asked) == (kind, team, payload):
+        return Submitted(earlier, replayed=True)
+    return store.requests.submit(kind=kind, team=team, actor=principal.actor,
+                                 payload=payload, idempotency_key=key)
+
+
+def _submit(store: Store, principal: Principal, *, kind: str, team: str,
+            payload: dict[str, Any], decision: Decision, key: str | None) -> Submitted:
+    waits = decision.outcome is Outcome.NEEDS_APPROVAL
+    if waits:
+        payload = {**payload, "reasons": list(decision.reasons)}
+    submitted = store.requests.submit(kind=kind, team=team, actor=principal.actor,
+                                      payload=payload, needs_approval=waits,
+                                      idempotency_key=key)
+    if not submitted.replayed:
+        store.audit.append(actor=principal.actor, action=kind,
+                           outcome="pending-approval" if waits else "submitted", team=team,
+                           request=submitted.request.id,
+                           details={"reasons": list(decision.reasons)})
+    return submitted
+
+
+def requester_of(request: Request) -> teams.Requester:
+    """The commit's requester: the request's actor when it is a subject, else (the
+    bootstrap admin token, actor ``admin``) ``user:<actor>``."""
+    actor = request.actor if ":" in request.actor else f"user:{request.actor}"
+    return teams.Requester(actor, request.id)
+
+
+def execute(request: Request, where: teams.Where) -> dict[str, Any]:
+    """Do a team request (the worker's half); idempotent: a change the repository holds
+    already commits nothing (see :mod:`goldenpath.services.teams`)."""
+    who = requester_of(request)
+    payload = request.payload
+    if request.kind == TEAM_CREATE:
+        change = teams.create_team(dict(payload["spec"]), who, where)
+    elif request.kind == TEAM_UPDATE:
+        change = teams.update_team(request.team, dict(payload["spec"]), payload["ifMatch"],
+                                   who, where)
+    elif request.kind == TEAM_DELETE:
+        try:
+            change = teams.delete_team(request.team, payload["ifMatch"], who, where,
+                                       allow_offboarding=bool(payload["allowOffboarding"]))
+        except NotFound:  # it existed when submitted: offboarded by an earlier attempt
+            return {"team": request.team, "etag": None, "commit": None}
+    else:
+        raise NotFound(f"no team request kind {request.kind!r}", kind="request kind")
+    return {"team": change.team, "etag": change.etag, "commit": change.commit}
