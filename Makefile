@@ -22,10 +22,12 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/pip
 	touch $@
 
 # The main job on embedded defaults: the example platform, applied to a local bare
-# repository at .goldenpath/gitops.git (created on first use). A second run is a no-op.
+# repository at .goldenpath/gitops.git (created on first use; a second apply is a no-op),
+# then the self-service API on 127.0.0.1:8080 (SQLite under .goldenpath/; Ctrl-C stops it).
 run: $(RUN_STAMP)
 	$(BIN)/goldenpath validate --platform platform
 	$(BIN)/goldenpath apply --platform platform
+	$(BIN)/goldenpath serve --platform platform
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
