@@ -14,7 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from goldenpath.errors import NotFound
 from goldenpath.identity import Authenticator, Principal
+from goldenpath.services import teams
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.store import Store
@@ -42,9 +44,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def get_spec(settings: SettingsDep) -> PlatformSpec:
-    """The platform's specs as they are now (validated; cached by file digest)."""
-    cache = settings.spec_cache_dir
-    return load_platform(settings.platform_dir, cache if cache.is_dir() else None)
+    """The platform's specs as they are now: as the control repository holds them once it
+    holds any (the one source of truth: the team routes write there, so who may do what is
+    decided there too, or an owner removed through the API could still scaffold), else the
+    platform directory (validated; cached by file digest)."""
+    try:
+        return teams.current_platform(teams.Where(settings=settings))
+    except NotFound:  # the repository holds no specs yet
+        cache = settings.spec_cache_dir
+        return load_platform(settings.platform_dir, cache if cache.is_dir() else None)
 
 
 SpecDep = Annotated[PlatformSpec, Depends(get_spec)]

@@ -58,13 +58,24 @@ class _RecordFile(SpecModel):
 
 
 def write_record(project: Path, record: Record) -> None:
-    path = project / RECORD_PATH
+    path = _inside(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(record.to_json(), encoding="utf-8")
 
 
 def read_record(project: Path) -> Record:
-    return parse_record(_load(project / RECORD_PATH))
+    return parse_record(_load(_inside(project)))
+
+
+def _inside(project: Path) -> Path:
+    """The record's path, refused when a symbolic link on the way (``.goldenpath`` itself,
+    in a repository its team controls) would lead out of the project: O_NOFOLLOW guards
+    only the last component."""
+    path = project / RECORD_PATH
+    if path.parent.is_symlink() or not path.parent.resolve().is_relative_to(project.resolve()):
+        raise TemplateError(f"{Path(RECORD_PATH).parent} is a symbolic link; it must be a "
+                            "directory of the repository")
+    return path
 
 
 def parse_record(raw: bytes) -> Record:

@@ -88,7 +88,10 @@ def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
     new = parse_team(document, current.path)
     if current.etag != etag_of(if_match):
         raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
-    decision = decide_change(spec, principal, spec.team(name), new).enforce()
+    # decided against the version If-Match named and was checked, not the one this
+    # request read first: a change made in between would otherwise go unclassified
+    old = parse_team(current.document, current.path)
+    decision = decide_change(spec, principal, old, new).enforce()
     teams.check_change(name, document, where)  # the whole platform's rules, now
     return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
                    decision=decision, key=idempotency_key)

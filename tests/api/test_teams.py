@@ -415,3 +415,18 @@ def test_a_change_the_whole_platform_refuses_is_422_at_once_and_stores_nothing(
     assert commits(remote) == head
     audit = api.client.get("/v1/audit?team=payments", headers=api.auth("admin")).json()
     assert audit["entries"] == []
+
+
+def test_an_owner_removed_through_the_api_can_no_longer_scaffold(api: Api) -> None:
+    """Who may do what is decided on the control repository's specs, which the team routes
+    write: an owner an admin removed there must not keep scaffolding from the platform
+    directory's stale copy."""
+    doc, etag = read(api, "payments", "admin")
+    doc["spec"]["owners"] = ["user:bob@example.com"]
+    answer = put(api, "payments", doc, etag, role="admin")
+    assert answer.status_code in (200, 202), answer.text
+    assert wait_final(api, answer.json()["id"])["state"] == "succeeded"
+    scaffold = api.client.post("/v1/teams/payments/services", headers=api.auth("owner"),
+                               json={"name": "sneaky", "template": "python-service"})
+    assert scaffold.status_code == 403, scaffold.text
+    assert api.repositories() == []

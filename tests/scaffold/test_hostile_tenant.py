@@ -166,6 +166,30 @@ def test_a_record_that_is_a_link_is_not_followed(workspace: Workspace, tmp_path:
                                  "symbolic links); it must be a regular file")
 
 
+def test_a_record_directory_that_is_a_link_is_not_followed(workspace: Workspace,
+                                                           tmp_path: Path) -> None:
+    """O_NOFOLLOW guards only the file: ``.goldenpath`` made a link to a directory outside
+    the clone must not make update-service read (or write) a record there."""
+    made = scaffold.new_service(workspace.settings, "payments", "web", "python-service", {})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = clone(made.repository, tmp_path / "team")
+    record_dir = tmp_path / "team" / RECORD_PATH.split("/")[0]
+    (outside / "template.json").write_bytes((record_dir / "template.json").read_bytes())
+    for child in record_dir.iterdir():
+        child.unlink()
+    record_dir.rmdir()
+    record_dir.symlink_to(outside)
+    repo.git.add("--all")
+    repo.git.commit("--quiet", "-m", "link the record's directory out")
+    repo.git.push("--quiet", "origin", "main")
+    before = heads(made.repository)
+    with pytest.raises(TemplateError) as caught:
+        scaffold.update_service(workspace.settings, "payments", "web", check=True)
+    assert str(caught.value) == (".goldenpath is a symbolic link; it must be a directory of "
+                                 "the repository")
+    assert heads(made.repository) == before
+
 # --- update renders what the current spec says --------------------------------------------
 
 
