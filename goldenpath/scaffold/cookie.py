@@ -195,6 +195,10 @@ def _check_output(template: Path, project: Path) -> None:
 # --- the hook -------------------------------------------------------------------------
 
 
+#: The variables a hook inherits from goldenpath's environment.
+_HOOK_ENVIRONMENT = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "USER", "TZ"})
+
+
 def _run_hook(template: Path, project: Path, context: dict[str, Any]) -> None:
     """Run ``hooks/post_gen_project.py`` in ``project``, unrendered, with the context as a
     JSON file in a private directory that is removed afterwards, whatever happens."""
@@ -206,7 +210,10 @@ def _run_hook(template: Path, project: Path, context: dict[str, Any]) -> None:
         data = private / "context.json"
         data.write_text(json.dumps(context), encoding="utf-8")
         # -I: no PYTHON* variables, no user site, no script or working directory on sys.path.
-        env = {**os.environ, CONTEXT_VARIABLE: str(data), "TMPDIR": str(private)}
+        # Only what a hook needs of the environment: never goldenpath's own secrets (the
+        # admin token, the database URL, git credentials) or settings.
+        env = {**{k: v for k, v in os.environ.items() if k in _HOOK_ENVIRONMENT},
+               CONTEXT_VARIABLE: str(data), "TMPDIR": str(private)}
         result = subprocess.run([sys.executable, "-I", str(hook)], cwd=project, env=env,
                                 capture_output=True, text=True, check=False,
                                 timeout=HOOK_TIMEOUT_SECONDS)

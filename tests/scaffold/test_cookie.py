@@ -238,3 +238,21 @@ def test_a_golden_path_hook_refuses_an_environment_that_is_a_path(tmp_path: Path
         cookie.render(ROOT / "templates" / "python-service", {
             "service_name": "svc", "environments": {"../../../escaped": env}}, tmp_path / "out")
     assert not list(tmp_path.rglob("escaped"))
+
+
+def test_a_hook_does_not_see_goldenpaths_secrets(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook gets only what it needs of the environment: never the admin token, the
+    database URL or git credentials of the process that runs it."""
+    for name in ("GOLDENPATH_ADMIN_TOKEN", "GOLDENPATH_DATABASE_URL",
+                 "GOLDENPATH_GITOPS_TOKEN", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "s3cr3t-value")
+    tpl = template(tmp_path, {
+        f"{PROJECT}/.keep": "",
+        "hooks/post_gen_project.py": "import json, os, pathlib\n"
+            "pathlib.Path('env.json').write_text(json.dumps(dict(os.environ)))\n",
+    })
+    project = cookie.render(tpl, {}, tmp_path / "out")
+    seen = json.loads((project / "env.json").read_text())
+    assert "s3cr3t-value" not in seen.values()
+    assert "GOLDENPATH_CONTEXT" in seen and "PATH" in seen
