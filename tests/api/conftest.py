@@ -7,6 +7,7 @@ database of its own on the session's real PostgreSQL server (tests/store/pg.py).
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,3 +122,15 @@ def idle_api(tmp_path: Path, database_url: str) -> Iterator[Api]:
     settings = make_settings(tmp_path, api_workers=0, database_url=database_url)
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, mint_all(client))
+
+
+def wait_final(api: Api, rid: str, role: str = "admin", seconds: float = 60) -> dict[str, Any]:
+    """The request ``rid`` once it is final, as ``role`` sees it (fails after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = api.client.get(f"/v1/requests/{rid}",
+                                              headers=api.auth(role)).json()
+        if body["state"] in {"succeeded", "failed", "rejected"}:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"request {rid} did not finish")

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import BOTH_DATABASES, Api
+from tests.api.conftest import BOTH_DATABASES, Api, wait_final
 
 pytestmark = BOTH_DATABASES
 
 WORKER = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
-
-
-def wait_final(api: Api, rid: str, role: str = "owner", seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = api.client.get(f"/v1/requests/{rid}",
-                                              headers=api.auth(role)).json()
-        if body["state"] in {"succeeded", "failed", "rejected"}:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"request {rid} did not finish")
 
 
 def sse(text: str) -> list[tuple[str, Any]]:
@@ -75,7 +63,7 @@ def test_an_idempotency_key_retry_gets_the_first_answer_and_no_second_repository
     headers = {**api.auth("owner"), "Idempotency-Key": "k-1"}
     first = api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
     rid = first.json()["id"]
-    wait_final(api, rid)
+    wait_final(api, rid, "owner")
     again = api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
     # the repository exists now, so the checks alone would refuse a new request: 409
     assert again.status_code == 201, again.text

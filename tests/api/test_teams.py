@@ -19,7 +19,7 @@ from api.main import create_app
 from goldenpath.services import teamrequests
 from goldenpath.services import teams as svc
 from goldenpath.services.worker import Worker
-from tests.api.conftest import ADMIN_TOKEN, Api, make_settings, mint_all
+from tests.api.conftest import ADMIN_TOKEN, Api, make_settings, mint_all, wait_final
 from tests.gitops.conftest import commits, git
 
 
@@ -36,17 +36,6 @@ def api(tmp_path: Path, remote: Path) -> Iterator[Api]:
     assert svc.seed(settings.platform_dir, svc.Where(settings=settings)) is not None
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, mint_all(client))
-
-
-def wait_final(api: Api, rid: str, role: str = "admin", seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = api.client.get(f"/v1/requests/{rid}",
-                                              headers=api.auth(role)).json()
-        if body["state"] in {"succeeded", "failed", "rejected"}:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"request {rid} did not finish")
 
 
 def read(api: Api, team: str, role: str = "owner") -> tuple[dict[str, Any], str]:
