@@ -43,13 +43,21 @@ import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, FileSystemError, GitError, NotFound, SpecError, SpecIssue
+from goldenpath.errors import (
+    Conflict,
+    FileSystemError,
+    GitError,
+    GoldenpathError,
+    NotFound,
+    SpecError,
+    SpecIssue,
+)
 from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
 from goldenpath.gitops import layout, ownership, specfiles, summary, tree
@@ -365,7 +373,22 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
 Edit = Callable[[Path, Mapping[str, str]], None]
 
 
-@cyclic_gc_paused()
+@dataclass(frozen=True)
+class EditRequest:
+    """One request's change to the specs: its edit, who asked (the commit's author and
+    trailers), the commit's subject, and whether it may offboard (see :class:`Removals`)."""
+
+    edit: Edit
+    origin: Origin
+    message: str | None = None
+    allow_offboarding: bool = False
+
+
+#: What became of one edit of a batch: its commit (None: the specs held it already), or
+#: the error that refused it (nothing of it was committed).
+EditOutcome = ApplyResult | GoldenpathError
+
+
 def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: str,
                message: str | None = None, settings: Settings | None = None,
                allow_offboarding: bool = False, max_attempts: int = MAX_ATTEMPTS) -> ApplyResult:
@@ -375,6 +398,25 @@ def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: s
     new specs and runs ``edit`` again on them (which re-checks its precondition), so a
     request never undoes a change that landed first; a failure leaves the remote as it
     was. Spec errors name the files as the repository does (``platform/teams/x.yaml``)."""
+    outcome, = apply_edits([EditRequest(edit, origin, message, allow_offboarding)], repo,
+                           branch=branch, settings=settings, max_attempts=max_attempts)
+    if isinstance(outcome, GoldenpathError):
+        raise outcome
+    return outcome
+
+
+@cyclic_gc_paused()
+def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch: str,
+                settings: Settings | None = None,
+                max_attempts: int = MAX_ATTEMPTS) -> list[EditOutcome]:
+    """Several requests' changes, one commit each, pushed together: each edit is made on
+    the specs as the commit before it left them and committed on top of it (loaded,
+    rendered, checked as :func:`apply_edit` does), so every commit holds one request's
+    change with its author and trailers and a consistent tree; the branch then moves once,
+    by one push. An edit that fails is left out (its outcome is the error) and the next
+    builds on the last good commit. On a push race every edit is made again on the new
+    specs (each re-checks its precondition). Errors of git or the state directory fail
+    the whole batch and leave the remote as it was."""
     settings = settings or get_settings()
     branch = check_branch(branch)
     with _workspace(repo, settings, keep=True) as remote:
@@ -384,32 +426,61 @@ def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: s
                 raise NotFound(f"{remote.ws.remote.display} {branch} holds no specs yet "
                                f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
                                kind="platform")
-            with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
-                # Models may be built from their files on demand: keep them until committed.
-                root = specfiles.checkout(remote.ws, at.specs, Path(tmp))
-                edit(root, at.specs)
-                with repository_names(Path(tmp)):
-                    spec = _load(root, settings)
-                # goldenpath's own checkout: no one edits it between load and read
-                wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
-                change = _compute(wants, at, None)
-                result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec,
-                               with_diffs=False)
-                if not change:
-                    return ApplyResult(result, None, attempt)
-                if result.removals.need_consent and not allow_offboarding:
-                    raise OffboardingRefused(result.removals)
-                text = commit_message(spec, result, message, origin.trailers())
-                commit = remote.ws.commit(at.head, change.writes, change.deletes, text,
-                                          origin.author)
+            outcomes, head = _chain(remote.ws, at, edits, branch=branch, settings=settings,
+                                     attempt=attempt)
+            if head is None or head == at.head:
+                return outcomes  # nothing to push: every edit failed or changed nothing
             try:
-                remote.push(commit, branch, branch)
-                return ApplyResult(result, commit, attempt)
+                remote.push(head, branch, branch)
+                return outcomes
             except PushRejected:
                 if attempt == max_attempts:
                     raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)
     raise Conflict("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: str,
+           settings: Settings, attempt: int) -> tuple[list[EditOutcome], str | None]:
+    """Make and commit ``edits`` one on top of the other from ``at``; the outcomes and the
+    last commit (``at.head`` when none was made). One checkout serves the whole chain; an
+    edit that fails may have half-changed it, so the next one checks out afresh."""
+    outcomes: list[EditOutcome] = []
+    with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
+        root: Path | None = None
+        for n, request in enumerate(edits):
+            if root is None:
+                root = specfiles.checkout(ws, at.specs, Path(tmp) / str(n))
+            try:
+                result, commit = _commit_edit(ws, at, root, request, branch=branch,
+                                              settings=settings)
+            except GoldenpathError as error:
+                outcomes.append(error)
+                root = None
+                continue
+            outcomes.append(ApplyResult(result, commit, attempt))
+            if commit is not None:
+                at = _Base(commit, base_tree.read(ws, commit),
+                           ws.tree(commit, under=specfiles.SPEC_DIR))
+    return outcomes, at.head
+
+
+def _commit_edit(ws: Workspace, at: _Base, root: Path, request: EditRequest, *, branch: str,
+                 settings: Settings) -> tuple[Plan, str | None]:
+    request.edit(root, at.specs)
+    with repository_names(root.parent):
+        spec = _load(root, settings)
+    # goldenpath's own checkout: no one edits it between load and read
+    wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
+    change = _compute(wants, at, None)
+    result = _plan(ws, branch, at.head, at.tree, change, spec=spec, with_diffs=False)
+    if not change:
+        return result, None
+    if result.removals.need_consent and not request.allow_offboarding:
+        raise OffboardingRefused(result.removals)
+    text = commit_message(spec, result, request.message, request.origin.trailers())
+    return result, ws.commit(at.head, change.writes, change.deletes, text,
+                             request.origin.author)
 
 
 @contextmanager

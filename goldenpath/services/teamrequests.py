@@ -20,9 +20,10 @@ first request's commit would make its own ``If-Match`` stale).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from goldenpath.errors import NotFound
+from goldenpath.errors import GoldenpathError, NotFound
 from goldenpath.gitops import specfiles
 from goldenpath.identity import Principal
 from goldenpath.services import teams
@@ -155,19 +156,47 @@ def requester_of(request: Request) -> teams.Requester:
 def execute(request: Request, where: teams.Where) -> dict[str, Any]:
     """Do a team request (the worker's half); idempotent: a change the repository holds
     already commits nothing (see :mod:`goldenpath.services.teams`)."""
-    who = requester_of(request)
+    outcome, = execute_all([request], where)
+    if isinstance(outcome, GoldenpathError):
+        raise outcome
+    return outcome
+
+
+def execute_all(requests: Sequence[Request],
+                where: teams.Where) -> list[dict[str, Any] | GoldenpathError]:
+    """Do several team requests as one push of one commit each, in order (see
+    :func:`goldenpath.services.teams.make_all`); each outcome is the request's result or
+    the error that failed it alone."""
+    outcomes: dict[int, dict[str, Any] | GoldenpathError] = {}
+    asks: list[tuple[int, teams.Proposal, teams.Requester]] = []
+    for n, request in enumerate(requests):
+        try:
+            asks.append((n, _proposal(request), requester_of(request)))
+        except GoldenpathError as error:  # a payload refused before the repository is read
+            outcomes[n] = error
+    made = teams.make_all([(proposal, who) for _, proposal, who in asks], where)
+    for (n, _, _), change in zip(asks, made, strict=True):
+        outcomes[n] = _result(requests[n], change)
+    return [outcomes[n] for n in range(len(requests))]
+
+
+def _proposal(request: Request) -> teams.Proposal:
     payload = request.payload
     if request.kind == TEAM_CREATE:
-        change = teams.create_team(dict(payload["spec"]), who, where)
-    elif request.kind == TEAM_UPDATE:
-        change = teams.update_team(request.team, dict(payload["spec"]), payload["ifMatch"],
-                                   who, where)
-    elif request.kind == TEAM_DELETE:
-        try:
-            change = teams.delete_team(request.team, payload["ifMatch"], who, where,
-                                       allow_offboarding=bool(payload["allowOffboarding"]))
-        except NotFound:  # it existed when submitted: offboarded by an earlier attempt
-            return {"team": request.team, "etag": None, "commit": None}
-    else:
-        raise NotFound(f"no team request kind {request.kind!r}", kind="request kind")
+        return teams.onboarding(dict(payload["spec"]))
+    if request.kind == TEAM_UPDATE:
+        return teams.updating(request.team, dict(payload["spec"]), payload["ifMatch"])
+    if request.kind == TEAM_DELETE:
+        return teams.offboarding(request.team, payload["ifMatch"],
+                                 allow_offboarding=bool(payload["allowOffboarding"]))
+    raise NotFound(f"no team request kind {request.kind!r}", kind="request kind")
+
+
+def _result(request: Request,
+            change: teams.TeamChange | GoldenpathError) -> dict[str, Any] | GoldenpathError:
+    if isinstance(change, NotFound) and request.kind == TEAM_DELETE:
+        # it existed when submitted: offboarded by an earlier attempt of this request
+        return {"team": request.team, "etag": None, "commit": None}
+    if isinstance(change, GoldenpathError):
+        return change
     return {"team": change.team, "etag": change.etag, "commit": change.commit}

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from goldenpath.errors import Conflict, NotFound, SpecError, SpecIssue
+from goldenpath.errors import Conflict, GoldenpathError, NotFound, SpecError, SpecIssue
 from goldenpath.gitops import specfiles
 from goldenpath.gitops.ownership import blob_id
 from goldenpath.gitops.repo import Author
@@ -160,8 +160,19 @@ def get_team(name: str, where: Where = Where()) -> TeamSpec:
     return _team(path, snap.blobs[path], snap.contents[path])
 
 
-def create_team(document: dict[str, Any], requester: Requester,
-                where: Where = Where()) -> TeamChange:
+@dataclass(frozen=True)
+class Proposal:
+    """One team change not made yet: its edit of the checked-out specs (which checks its
+    precondition against the blobs the checkout came from), the commit's subject, and
+    whether it may offboard. :func:`make` or :func:`make_all` commit it."""
+
+    team: str
+    edit: gitops.Edit
+    message: str
+    allow_offboarding: bool = False
+
+
+def onboarding(document: dict[str, Any]) -> Proposal:
     """Onboard a team; TeamExists when the branch has one of that name."""
     meta = document.get("metadata")
     named = meta.get("name") if isinstance(meta, dict) else None
@@ -178,11 +189,10 @@ def create_team(document: dict[str, Any], requester: Requester,
             raise TeamExists(f"team {team} exists already; change it with an update")
         _write(root, team, text)
 
-    return _change(team, edit, requester, where, f"goldenpath: onboard {team}")
+    return Proposal(team, edit, f"goldenpath: onboard {team}")
 
 
-def update_team(name: str, document: dict[str, Any], if_match: str, requester: Requester,
-                where: Where = Where()) -> TeamChange:
+def updating(name: str, document: dict[str, Any], if_match: str) -> Proposal:
     """Replace a team's spec with ``document`` if its file is still version ``if_match``
     (else PreconditionFailed); comments and formatting of what stays are kept."""
     team = _name(name)
@@ -199,11 +209,10 @@ def update_team(name: str, document: dict[str, Any], if_match: str, requester: R
         _precondition(team, path, blobs, if_match)
         _write(root, team, new)
 
-    return _change(team, edit, requester, where, f"goldenpath: update {team}")
+    return Proposal(team, edit, f"goldenpath: update {team}")
 
 
-def delete_team(name: str, if_match: str, requester: Requester, where: Where = Where(), *,
-                allow_offboarding: bool = False) -> TeamChange:
+def offboarding(name: str, if_match: str, *, allow_offboarding: bool = False) -> Proposal:
     """Offboard a team (its spec file and every object of it go) if its file is still
     version ``if_match``. A team with a namespace in a protected environment needs
     ``allow_offboarding`` (see :class:`goldenpath.services.gitops.Removals`)."""
@@ -214,8 +223,63 @@ def delete_team(name: str, if_match: str, requester: Requester, where: Where = W
         _precondition(team, path, blobs, if_match)
         (root / "teams" / f"{team}.yaml").unlink()
 
-    return _change(team, edit, requester, where, f"goldenpath: offboard {team}",
-                   allow_offboarding=allow_offboarding)
+    return Proposal(team, edit, f"goldenpath: offboard {team}", allow_offboarding)
+
+
+def create_team(document: dict[str, Any], requester: Requester,
+                where: Where = Where()) -> TeamChange:
+    """Onboard a team now (see :func:`onboarding`)."""
+    return make(onboarding(document), requester, where)
+
+
+def update_team(name: str, document: dict[str, Any], if_match: str, requester: Requester,
+                where: Where = Where()) -> TeamChange:
+    """Update a team now (see :func:`updating`)."""
+    return make(updating(name, document, if_match), requester, where)
+
+
+def delete_team(name: str, if_match: str, requester: Requester, where: Where = Where(), *,
+                allow_offboarding: bool = False) -> TeamChange:
+    """Offboard a team now (see :func:`offboarding`)."""
+    return make(offboarding(name, if_match, allow_offboarding=allow_offboarding),
+                requester, where)
+
+
+def make(proposal: Proposal, requester: Requester, where: Where = Where()) -> TeamChange:
+    """Commit and push one change; its error raised."""
+    outcome, = make_all([(proposal, requester)], where)
+    if isinstance(outcome, GoldenpathError):
+        raise outcome
+    return outcome
+
+
+def make_all(asks: Sequence[tuple[Proposal, Requester]],
+             where: Where = Where()) -> list[TeamChange | GoldenpathError]:
+    """Commit several requests' changes, one commit each on top of the other, and push
+    them together (:func:`goldenpath.services.gitops.apply_edits`); each outcome is its
+    change or the error that refused it alone."""
+    written: list[dict[str, str | None]] = [{} for _ in asks]
+
+    def recorded(n: int, proposal: Proposal) -> gitops.Edit:
+        path = specfiles.team_path(proposal.team)
+
+        def edited(root: Path, blobs: Mapping[str, str]) -> None:
+            proposal.edit(root, blobs)
+            file = root / "teams" / f"{proposal.team}.yaml"
+            # the ETag of what is committed (the last attempt's): the file's blob id
+            written[n][path] = blob_id(file.read_bytes()) if file.is_file() else None
+
+        return edited
+
+    edits = [gitops.EditRequest(recorded(n, proposal), requester.origin(), proposal.message,
+                                proposal.allow_offboarding)
+             for n, (proposal, requester) in enumerate(asks)]
+    outcomes = gitops.apply_edits(edits, where.repo, branch=where.branch,
+                                  settings=where.resolved)
+    return [outcome if isinstance(outcome, GoldenpathError)
+            else TeamChange(proposal.team, written[n].get(specfiles.team_path(proposal.team)),
+                            outcome)
+            for n, ((proposal, _), outcome) in enumerate(zip(asks, outcomes, strict=True))]
 
 
 def seed(platform_dir: Path | str, where: Where = Where()) -> ApplyResult | None:
@@ -293,23 +357,6 @@ def plan_team(name: str, document: dict[str, Any],
 
 def _write(root: Path, team: str, text: str) -> None:
     (root / "teams" / f"{team}.yaml").write_text(text, "utf-8")
-
-
-def _change(team: str, edit: gitops.Edit, requester: Requester, where: Where, message: str,
-            *, allow_offboarding: bool = False) -> TeamChange:
-    path = specfiles.team_path(team)
-    written: dict[str, str | None] = {}
-
-    def edited(root: Path, blobs: Mapping[str, str]) -> None:
-        edit(root, blobs)
-        file = root / "teams" / f"{team}.yaml"
-        # the ETag of what is committed (the last attempt's): the file's blob id
-        written[path] = blob_id(file.read_bytes()) if file.is_file() else None
-
-    result = gitops.apply_edit(edited, requester.origin(), where.repo, branch=where.branch,
-                               message=message, settings=where.resolved,
-                               allow_offboarding=allow_offboarding)
-    return TeamChange(team, written.get(path), result)
 
 
 def _precondition(team: str, path: str, blobs: Mapping[str, str], if_match: str) -> None:

@@ -8,7 +8,10 @@ each claim it:
    scaffold is not claimed again while its worker lives;
 2. runs the handler of the request's kind (:data:`HANDLERS`), which logs to the request
    and marks each step done in the store (``record_step``), so a request claimed again
-   after its worker died skips what was done and finishes what was begun;
+   after its worker died skips what was done and finishes what was begun. Team changes
+   are claimed together, every queued one up to :attr:`Worker.batch`, and made by one
+   call (:data:`BATCHES`): one commit per request, one push for them all, so fifty
+   owners changing fifty teams at once wait for one push, not fifty applies in a row;
 3. completes the request with the claim's fencing token, succeeded or failed, and
    audits the outcome. A worker that lost its claim (its lease expired and another
    worker took the request) cannot complete it: it logs that and moves on.
@@ -23,8 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -39,6 +42,7 @@ from goldenpath.store import Claim, Request, Store
 from goldenpath.store.records import LogLevel
 
 log = logging.getLogger(__name__)
+_INTERNAL = "internal error; the operators have the details in the server log"
 
 STARTED = "scaffold started"
 CREATED = "service created"
@@ -92,28 +96,50 @@ def create_service(job: Job) -> Any:
     return result
 
 
-def change_team(job: Job) -> Any:
-    """``team.create``/``team.update``/``team.delete``: one commit of the spec and its
-    objects, requested by the request's actor under its id. Done once: a re-claimed
-    request finds the step recorded, or (its worker died after the push, before the
-    record) the repository already holding the change, which commits nothing again."""
-    rid = job.request.id
-    done = job.store.requests.step_done(rid, COMMITTED)
-    if done is not None:
-        job.log("the change was committed by an earlier attempt")
-        return done.result
-    job.log(f"{job.request.kind} {job.request.team}: editing the spec in the control "
-            "repository")
-    result = teamrequests.execute(job.request, Where(settings=job.settings))
-    job.store.requests.record_step(rid, COMMITTED, result)
+def change_teams(jobs: list[Job]) -> list[Any | GoldenpathError]:
+    """``team.create``/``team.update``/``team.delete``, every claimed one together: one
+    commit each (the spec and its objects, requested by the request's actor under its
+    id), built one on the other and pushed at once (see
+    :func:`goldenpath.services.teamrequests.execute_all`), so concurrent changes to
+    different teams cost one push, not one full apply each. Each is done once: a
+    re-claimed request finds its step recorded, or (its worker died after the push,
+    before the record) the repository already holding the change, which commits nothing
+    again."""
+    outcomes: dict[int, Any | GoldenpathError] = {}
+    todo: list[int] = []
+    for n, job in enumerate(jobs):
+        done = job.store.requests.step_done(job.request.id, COMMITTED)
+        if done is not None:
+            job.log("the change was committed by an earlier attempt")
+            outcomes[n] = done.result
+        else:
+            job.log(f"{job.request.kind} {job.request.team}: editing the spec in the "
+                    f"control repository (one of {len(jobs)} changes pushed together)")
+            todo.append(n)
+    if todo:
+        made = teamrequests.execute_all([jobs[n].request for n in todo],
+                                        Where(settings=jobs[0].settings))
+        for n, result in zip(todo, made, strict=True):
+            outcomes[n] = _committed(jobs[n], result)
+    return [outcomes[n] for n in range(len(jobs))]
+
+
+def _committed(job: Job, result: dict[str, Any] | GoldenpathError) -> Any:
+    if isinstance(result, GoldenpathError):
+        return result
+    job.store.requests.record_step(job.request.id, COMMITTED, result)
     commit = result.get("commit")
     job.log(f"committed {commit[:12]}" if commit else "nothing to commit: the repository "
             "holds this change already")
     return result
 
 
-HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service,
-                                **{kind: change_team for kind in teamrequests.KINDS}}
+#: Requests of these kinds are claimed together (up to :attr:`Worker.batch`) and done
+#: by one call; each outcome is the request's result or the error that failed it.
+BatchHandler = Callable[[list[Job]], list[Any | GoldenpathError]]
+
+HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service}
+BATCHES: dict[str, BatchHandler] = {kind: change_teams for kind in teamrequests.KINDS}
 
 
 @dataclass
@@ -124,6 +150,9 @@ class Worker:
     lease: timedelta = timedelta(seconds=60)
     poll_seconds: float = 0.2
     handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
+    batches: dict[str, BatchHandler] = field(default_factory=lambda: dict(BATCHES))
+    #: the most requests of the batched kinds claimed at once
+    batch: int = 50
     observe: Observer | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -145,29 +174,77 @@ class Worker:
         self.stopping.set()
 
     def run_once(self) -> bool:
-        """Claim one request and do it; False when none was queued."""
-        claims = self.store.queue.claim(self.name, version=__version__, lease=self.lease)
-        for claim in claims:
+        """Claim what is queued and do it: every request of a batched kind at once (up to
+        :attr:`batch`), then one of another kind; False when none was queued."""
+        together = self.store.queue.claim(self.name, version=__version__, lease=self.lease,
+                                          limit=self.batch, kinds=self.batches) \
+            if self.batches else []
+        if together:
+            self.execute_batch(together)
+        alone = self.store.queue.claim(self.name, version=__version__, lease=self.lease,
+                                       kinds=self.batches, other_kinds=True)
+        for claim in alone:
             self.execute(claim)
-        return bool(claims)
+        return bool(together or alone)
 
     def execute(self, claim: Claim) -> Request | None:
         """Do one claimed request; the completed request, or None if the claim was lost."""
         job = Job(self.settings, self.store, claim)
-        lost = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(claim, lost), daemon=True,
-                                name=f"heartbeat-{claim.request.id}")
-        started = time.monotonic()
+        with self._beating([claim]):
+            started = time.monotonic()
+            succeeded, result = self._run(job)
+        self._observe(job, succeeded, time.monotonic() - started)
+        return self._complete(job, succeeded, result)
+
+    def execute_batch(self, claims: list[Claim]) -> list[Request | None]:
+        """Do claimed requests of batched kinds, those of one handler in one call."""
+        jobs = [Job(self.settings, self.store, claim) for claim in claims]
+        outcomes: dict[int, tuple[bool, Any]] = {}
+        with self._beating(claims):
+            started = time.monotonic()
+            groups: dict[BatchHandler, list[int]] = {}
+            for n, job in enumerate(jobs):
+                groups.setdefault(self.batches[job.request.kind], []).append(n)
+            for handler, members in groups.items():
+                outcomes.update(zip(members, self._run_batch(handler, [jobs[n] for n in members]),
+                                    strict=True))
+            took = time.monotonic() - started
+        done = []
+        for n, job in enumerate(jobs):
+            self._observe(job, outcomes[n][0], took)
+            done.append(self._complete(job, *outcomes[n]))
+        return done
+
+    def _run_batch(self, handler: BatchHandler, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        for job in jobs:
+            job.log(f"attempt {job.claim.attempt} by worker {self.name}")
+        try:
+            results = handler(jobs)
+        except GoldenpathError as err:  # the batch as a whole failed (git, the store)
+            return [(False, self._failed(job, type(err).__name__, str(err))) for job in jobs]
+        except Exception:  # a bug: the requests fail, the worker lives on
+            log.exception("requests %s: internal error", ", ".join(j.request.id for j in jobs))
+            return [(False, self._failed(job, "InternalError", _INTERNAL)) for job in jobs]
+        return [(False, self._failed(job, type(result).__name__, str(result)))
+                if isinstance(result, GoldenpathError) else (True, result)
+                for job, result in zip(jobs, results, strict=True)]
+
+    def _observe(self, job: Job, succeeded: bool, seconds: float) -> None:
+        if self.observe is not None:
+            self.observe(job.request.kind, "succeeded" if succeeded else "failed", seconds)
+
+    @contextmanager
+    def _beating(self, claims: list[Claim]) -> Iterator[None]:
+        """Keep the claims' leases alive while the block runs."""
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(claims, stop), daemon=True,
+                                name=f"heartbeat-{claims[0].request.id}")
         beat.start()
         try:
-            succeeded, result = self._run(job)
+            yield
         finally:
-            lost.set()  # stops the heartbeat
+            stop.set()
             beat.join()
-        if self.observe is not None:
-            self.observe(claim.request.kind, "succeeded" if succeeded else "failed",
-                         time.monotonic() - started)
-        return self._complete(job, succeeded, result)
 
     def _run(self, job: Job) -> tuple[bool, Any]:
         handler = self.handlers.get(job.request.kind)
@@ -181,8 +258,7 @@ class Worker:
         except Exception:  # a bug: the request fails, the worker lives on
             log.exception("request %s: internal error", job.request.id,
                           extra={"request_id": job.request.id})
-            return False, self._failed(job, "InternalError", "internal error; the "
-                                       "operators have the details in the server log")
+            return False, self._failed(job, "InternalError", _INTERNAL)
 
     def _failed(self, job: Job, error: str, message: str) -> dict[str, str]:
         with suppress(GoldenpathError):  # the log is best effort; the outcome matters
@@ -201,15 +277,21 @@ class Worker:
                                 request=request.id, details=result)
         return request
 
-    def _heartbeat(self, claim: Claim, done: threading.Event) -> None:
+    def _heartbeat(self, claims: list[Claim], done: threading.Event) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)
-        while not done.wait(interval):
-            try:
-                claim = self.store.queue.heartbeat(claim, lease=self.lease)
-            except Conflict:
-                log.warning("request %s: lease lost to another worker", claim.request.id,
-                            extra={"request_id": claim.request.id})
-                return
-            except GoldenpathError as err:  # the store hiccuped; the next beat may pass
-                log.warning("request %s: heartbeat failed: %s", claim.request.id, err,
-                            extra={"request_id": claim.request.id})
+        held = list(claims)
+        while held and not done.wait(interval):
+            held = [beaten for claim in held if (beaten := self._beat(claim)) is not None]
+
+    def _beat(self, claim: Claim) -> Claim | None:
+        """The claim with its lease extended; None once another worker took it."""
+        try:
+            return self.store.queue.heartbeat(claim, lease=self.lease)
+        except Conflict:
+            log.warning("request %s: lease lost to another worker", claim.request.id,
+                        extra={"request_id": claim.request.id})
+            return None
+        except GoldenpathError as err:  # the store hiccuped; the next beat may pass
+            log.warning("request %s: heartbeat failed: %s", claim.request.id, err,
+                        extra={"request_id": claim.request.id})
+            return claim

@@ -33,7 +33,7 @@ failed instead once ``max_attempts`` claims of it have expired.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,8 +70,10 @@ class Queue:
     max_result_bytes: int = MAX_JSON_BYTES
 
     def claim(self, worker: str, *, version: str, lease: timedelta, limit: int = 1,
-              max_attempts: int = 5) -> list[Claim]:
-        """Claim up to ``limit`` requests for ``worker``, oldest first."""
+              max_attempts: int = 5, kinds: Collection[str] | None = None,
+              other_kinds: bool = False) -> list[Claim]:
+        """Claim up to ``limit`` requests for ``worker``, oldest first: of ``kinds`` only
+        (with ``other_kinds``: of every kind but those), or of any kind."""
         bounded("worker id", worker, NAME_MAX)
         bounded("worker version", version, NAME_MAX)
         _check_lease(lease)
@@ -80,7 +82,8 @@ class Queue:
         expired = and_(RequestRow.state == RUNNING, RequestRow.lease_expires_at < now)
         chosen = (select(RequestRow.id)
                   .where(or_(RequestRow.state == QUEUED,
-                             and_(expired, RequestRow.attempts < max_attempts)))
+                             and_(expired, RequestRow.attempts < max_attempts)),
+                         *_of_kinds(kinds, other_kinds))
                   .order_by(RequestRow.created_at, RequestRow.id)
                   .limit(max(1, min(limit, MAX_CLAIM)))
                   .with_for_update(skip_locked=True))
@@ -148,6 +151,13 @@ class Queue:
         return Conflict(f"request {rid}: worker {claim.worker} lost its claim (attempt "
                         f"{claim.attempt}; the request is now {now}): cannot {what}; stop "
                         "working on it")
+
+
+def _of_kinds(kinds: Collection[str] | None, other: bool) -> list[ColumnElement[bool]]:
+    if kinds is None:
+        return []
+    chosen = sorted(kinds)
+    return [RequestRow.kind.not_in(chosen) if other else RequestRow.kind.in_(chosen)]
 
 
 def _held(claim: Claim) -> ColumnElement[bool]:

@@ -229,8 +229,10 @@ def test_a_worker_survives_a_broken_claim_and_goes_on(idle_api: Api, store: Stor
             raise RuntimeError("a bug")
         if len(calls) == 2:
             raise StoreError("the database is down")
-        worker.stop()  # after this claim: one request done is all the test needs
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        claims = real(*args, **kwargs)  # type: ignore[arg-type]
+        if claims:  # after this claim: one request done is all the test needs
+            worker.stop()
+        return claims
 
     monkeypatch.setattr(store.queue, "claim", flaky)
     worker = Worker(idle_api.settings, store, "survivor", lease=LEASE, poll_seconds=0.01)
@@ -239,4 +241,5 @@ def test_a_worker_survives_a_broken_claim_and_goes_on(idle_api: Api, store: Stor
     runner.join(60)
     assert not runner.is_alive()
     done = idle_api.client.get(f"/v1/requests/{rid}", headers=idle_api.auth("owner")).json()
-    assert (done["state"], len(calls)) == ("succeeded", 3)
+    # two claims failed (a bug, the database), the worker went on and claimed it
+    assert done["state"] == "succeeded" and len(calls) >= 3
