@@ -20,12 +20,14 @@ first request's commit would make its own ``If-Match`` stale).
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Any
 
-from goldenpath.errors import NotFound
+from goldenpath.errors import NotFound, PolicyViolation, SpecError
 from goldenpath.gitops import specfiles
 from goldenpath.identity import Principal
-from goldenpath.services import teams
+from goldenpath.services import privacy, teams
 from goldenpath.services.access import (
     Action,
     Decision,
@@ -35,7 +37,7 @@ from goldenpath.services.access import (
     decide_create,
     is_admin,
 )
-from goldenpath.spec import PlatformSpec, parse_team
+from goldenpath.spec import PlatformSpec, Team, parse_team
 from goldenpath.spec.types import is_dns_label
 from goldenpath.store import Request, Store, Submitted
 
@@ -43,6 +45,8 @@ TEAM_CREATE = "team.create"
 TEAM_UPDATE = "team.update"
 TEAM_DELETE = "team.delete"
 KINDS = (TEAM_CREATE, TEAM_UPDATE, TEAM_DELETE)
+
+log = logging.getLogger(__name__)
 
 
 def etag_of(header: str) -> str:
@@ -92,7 +96,7 @@ def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
     # request read first: a change made in between would otherwise go unclassified
     old = parse_team(current.document, current.path)
     decision = decide_change(spec, principal, old, new).enforce()
-    teams.check_change(name, document, where)  # the whole platform's rules, now
+    check(spec, principal, name, document, current=old, where=where)
     return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
                    decision=decision, key=idempotency_key)
 
@@ -113,6 +117,33 @@ def submit_delete(store: Store, spec: PlatformSpec, where: teams.Where, *,
         raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
     return _submit(store, principal, kind=TEAM_DELETE, team=name, payload=payload,
                    decision=Decision(Outcome.ALLOWED), key=idempotency_key)
+
+
+def check(spec: PlatformSpec, principal: Principal, name: str, document: dict[str, Any],
+          *, current: Team | None, where: teams.Where) -> None:
+    """The whole platform's rules on team ``name``'s proposal, now (current: its spec in
+    the repository). For a non-admin, the peers it adds are left to the admin who approves
+    them and the answer names no other team (:mod:`goldenpath.services.privacy`)."""
+    if is_admin(spec, principal):
+        teams.check_change(name, document, where)
+        return
+    with privacy.redacted(spec.platform, name, document):
+        teams.check_change(name, privacy.without_added_peers(document, current), where)
+
+
+def plan(spec: PlatformSpec, principal: Principal, name: str, document: dict[str, Any],
+         where: teams.Where) -> privacy.OwnPlan:
+    """What team ``name``'s proposal would change (:func:`teams.plan_team`); a non-admin
+    sees its own team's part, its errors redacted and the peers it adds not planned, as
+    :func:`check` does."""
+    if is_admin(spec, principal):
+        return privacy.OwnPlan(teams.plan_team(name, document, where))
+    current = spec.team(name) if name in spec.entry else None
+    with privacy.redacted(spec.platform, name, document):
+        found = teams.plan_team(name, privacy.without_added_peers(document, current), where)
+    own = privacy.own_plan(found, name)
+    notes = privacy.not_planned(name, document, current)
+    return replace(own, plan=replace(own.plan, warnings=[*notes, *own.plan.warnings]))
 
 
 def _replayed(store: Store, principal: Principal, key: str | None, *, kind: str,
@@ -157,11 +188,16 @@ def execute(request: Request, where: teams.Where) -> dict[str, Any]:
     already commits nothing (see :mod:`goldenpath.services.teams`)."""
     who = requester_of(request)
     payload = request.payload
-    if request.kind == TEAM_CREATE:
-        change = teams.create_team(dict(payload["spec"]), who, where)
-    elif request.kind == TEAM_UPDATE:
-        change = teams.update_team(request.team, dict(payload["spec"]), payload["ifMatch"],
-                                   who, where)
+    if request.kind in (TEAM_CREATE, TEAM_UPDATE):
+        document = dict(payload["spec"])
+        try:
+            if request.kind == TEAM_CREATE:
+                change = teams.create_team(document, who, where)
+            else:
+                change = teams.update_team(request.team, document, payload["ifMatch"], who,
+                                           where)
+        except (SpecError, PolicyViolation) as error:
+            raise _for_readers(error, request, document, where) from None
     elif request.kind == TEAM_DELETE:
         try:
             change = teams.delete_team(request.team, payload["ifMatch"], who, where,
@@ -171,3 +207,16 @@ def execute(request: Request, where: teams.Where) -> dict[str, Any]:
     else:
         raise NotFound(f"no team request kind {request.kind!r}", kind="request kind")
     return {"team": change.team, "etag": change.etag, "commit": change.commit}
+
+
+def _for_readers(error: SpecError | PolicyViolation, request: Request,
+                 document: dict[str, Any], where: teams.Where) -> SpecError | PolicyViolation:
+    """A failed team change as the request's readers (the team's members and viewers,
+    not admins) may read it: redacted (:mod:`goldenpath.services.privacy`); the whole
+    message goes to the server log, and an admin's plan of the same spec shows it too."""
+    log.warning("request %s: %s", request.id, error, extra={"request_id": request.id})
+    try:
+        platform = teams.current_platform(where).platform
+    except SpecError:  # the repository's own specs do not load: say nothing of them
+        return SpecError([privacy.conflict(request.team)])
+    return privacy.redact(error, platform, request.team, document)
