@@ -8,7 +8,10 @@ messages), the ``If-Match`` version (412 when stale), and what the change become
 every reason), a ``pending-approval`` request an admin decides (nothing written before),
 or a queued one; and the whole platform loaded with the proposed file
 (:func:`~goldenpath.services.teams.check_change`: limits, hosts, 422). A non-admin's new
-team is not loaded with the others before approval (its errors could name them).
+team is not loaded with the others before approval (its errors could name them); a
+non-admin's update and plan are, with the peers they add to ``allowFromTeams`` left to
+the approving admin and their answers redacted (:mod:`goldenpath.services.privacy`), as
+is a failed request's message, which every reader of the team sees.
 The worker then runs :func:`execute` with the request's actor and id as
 the commit's ``Requested-By``/``Request-Id``; :mod:`goldenpath.services.teams` re-checks
 the version it was submitted with, so an approved update that went stale meanwhile fails

@@ -37,13 +37,19 @@ def remote(tmp_path: Path) -> Path:
     return path
 
 
-def started(tmp_path: Path, remote: Path, prod_cpu: str | None = None) -> Iterator[Api]:
+def started(tmp_path: Path, remote: Path, edits: dict[str, str],
+            teams: dict[str, str] | None = None) -> Iterator[Api]:
+    """The API over the example platform, its platform.yaml edited (old: new text), with
+    more ``teams`` (name: file text)."""
     settings = make_settings(tmp_path, gitops_repo=str(remote))
-    if prod_cpu is not None:  # the prod cluster's declared capacity
-        platform = settings.platform_dir / "platform.yaml"
-        text = platform.read_text()
-        assert 'capacity: {cpu: "400"' in text
-        platform.write_text(text.replace('capacity: {cpu: "400"', f'capacity: {{cpu: "{prod_cpu}"'))
+    for name, file in (teams or {}).items():
+        (settings.platform_dir / "teams" / f"{name}.yaml").write_text(file)
+    platform = settings.platform_dir / "platform.yaml"
+    text = platform.read_text()
+    for old, new in edits.items():
+        assert old in text
+        text = text.replace(old, new)
+    platform.write_text(text)
     assert svc.seed(settings.platform_dir, svc.Where(settings=settings)) is not None
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, mint_all(client))
@@ -51,13 +57,26 @@ def started(tmp_path: Path, remote: Path, prod_cpu: str | None = None) -> Iterat
 
 @pytest.fixture
 def api(tmp_path: Path, remote: Path) -> Iterator[Api]:
-    yield from started(tmp_path, remote)
+    yield from started(tmp_path, remote, {})
 
 
 @pytest.fixture
 def tight_api(tmp_path: Path, remote: Path) -> Iterator[Api]:
     """The prod cluster declares 50 CPUs; its teams' quotas request 46 (32+8+6)."""
-    yield from started(tmp_path, remote, prod_cpu="50")
+    yield from started(tmp_path, remote, {'capacity: {cpu: "400"': 'capacity: {cpu: "50"'})
+
+
+@pytest.fixture
+def eu_api(tmp_path: Path, remote: Path) -> Iterator[Api]:
+    """An environment eu-dev, and a team payments-eu in dev: its namespace payments-eu-dev
+    is the one payments would get in eu-dev."""
+    team = ("apiVersion: goldenpath.dev/v1alpha1\nkind: Team\nmetadata: {name: payments-eu}\n"
+            "spec: {displayName: EU, costCenter: CC-7, owners: ['group:eu-leads'], "
+            "environments: [dev]}\n")
+    yield from started(tmp_path, remote, {
+        "environments: [dev, staging]\n": "environments: [dev, staging, eu-dev]\n",
+        "  defaults:\n": "    - name: eu-dev\n      podSecurity: baseline\n  defaults:\n"},
+        {"payments-eu": team})
 
 
 def read(api: Api, team: str, role: str = "owner") -> tuple[dict[str, Any], str]:
@@ -199,6 +218,20 @@ def test_own_file_issues_are_kept_verbatim_beside_the_generic_one(api: Api) -> N
         "maximum 32 per team and environment (in dev, staging); ask a platform admin to "
         "raise spec.limits.maxQuota.cpu, or to grant the team more in "
         "spec.limits.grants.payments.maxQuota.cpu, in platform.yaml"]
+
+
+def test_a_namespace_another_team_holds_is_refused_without_naming_it(eu_api: Api) -> None:
+    api = eu_api
+    doc, etag = read(api, "payments")
+    doc["spec"]["environments"].append("eu-dev")
+    for answer in (put(api, "payments", doc, etag), plan(api, "payments", doc)):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["details"] == [HOST_TAKEN]
+        assert "payments-eu" not in answer.text
+    every = put(api, "payments", doc, etag, role="admin")
+    assert every.json()["details"] == [
+        'platform/teams/payments-eu.yaml: spec.environments[0]: "dev": namespace '
+        "'payments-eu-dev' is already team payments's; choose another team name"]
 
 
 # --- plan output --------------------------------------------------------------------------
