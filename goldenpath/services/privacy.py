@@ -132,16 +132,18 @@ def conflict(name: str) -> SpecIssue:
 
 def redact_policy(error: PolicyViolation, name: str,
                   document: dict[str, Any]) -> PolicyViolation:
-    """Violations of team ``name``'s own namespaces by one-team guardrails, as they are;
-    one generic violation per guardrail for the rest."""
+    """Violations of team ``name`` (its objects in its own namespaces, or the team as a
+    whole) by guardrails that look at one team, as they are; one generic violation per
+    guardrail for the rest (other teams' objects, the platform's, cluster totals)."""
     spec = document.get("spec")
     envs = spec.get("environments") if isinstance(spec, dict) else None
     mine = {namespace_name(name, str(env)) for env in envs or []}
     kept: list[Violation] = []
     generic: list[str] = []
     for violation in error.violations:
+        ref = violation.object_ref
         if violation.guardrail not in CROSS_TEAM_GUARDRAILS \
-                and _namespace(violation.object_ref) in mine:
+                and (ref == f"team {name}" or _namespace(ref) in mine):
             kept.append(violation)
         elif violation.guardrail not in generic:
             generic.append(violation.guardrail)

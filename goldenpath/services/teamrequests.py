@@ -143,6 +143,7 @@ def plan(spec: PlatformSpec, principal: Principal, name: str, document: dict[str
         return privacy.OwnPlan(teams.plan_team(name, document, where))
     current = spec.team(name) if name in spec.entry else None
     with privacy.redacted(spec.platform, name, document):
+        parse_team(document, specfiles.team_path(name))  # every peer it adds, too
         found = teams.plan_team(name, privacy.without_added_peers(document, current), where)
     own = privacy.own_plan(found, name)
     notes = privacy.not_planned(name, document, current)

@@ -19,7 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from goldenpath.errors import PolicyViolation, Violation
 from goldenpath.services import teams as svc
+from goldenpath.services.privacy import redact_policy
 from tests.api.conftest import Api, make_settings, mint_all, wait_final
 from tests.gitops.conftest import commits, git
 
@@ -320,3 +322,34 @@ def test_admins_still_get_every_message_as_the_loader_writes_it(api: Api) -> Non
     assert taken.json()["details"] == [
         'platform/teams/storefront.yaml: spec.services[0].ingress.host: "www.example.com": '
         "is already used by payments/ledger; ingress hosts must be unique"]
+
+
+def test_a_bad_peer_name_is_refused_in_a_plan_as_in_a_put(api: Api) -> None:
+    """Set aside for planning, an added peer is still validated as the owner wrote it."""
+    doc, etag = read(api, "payments")
+    bad = with_peer(doc, "Not_A_Label")
+    answers = [plan(api, "payments", bad), put(api, "payments", bad, etag)]
+    assert [a.status_code for a in answers] == [422, 422], answers[0].text
+    assert answers[0].json()["details"] == answers[1].json()["details"]
+    assert answers[0].json()["details"][0].startswith(
+        'platform/teams/payments.yaml: spec.network.allowFromTeams[1]: "Not_A_Label": ')
+
+
+def test_guardrail_violations_of_the_callers_own_team_are_kept_verbatim() -> None:
+    """Unit level: which violations a non-admin sees word for word."""
+    document = {"spec": {"environments": ["dev", "prod"]}}
+    own = Violation("network-reach", "prod/NetworkPolicy payments-prod/allow-egress-cidrs",
+                    "ipBlock 8.8.8.8/32 is outside the allowed ranges")
+    whole = Violation("team-objects", "team payments", "renders 1001 objects, more than 1000")
+    theirs = Violation("network-reach", "prod/NetworkPolicy checkout-prod/x", "about checkout")
+    shared = Violation("unique-names", "prod/ConfigMap payments-prod/c",
+                       "is the same object as prod/ConfigMap checkout-prod/c")
+    cluster = Violation("capacity", "cluster prod", "largest: checkout-prod 8")
+    shown = redact_policy(PolicyViolation([own, whole, theirs, shared, cluster]), "payments",
+                          document)
+    generic = "the proposed spec breaks this guardrail together with other teams' or the " \
+              "platform's objects; only a platform admin sees the details"
+    assert shown.violations == [own, whole,
+                                Violation("network-reach", "team payments", generic),
+                                Violation("unique-names", "team payments", generic),
+                                Violation("capacity", "team payments", generic)]
