@@ -23,8 +23,11 @@ caller who is not a platform admin (the API's team owners), this module:
 - **filters plans** (:func:`own_plan`): the caller's objects and files only, with the
   count of the other changed files (``hidden``), never their names.
 
-Admins get everything as the loader, render and guardrails write it. Pure but for
-:func:`redacted`, which runs the check it is given.
+What a non-admin still learns is what the rules themselves say: that a host or a
+namespace it asks for is someone else's (ingress hosts and namespaces are unique), and
+how many files of others its change touches. Admins get everything as the loader,
+render and guardrails write it. Pure: the callers run the checks, this module rewrites
+their answers.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ NOT_PLANNED = ("is not planned: a team another team admits is checked (and rende
 CROSS_TEAM_GUARDRAILS = GLOBAL | {"unique-names"}
 OTHERS_OBJECTS = ("the proposed spec breaks this guardrail together with other teams' or "
                   "the platform's objects; only a platform admin sees the details")
+
 
 def _peers(document: dict[str, Any]) -> list[Any]:
     spec = document.get("spec")
