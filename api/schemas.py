@@ -209,18 +209,24 @@ class FileDiffOut(BaseModel):
 
 
 class PlanOut(BaseModel):
-    """What a proposed spec would change; nothing was written."""
+    """What a proposed spec would change; nothing was written. A platform admin sees
+    every change; anyone else sees their team's objects and files (its spec, its objects
+    wherever they live, ``tenants/<team>/``) and only the number of the others."""
 
     base: str | None = Field(description="The repository commit compared against")
-    files: int = Field(description="Files apply would write or delete")
+    files: int = Field(description="Files apply would write or delete (for a non-admin: "
+                                   "the team's files shown in diffs)")
+    hidden: int = Field(default=0, ge=0, description=(
+        "Changed files of other teams or of the platform this plan does not show, since "
+        "the caller is not a platform admin (0 for admins, who see every change)"))
     objects: list[ObjectChangeOut]
     diffs: list[FileDiffOut]
     removes_namespaces: list[str]
     warnings: list[str]
 
     @classmethod
-    def of(cls, plan: Plan) -> PlanOut:
-        return cls(base=plan.base, files=plan.files,
+    def of(cls, plan: Plan, hidden: int = 0) -> PlanOut:
+        return cls(base=plan.base, files=plan.files, hidden=hidden,
                    objects=[ObjectChangeOut(team=c.team, kind=c.kind, name=c.name,
                                             action=c.action, path=c.path)
                             for c in plan.objects],

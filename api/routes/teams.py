@@ -7,7 +7,9 @@ not. Writes are durable requests (:mod:`goldenpath.services.teamrequests`) done 
 worker: ``201``/``200`` with the finished request when it succeeded within
 ``GOLDENPATH_API_WRITE_WAIT_SECONDS``, else ``202`` with the request to follow at
 ``Location`` (``pending-approval`` ones wait for an admin). Updates and offboarding need
-``If-Match`` with the team's ``ETag`` (428 without, 412 when stale).
+``If-Match`` with the team's ``ETag`` (428 without, 412 when stale). A non-admin's
+checks and plans say nothing of other teams (:mod:`goldenpath.services.privacy`): their
+errors are redacted, their plans show the caller's team and count the rest.
 """
 
 from __future__ import annotations
@@ -148,7 +150,8 @@ def plan_team(team: TeamName, document: SpecBody, principal: PrincipalDep,
         authorize(spec, principal, team, Action.PLAN)
     elif not is_admin(spec, principal):  # a new team's plan: admins, who may onboard it
         raise hidden(team)  # the same 403 as for a team that exists
-    return PlanOut.of(teams.plan_team(team, document, place))
+    found = teamrequests.plan(spec, principal, team, document, place)
+    return PlanOut.of(found.plan, hidden=found.hidden)
 
 
 def _required(if_match: str | None) -> str:

@@ -8,7 +8,10 @@ messages), the ``If-Match`` version (412 when stale), and what the change become
 every reason), a ``pending-approval`` request an admin decides (nothing written before),
 or a queued one; and the whole platform loaded with the proposed file
 (:func:`~goldenpath.services.teams.check_change`: limits, hosts, 422). A non-admin's new
-team is not loaded with the others before approval (its errors could name them).
+team is not loaded with the others before approval (its errors could name them); a
+non-admin's update and plan are, with the peers they add to ``allowFromTeams`` left to
+the approving admin and their answers redacted (:mod:`goldenpath.services.privacy`), as
+is a failed request's message, which every reader of the team sees.
 The worker then runs :func:`execute` with the request's actor and id as
 the commit's ``Requested-By``/``Request-Id``; :mod:`goldenpath.services.teams` re-checks
 the version it was submitted with, so an approved update that went stale meanwhile fails
@@ -20,13 +23,15 @@ first request's commit would make its own ``If-Match`` stale).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from goldenpath.errors import GoldenpathError, NotFound
+from goldenpath.errors import GoldenpathError, NotFound, PolicyViolation, SpecError
 from goldenpath.gitops import specfiles
 from goldenpath.identity import Principal
-from goldenpath.services import teams
+from goldenpath.services import privacy, teams
 from goldenpath.services.access import (
     Action,
     Decision,
@@ -36,7 +41,7 @@ from goldenpath.services.access import (
     decide_create,
     is_admin,
 )
-from goldenpath.spec import PlatformSpec, parse_team
+from goldenpath.spec import PlatformSpec, Team, parse_team
 from goldenpath.spec.types import is_dns_label
 from goldenpath.store import Request, Store, Submitted
 
@@ -44,6 +49,8 @@ TEAM_CREATE = "team.create"
 TEAM_UPDATE = "team.update"
 TEAM_DELETE = "team.delete"
 KINDS = (TEAM_CREATE, TEAM_UPDATE, TEAM_DELETE)
+
+log = logging.getLogger(__name__)
 
 
 def etag_of(header: str) -> str:
@@ -93,7 +100,7 @@ def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
     # request read first: a change made in between would otherwise go unclassified
     old = parse_team(current.document, current.path)
     decision = decide_change(spec, principal, old, new).enforce()
-    teams.check_change(name, document, where)  # the whole platform's rules, now
+    check(spec, principal, name, document, current=old, where=where)
     return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
                    decision=decision, key=idempotency_key)
 
@@ -114,6 +121,34 @@ def submit_delete(store: Store, spec: PlatformSpec, where: teams.Where, *,
         raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
     return _submit(store, principal, kind=TEAM_DELETE, team=name, payload=payload,
                    decision=Decision(Outcome.ALLOWED), key=idempotency_key)
+
+
+def check(spec: PlatformSpec, principal: Principal, name: str, document: dict[str, Any],
+          *, current: Team | None, where: teams.Where) -> None:
+    """The whole platform's rules on team ``name``'s proposal, now (current: its spec in
+    the repository). For a non-admin, the peers it adds are left to the admin who approves
+    them and the answer names no other team (:mod:`goldenpath.services.privacy`)."""
+    if is_admin(spec, principal):
+        teams.check_change(name, document, where)
+        return
+    with privacy.redacted(spec.platform, name, document):
+        teams.check_change(name, privacy.without_added_peers(document, current), where)
+
+
+def plan(spec: PlatformSpec, principal: Principal, name: str, document: dict[str, Any],
+         where: teams.Where) -> privacy.OwnPlan:
+    """What team ``name``'s proposal would change (:func:`teams.plan_team`); a non-admin
+    sees its own team's part, its errors redacted and the peers it adds not planned, as
+    :func:`check` does."""
+    if is_admin(spec, principal):
+        return privacy.OwnPlan(teams.plan_team(name, document, where))
+    current = spec.team(name) if name in spec.entry else None
+    with privacy.redacted(spec.platform, name, document):
+        parse_team(document, specfiles.team_path(name))  # every peer it adds, too
+        found = teams.plan_team(name, privacy.without_added_peers(document, current), where)
+    own = privacy.own_plan(found, name)
+    notes = privacy.not_planned(name, document, current)
+    return replace(own, plan=replace(own.plan, warnings=[*notes, *own.plan.warnings]))
 
 
 def _replayed(store: Store, principal: Principal, key: str | None, *, kind: str,
@@ -176,7 +211,7 @@ def execute_all(requests: Sequence[Request],
             outcomes[n] = error
     made = teams.make_all([(proposal, who) for _, proposal, who in asks], where)
     for (n, _, _), change in zip(asks, made, strict=True):
-        outcomes[n] = _result(requests[n], change)
+        outcomes[n] = _result(requests[n], change, where)
     return [outcomes[n] for n in range(len(requests))]
 
 
@@ -192,11 +227,26 @@ def _proposal(request: Request) -> teams.Proposal:
     raise NotFound(f"no team request kind {request.kind!r}", kind="request kind")
 
 
-def _result(request: Request,
-            change: teams.TeamChange | GoldenpathError) -> dict[str, Any] | GoldenpathError:
+def _result(request: Request, change: teams.TeamChange | GoldenpathError,
+            where: teams.Where) -> dict[str, Any] | GoldenpathError:
     if isinstance(change, NotFound) and request.kind == TEAM_DELETE:
         # it existed when submitted: offboarded by an earlier attempt of this request
         return {"team": request.team, "etag": None, "commit": None}
+    if isinstance(change, (SpecError, PolicyViolation)) and request.kind != TEAM_DELETE:
+        return _for_readers(change, request, dict(request.payload["spec"]), where)
     if isinstance(change, GoldenpathError):
         return change
     return {"team": change.team, "etag": change.etag, "commit": change.commit}
+
+
+def _for_readers(error: SpecError | PolicyViolation, request: Request,
+                 document: dict[str, Any], where: teams.Where) -> SpecError | PolicyViolation:
+    """A failed team change as the request's readers (the team's members and viewers,
+    not admins) may read it: redacted (:mod:`goldenpath.services.privacy`); the whole
+    message goes to the server log, and an admin's plan of the same spec shows it too."""
+    log.warning("request %s: %s", request.id, error, extra={"request_id": request.id})
+    try:
+        platform = teams.current_platform(where).platform
+    except SpecError:  # the repository's own specs do not load: say nothing of them
+        return SpecError([privacy.conflict(request.team)])
+    return privacy.redact(error, platform, request.team, document)
