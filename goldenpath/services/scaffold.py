@@ -123,10 +123,12 @@ class NewService:
 class TeamSpecs(Protocol):
     """Where ``new_service`` reads the specs it checks against and lists the service."""
 
-    def load(self, team: str) -> PlatformSpec:
-        """The specs as they are now, for adding a service to ``team`` (their
-        ``sources`` name the files as results and errors show them): raises when the
-        one asking may not (nothing is written)."""
+    def load(self) -> PlatformSpec:
+        """The specs as they are now (their ``sources`` name the files as results and
+        errors show them)."""
+
+    def allow(self, spec: PlatformSpec, team: str) -> None:
+        """Raise when the one asking may not add a service to ``team`` in ``spec``."""
 
     def register(self, spec: PlatformSpec, team: str, entry: dict[str, Any],
                  undo: Undo) -> str | None:
@@ -141,8 +143,11 @@ class Directory:
 
     platform_dir: Path
 
-    def load(self, team: str) -> PlatformSpec:
+    def load(self) -> PlatformSpec:
         return load_platform(self.platform_dir)
+
+    def allow(self, spec: PlatformSpec, team: str) -> None:
+        """Whoever may write the directory may add services: nothing to check."""
 
     def register(self, spec: PlatformSpec, team: str, entry: dict[str, Any],
                  undo: Undo) -> str | None:
@@ -169,7 +174,9 @@ def new_service(settings: Settings, team_name: str, name: str, template_name: st
                 params: dict[str, str], *, specs: TeamSpecs | None = None) -> Scaffolded:
     """Scaffold, push and list a service; ``specs``: the platform directory's by default."""
     specs = specs or Directory(settings.platform_dir)
-    checked = check_new_service(settings, specs.load(team_name), team_name,
+    spec = specs.load()
+    specs.allow(spec, team_name)
+    checked = check_new_service(settings, spec, team_name,
                                 name, template_name=template_name, params=params)
     spec, team, info, target = checked.spec, checked.team, checked.info, checked.target
     inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
@@ -200,7 +207,7 @@ def resume_new_service(settings: Settings, team_name: str, name: str, template_n
     repository found here is then that attempt's (the claim's fencing keeps other
     workers of the same request out, and the checks before it started found none)."""
     specs = specs or Directory(settings.platform_dir)
-    spec = specs.load(team_name)
+    spec = specs.load()
     team = find_team(spec, team_name)
     info = find_template(spec, template_name, settings.templates_root)
     target = repository_target(settings, spec, team.name, name)
@@ -217,6 +224,7 @@ def resume_new_service(settings: Settings, team_name: str, name: str, template_n
     if not listed:
         with Undo() as undo:
             _unpublish(target, undo)
+            specs.allow(spec, team.name)
             spec_commit = specs.register(spec, team.name, _entry(name, info, params), undo)
     inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
                                                 parameters=params))

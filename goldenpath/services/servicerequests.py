@@ -14,7 +14,9 @@ a new service is checked and listed (:class:`ControlRepository`, the
   execution gets Forbidden and no repository. It is checked once more on the very specs
   the listing commit is built from (inside the edit, so also after a push race): an
   owner removed while the template rendered gets no entry, and ``new_service``'s undo
-  removes the repository it pushed;
+  removes the repository it pushed. A request resumed after its worker died (pushed,
+  not listed) is checked again before it is listed; refused, the repository its dead
+  attempt pushed is removed (:func:`~goldenpath.services.scaffold.resume_new_service`);
 - the service is listed by one commit of :func:`goldenpath.services.gitops.apply_edit`:
   the team file edited with the round-trip editor (comments and formatting kept) and the
   objects rendered from it (the Argo CD Applications ``<team>.<service>.<env>``),
@@ -95,10 +97,8 @@ class RequestedDirectory(Directory):
 
     principal: Principal
 
-    def load(self, team: str) -> PlatformSpec:
-        spec = super().load(team)
+    def allow(self, spec: PlatformSpec, team: str) -> None:
         authorize(spec, self.principal, team, Action.SCAFFOLD)
-        return spec
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,11 @@ class ControlRepository:
     requester: teams.Requester
     principal: Principal
 
-    def load(self, team: str) -> PlatformSpec:
-        spec = teams.current_platform(self.where)
+    def load(self) -> PlatformSpec:
+        return teams.current_platform(self.where)
+
+    def allow(self, spec: PlatformSpec, team: str) -> None:
         authorize(spec, self.principal, team, Action.SCAFFOLD)
-        return spec
 
     def register(self, spec: PlatformSpec, team: str, entry: dict[str, Any],
                  undo: Undo) -> str | None:
