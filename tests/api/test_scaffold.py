@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from goldenpath.errors import NotFound
-from goldenpath.services import teams
+from goldenpath.gitops.staleness import SpecsBehind
+from goldenpath.services import gitops, teams
 from goldenpath.settings import Settings
 from tests.api.conftest import BOTH_DATABASES, Api, mint_all, wait_final
 from tests.gitops.conftest import commits, git
@@ -98,6 +99,19 @@ def test_the_service_is_listed_in_the_control_repository_by_one_commit_with_its_
             f"url:{api.repos.resolve() / 'payments' / 'refunds.git'}"}
     answer = api.client.get("/v1/teams/payments", headers=api.auth("viewer")).json()
     assert "refunds" in answer["services"]
+
+
+def test_an_apply_from_the_directory_that_lacks_the_service_is_refused(api: Api) -> None:
+    """The listing commit is a request's: a directory copied before it is behind, and
+    an apply from it would drop the service, so it is refused and pushes nothing."""
+    rid = api.client.post("/v1/teams/payments/services", json=WORKER,
+                          headers=api.auth("owner")).json()["id"]
+    assert wait_final(api, rid, "owner")["state"] == "succeeded"
+    head = commits(api.control)
+    with pytest.raises(SpecsBehind) as refused:
+        gitops.apply(api.settings.platform_dir, settings=api.settings)
+    assert refused.value.teams == ["payments"]
+    assert commits(api.control) == head
 
 
 def test_a_name_listed_in_the_repository_only_is_taken(api: Api) -> None:
