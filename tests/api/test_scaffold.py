@@ -191,6 +191,10 @@ def test_bad_bodies_get_422_with_the_spec_messages_and_change_nothing(api: Api) 
         "unknown field": ({**WORKER, "owner": "me"},
                           ['request body: owner: "me": Extra inputs are not permitted']),
         "missing field": ({"name": "x"}, ["request body: template: Field required"]),
+        # who granted the request is the API's to record, never the caller's to say
+        "forged grant": ({**WORKER, "grantedBy": ["group:platform-admins"]},
+                         ["request body: grantedBy: ['group:platform-admins']: Extra inputs "
+                          "are not permitted"]),
         "not a label": ({**WORKER, "name": "Bad_Name"},
                         ["platform/teams/payments.yaml: "
                          'spec.services: "Bad_Name": is not a DNS-1123 label (lower-case '
