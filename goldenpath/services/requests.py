@@ -20,6 +20,7 @@ from goldenpath.errors import Forbidden, NotFound
 from goldenpath.identity import Principal
 from goldenpath.services.access import Action, authorize, is_admin
 from goldenpath.services.scaffold import check_new_service
+from goldenpath.services.servicerequests import GRANTED_BY, grants
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec
 from goldenpath.store import FAILED, REJECTED, SUCCEEDED, Request, Store, Submitted
@@ -46,24 +47,32 @@ def submit_new_service(settings: Settings, store: Store, spec: PlatformSpec, *,
                        principal: Principal, team: str, wanted: NewServiceRequest,
                        idempotency_key: str | None = None) -> Submitted:
     """Authorize, check and store a ``service.create`` request (queued: a new service
-    without an ingress host is the owners' own call, see ``access.TEAM_FIELDS``)."""
+    without an ingress host is the owners' own call, see ``access.TEAM_FIELDS``), with
+    the caller's subjects that granted it (the worker authorizes it again with them, see
+    :mod:`goldenpath.services.servicerequests`)."""
     authorize(spec, principal, team, Action.SCAFFOLD)
+    payload = {**wanted.payload(), GRANTED_BY: grants(spec, principal, team)}
     if idempotency_key is not None:
         earlier = store.requests.find_by_key(principal.actor, idempotency_key)
-        if earlier is not None:  # submit replays it, or says the key was used otherwise
-            return _submit(store, principal, team, wanted, idempotency_key)
+        if earlier is not None:  # the same ask is replayed, whoever granted it then
+            asked = {k: v for k, v in dict(earlier.payload).items() if k != GRANTED_BY}
+            if (earlier.kind, earlier.team, asked) == (SERVICE_CREATE, team,
+                                                        wanted.payload()):
+                return Submitted(earlier, replayed=True)
+            # another ask: the store says the key was used otherwise
+            return _submit(store, principal, team, payload, idempotency_key)
     check_new_service(settings, spec, team, wanted.name, template_name=wanted.template,
                       params=wanted.parameters)
-    submitted = _submit(store, principal, team, wanted, idempotency_key)
+    submitted = _submit(store, principal, team, payload, idempotency_key)
     store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
                        team=team, request=submitted.request.id, details=wanted.payload())
     return submitted
 
 
-def _submit(store: Store, principal: Principal, team: str, wanted: NewServiceRequest,
+def _submit(store: Store, principal: Principal, team: str, payload: dict[str, Any],
             key: str | None) -> Submitted:
     return store.requests.submit(kind=SERVICE_CREATE, team=team, actor=principal.actor,
-                                 payload=wanted.payload(), idempotency_key=key)
+                                 payload=payload, idempotency_key=key)
 
 
 def visible_request(store: Store, spec: PlatformSpec, principal: Principal,

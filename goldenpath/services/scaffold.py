@@ -3,7 +3,10 @@
 ``new_service`` checks everything it can before touching anything, then renders the
 template, commits, pushes and adds the service to the team's spec file. Each step that
 changes the world registers its undo; a failure at any later step runs them in reverse,
-so there is never an orphan repository or a half-edited spec.
+so there is never an orphan repository or a half-edited spec. Where the team specs are
+read and the service is listed is a :class:`TeamSpecs`: a platform directory edited in
+place (:class:`Directory`, ``goldenpath new-service``), or the control repository, where
+the API lists it by one commit (:mod:`goldenpath.services.servicerequests`).
 
 ``update_service`` renders what the current spec says (its template, its declared
 parameters validated again as ``new_service`` validates them, the team's environments and
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from goldenpath.errors import (
     Conflict,
@@ -87,6 +90,9 @@ class Scaffolded:
     repository: str
     commit: str
     spec_file: Path
+    #: the control repository's commit that listed the service (None: a directory's
+    #: file was edited, or an earlier attempt of the same request committed it)
+    spec_commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,41 @@ class NewService:
     target: Target
 
 
+class TeamSpecs(Protocol):
+    """Where ``new_service`` reads the specs it checks against and lists the service."""
+
+    def load(self) -> PlatformSpec:
+        """The specs as they are now (their ``sources`` name the files as results and
+        errors show them)."""
+
+    def allow(self, spec: PlatformSpec, team: str) -> None:
+        """Raise when the one asking may not add a service to ``team`` in ``spec``."""
+
+    def register(self, spec: PlatformSpec, team: str, entry: dict[str, Any],
+                 undo: Undo) -> str | None:
+        """List ``entry`` in ``team``'s services (nothing when it is listed already) and
+        prove the platform still loads with it; the commit that did, if any. Registers
+        its undo, or is one atomic step that changes nothing when it fails."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A platform directory: its team file is edited in place (``new-service``)."""
+
+    platform_dir: Path
+
+    def load(self) -> PlatformSpec:
+        return load_platform(self.platform_dir)
+
+    def allow(self, spec: PlatformSpec, team: str) -> None:
+        """Whoever may write the directory may add services: nothing to check."""
+
+    def register(self, spec: PlatformSpec, team: str, entry: dict[str, Any],
+                 undo: Undo) -> str | None:
+        register(self.platform_dir, Path(spec.sources[team]), entry, undo)
+        return None
+
+
 def check_new_service(settings: Settings, spec: PlatformSpec, team_name: str, name: str, *,
                       template_name: str, params: dict[str, Any]) -> NewService:
     """Every check of ``new_service`` that writes nothing: the team exists, the name is a
@@ -130,35 +171,43 @@ def check_new_service(settings: Settings, spec: PlatformSpec, team_name: str, na
 
 
 def new_service(settings: Settings, team_name: str, name: str, template_name: str,
-                params: dict[str, str]) -> Scaffolded:
-    checked = check_new_service(settings, load_platform(settings.platform_dir), team_name,
+                params: dict[str, str], *, specs: TeamSpecs | None = None) -> Scaffolded:
+    """Scaffold, push and list a service; ``specs``: the platform directory's by default."""
+    specs = specs or Directory(settings.platform_dir)
+    spec = specs.load()
+    specs.allow(spec, team_name)
+    checked = check_new_service(settings, spec, team_name,
                                 name, template_name=template_name, params=params)
     spec, team, info, target = checked.spec, checked.team, checked.info, checked.target
     inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
                                                 parameters=params))
     record = _record(info, inputs)
-    spec_file = Path(spec.sources[team.name])
     with TemporaryDirectory(prefix="goldenpath-new-") as tmp, Undo() as undo:
         project = cookie.render(info.path, service_context(spec, inputs), Path(tmp))
         write_record(project, record)
         message = f"New {info.kind} {name} from template {info.name} {record.version[:12]}"
         commit = publish(project, target, message, undo)
-        register(settings, spec_file, _entry(name, info, params), undo)
-    return Scaffolded(team.name, name, info.name, record.version, target.url, commit, spec_file)
+        listed = specs.register(spec, team.name, _entry(name, info, params), undo)
+    return Scaffolded(team.name, name, info.name, record.version, target.url, commit,
+                      Path(spec.sources[team.name]), listed)
 
 
 def resume_new_service(settings: Settings, team_name: str, name: str, template_name: str,
-                       params: dict[str, str]) -> Scaffolded | None:
+                       params: dict[str, str], *,
+                       specs: TeamSpecs | None = None) -> Scaffolded | None:
     """Finish a ``new_service`` whose process died part way (killed: its undo never ran),
     for a worker that claims the request again. The repository pushed and the spec
-    listing it: done, nothing is created again. Pushed but not listed: it is listed now.
-    Nothing pushed: an empty embedded repository the dead run created is removed and None
-    says start again. Listed but not pushed is not this run's work: Conflict.
+    listing it: done, nothing is created again. Pushed but not listed: it is listed now,
+    and when that fails (the requester may no longer add it, the spec no longer takes
+    it) the repository is removed, as the first attempt's undo would have. Nothing
+    pushed: an empty embedded repository the dead run created is removed and None says
+    start again. Listed but not pushed is not this run's work: Conflict.
 
     Only call it for a request whose earlier attempt recorded that it started: a
     repository found here is then that attempt's (the claim's fencing keeps other
     workers of the same request out, and the checks before it started found none)."""
-    spec = load_platform(settings.platform_dir)
+    specs = specs or Directory(settings.platform_dir)
+    spec = specs.load()
     team = find_team(spec, team_name)
     info = find_template(spec, template_name, settings.templates_root)
     target = repository_target(settings, spec, team.name, name)
@@ -171,13 +220,16 @@ def resume_new_service(settings: Settings, team_name: str, name: str, template_n
         if target.bare is not None:
             shutil.rmtree(target.bare, ignore_errors=True)
         return None
-    spec_file = Path(spec.sources[team.name])
+    spec_commit = None
     if not listed:
-        register(settings, spec_file, _entry(name, info, params), Undo())
+        with Undo() as undo:
+            _unpublish(target, undo)
+            specs.allow(spec, team.name)
+            spec_commit = specs.register(spec, team.name, _entry(name, info, params), undo)
     inputs = inputs_from_spec(team, ServiceSpec(name=name, template=info.name,
                                                 parameters=params))
     return Scaffolded(team.name, name, info.name, _record(info, inputs).version, target.url,
-                      commit, spec_file)
+                      commit, Path(spec.sources[team.name]), spec_commit)
 
 
 def find_team(spec: PlatformSpec, name: str) -> Team:
@@ -236,22 +288,30 @@ def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
     then pushed to the remote (never forced)."""
     if target.bare is not None:
         vcs.create_bare(target.bare)
-        undo.add(shutil.rmtree, target.bare, ignore_errors=True)
+        _unpublish(target, undo)
         return vcs.import_tree(target.bare, project, message)
     scratch = project.parent / f"{project.name}.git"
     vcs.create_bare(scratch)
     commit = vcs.import_tree(scratch, project, message)
     vcs.push_bare(scratch, target.url)
-    undo.add(vcs.delete_remote_branch, target.url)
+    _unpublish(target, undo)
     return commit
 
 
-def register(settings: Settings, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
+def _unpublish(target: Target, undo: Undo) -> None:
+    """How to take a published service repository back."""
+    if target.bare is not None:
+        undo.add(shutil.rmtree, target.bare, ignore_errors=True)
+    else:
+        undo.add(vcs.delete_remote_branch, target.url)
+
+
+def register(platform_dir: Path, spec_file: Path, entry: dict[str, Any], undo: Undo) -> None:
     """Add the service to the team file, then prove the platform still loads with it."""
     original = spec_file.read_text(encoding="utf-8")
     undo.add(teamfile.replace_text, spec_file, original)
     teamfile.add_service(spec_file, entry)
-    load_platform(settings.platform_dir)
+    load_platform(platform_dir)
 
 
 # --- update ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -314,9 +314,13 @@ def checkout(where: Where = Where()) -> Iterator[Path]:
 
 def current_platform(where: Where = Where()) -> PlatformSpec:
     """The platform as the branch holds it (every model parsed, no cache: nothing of it
-    is read after the temporary checkout is gone). Who may do what is decided on this."""
-    with checkout(where) as root:
-        return load_platform(root)
+    is read after the temporary checkout is gone). Who may do what is decided on this.
+    Its files (``sources``, errors) are named by their paths in the repository."""
+    with checkout(where) as root, gitops.repository_names(root.parent):
+        spec = load_platform(root)
+        prefix = f"{root.parent}/"
+        return replace(spec, sources={k: v.replace(prefix, "", 1)
+                                      for k, v in spec.sources.items()})
 
 
 def check_change(name: str, document: dict[str, Any], where: Where = Where()) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from goldenpath import __version__
 from goldenpath.errors import Conflict, GoldenpathError
-from goldenpath.services import scaffold, teamrequests
+from goldenpath.services import scaffold, servicerequests, teamrequests
 from goldenpath.services.requests import SERVICE_CREATE
 from goldenpath.services.teams import Where
 from goldenpath.settings import Settings
@@ -73,7 +73,10 @@ Observer = Callable[[str, str, float], None]
 
 
 def create_service(job: Job) -> Any:
-    """``service.create``: scaffold the repository, push it, list it in the team spec."""
+    """``service.create``: scaffold the repository, push it, list it in the team spec
+    (the control repository's, by one commit: see
+    :mod:`goldenpath.services.servicerequests`, which also authorizes the requester
+    again)."""
     rid, payload = job.request.id, job.request.payload
     done = job.store.requests.step_done(rid, CREATED)
     if done is not None:
@@ -81,18 +84,22 @@ def create_service(job: Job) -> Any:
         return done.result
     args = (job.settings, job.request.team, payload["name"], payload["template"],
             dict(payload.get("parameters") or {}))
+    specs = servicerequests.team_specs(job.request, job.settings)
     made = None
     if job.store.requests.step_done(rid, STARTED) is not None:
         job.log("an earlier attempt stopped part way; resuming it", level="warning")
-        made = scaffold.resume_new_service(*args)
+        made = scaffold.resume_new_service(*args, specs=specs)
     if made is None:
         job.store.requests.record_step(rid, STARTED)
         job.log(f"rendering {payload['template']} for {job.request.team}/{payload['name']}")
-        made = scaffold.new_service(*args)
+        made = scaffold.new_service(*args, specs=specs)
     result = {"team": made.team, "service": made.service, "template": made.template,
-              "version": made.version, "repository": made.repository, "commit": made.commit}
+              "version": made.version, "repository": made.repository, "commit": made.commit,
+              "specCommit": made.spec_commit}
     job.store.requests.record_step(rid, CREATED, result)
-    job.log(f"pushed {made.commit[:12]} to {made.repository}; added to the team spec")
+    job.log(f"pushed {made.commit[:12]} to {made.repository}")
+    job.log(f"listed in {made.spec_file}" + (f" by commit {made.spec_commit[:12]}"
+                                              if made.spec_commit else ""))
     return result
 
 

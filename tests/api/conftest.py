@@ -1,5 +1,7 @@
 """An API over a tmp copy of the example platform and its templates, with a tmp state
-directory (embedded repositories, SQLite), and tokens for every role.
+directory (embedded repositories, SQLite), and tokens for every role. Its embedded
+control repository is seeded from the copy, as ``goldenpath serve`` seeds it: the API's
+specs are the repository's (``platform_dir`` is only where they came from).
 
 Modules that mark ``pytestmark = BOTH_DATABASES`` run each test on SQLite and on a
 database of its own on the session's real PostgreSQL server (tests/store/pg.py)."""
@@ -67,6 +69,11 @@ class Api:
     def repos(self) -> Path:
         return self.settings.state_dir / "repos"
 
+    @property
+    def control(self) -> Path:
+        """The embedded control repository (bare), which the lifespan seeded."""
+        return self.settings.embedded_gitops_repo
+
     def repositories(self) -> list[str]:
         """Every service repository created, as team/service."""
         if not self.repos.is_dir():
@@ -112,7 +119,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, seed=True)) as client:
         yield Api(client, settings, mint_all(client))
 
 
@@ -120,7 +127,7 @@ def api(settings: Settings) -> Iterator[Api]:
 def idle_api(tmp_path: Path, database_url: str) -> Iterator[Api]:
     """No worker threads: requests stay queued until a test runs a worker itself."""
     settings = make_settings(tmp_path, api_workers=0, database_url=database_url)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, seed=True)) as client:
         yield Api(client, settings, mint_all(client))
 
 

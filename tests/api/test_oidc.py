@@ -42,6 +42,27 @@ def test_an_owner_s_jwt_scaffolds_and_a_member_s_does_not(client: TestClient,
     assert client.get(f"/v1/requests/{rid}", headers=_bearer(dev)).status_code == 200
 
 
+def test_a_group_s_admin_scaffolds_and_the_worker_authorizes_the_group_again(
+        tmp_path: Path, issuer: Issuer) -> None:  # noqa: F811
+    """The worker checks the requester again without its token: the subjects that made
+    it an admin at submission are kept with the request (and only those)."""
+    settings = make_settings(tmp_path, oidc_issuer=issuer.url, oidc_audience=AUDIENCE)
+    ops = _bearer(issuer.mint(email="ops@example.com",
+                              groups=["platform-admins", "secret-project"]))
+    with TestClient(create_app(settings, seed=True)) as client:
+        answer = client.post("/v1/teams/payments/services", json=SERVICE, headers=ops)
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["payload"]["grantedBy"] == ["group:platform-admins"]
+        deadline = time.monotonic() + 60
+        while (done := client.get(f"/v1/requests/{answer.json()['id']}",
+                                  headers=ops).json())["state"] not in {"succeeded",
+                                                                         "failed"}:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert done["state"] == "succeeded", done
+    assert done["result"]["specCommit"]
+
+
 @pytest.mark.parametrize(("claims", "message"), [
     ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 4000},
      "bearer token refused: it has expired"),

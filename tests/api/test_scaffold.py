@@ -1,5 +1,6 @@
 """POST /v1/teams/{team}/services end to end through the app: real cookiecutter, real
-git, the in-process worker, the store on SQLite."""
+git, the in-process worker, the store on SQLite and PostgreSQL. The service is listed in
+the control repository the lifespan seeded, by one commit with its objects."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ import threading
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.conftest import BOTH_DATABASES, Api, wait_final
+from api.main import create_app
+from goldenpath.errors import NotFound
+from goldenpath.gitops.staleness import SpecsBehind
+from goldenpath.services import gitops, teams
+from goldenpath.settings import Settings
+from tests.api.conftest import BOTH_DATABASES, Api, mint_all, wait_final
+from tests.gitops.conftest import commits, git
 
 pytestmark = BOTH_DATABASES
 
@@ -39,15 +47,104 @@ def test_owner_scaffolds_a_service_and_follows_it_to_the_end(api: Api) -> None:
     assert any(kind == "log" and data["message"].startswith("pushed ")
                for kind, data in events)
     assert api.repositories() == ["payments/refunds"]
-    team = (api.settings.platform_dir / "teams" / "payments.yaml").read_text()
-    assert "- name: refunds\n      template: python-worker\n" in team
     done = api.client.get(f"/v1/requests/{rid}", headers=api.auth("owner")).json()
     assert done["result"]["service"] == "refunds"
-    assert [line["seq"] for line in done["log"]] == [1, 2, 3]
+    assert done["result"]["specCommit"] == commits(api.control)[0]
+    assert [line["seq"] for line in done["log"]] == [1, 2, 3, 4]
     audit = api.client.get("/v1/audit", params={"team": "payments"},
                            headers=api.auth("admin")).json()["entries"]
     assert [(e["action"], e["outcome"], e["request_id"]) for e in audit] == [
         ("service.create", "succeeded", rid), ("service.create", "submitted", rid)]
+
+
+def test_the_service_is_listed_in_the_control_repository_by_one_commit_with_its_objects(
+        api: Api) -> None:
+    before = commits(api.control)
+    platform_dir = (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes()
+    rid = api.client.post("/v1/teams/payments/services", json=WORKER,
+                          headers=api.auth("owner")).json()["id"]
+    assert wait_final(api, rid, "owner")["state"] == "succeeded"
+    after = commits(api.control)
+    assert after[1:] == before  # one commit more
+    commit = after[0]
+    team = git("show", f"{commit}:platform/teams/payments.yaml", cwd=api.control)
+    assert "      template: python-worker\n" in team
+    assert "    - name: refunds\n      template: python-worker\n" \
+           "      parameters: {queue: refunds}\n" in team
+    # the round-trip editor kept the hand-written comments and styles
+    assert "    # Only production pages wake someone; dev and staging pages go to Slack.\n" \
+        in team
+    assert '  owners: ["user:alice@example.com"]\n' in team
+    changed = git("show", "--name-only", "--format=", commit, cwd=api.control).split()
+    apps = [f"tenants/payments/_apps/application-payments.refunds.{env}.yaml"
+            for env in ("dev", "staging", "prod")]
+    assert set(apps) <= set(changed)
+    assert "platform/teams/payments.yaml" in changed
+    app = git("show", f"{commit}:{apps[-1]}", cwd=api.control)
+    assert "kind: Application\n" in app and "name: payments.refunds.prod\n" in app
+    message = git("log", "-1", "--format=%B", commit, cwd=api.control)
+    assert message.startswith("goldenpath: new service payments/refunds (python-worker)\n")
+    assert f"\nRequested-By: user:alice@example.com\nRequest-Id: {rid}\n" in message
+    author = git("log", "-1", "--format=%an <%ae>", commit, cwd=api.control).strip()
+    assert author == "user:alice@example.com <alice@example.com>"
+    # the repository is the API's truth: the directory it was seeded from is left alone
+    assert (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes() == \
+        platform_dir
+    entities = api.client.get("/v1/catalog/entities", headers=api.auth("viewer")).json()
+    component = next(e for e in entities if e["metadata"]["name"] == "payments-refunds")
+    assert component["metadata"]["annotations"] == {
+        "argocd/app-name": "payments.refunds.prod",
+        "backstage.io/kubernetes-id": "refunds",
+        "backstage.io/source-location":
+            f"url:{api.repos.resolve() / 'payments' / 'refunds.git'}"}
+    answer = api.client.get("/v1/teams/payments", headers=api.auth("viewer")).json()
+    assert "refunds" in answer["services"]
+
+
+def test_an_apply_from_the_directory_that_lacks_the_service_is_refused(api: Api) -> None:
+    """The listing commit is a request's: a directory copied before it is behind, and
+    an apply from it would drop the service, so it is refused and pushes nothing."""
+    rid = api.client.post("/v1/teams/payments/services", json=WORKER,
+                          headers=api.auth("owner")).json()["id"]
+    assert wait_final(api, rid, "owner")["state"] == "succeeded"
+    head = commits(api.control)
+    with pytest.raises(SpecsBehind) as refused:
+        gitops.apply(api.settings.platform_dir, settings=api.settings)
+    assert refused.value.teams == ["payments"]
+    assert commits(api.control) == head
+
+
+def test_a_name_listed_in_the_repository_only_is_taken(api: Api) -> None:
+    """Checks run against the repository's specs: a service an API request listed there
+    (not in the platform directory) makes the name taken."""
+    rid = api.client.post("/v1/teams/payments/services", json=WORKER,
+                          headers=api.auth("owner")).json()["id"]
+    assert wait_final(api, rid, "owner")["state"] == "succeeded"
+    for repository in api.repos.glob("*/*.git"):  # the name must be taken by the spec alone
+        repository.rename(repository.with_name("moved.git"))
+    again = api.client.post("/v1/teams/payments/services", json=WORKER,
+                            headers=api.auth("owner"))
+    assert again.status_code == 409, again.text
+    assert again.json()["message"] == ("team 'payments' already has a service 'refunds' "
+                                       "(platform/teams/payments.yaml)")
+
+
+def test_without_specs_in_the_repository_the_platform_directory_is_listed_in(
+        settings: Settings) -> None:
+    """Not seeded (no specs in the control repository yet): the API's specs are the
+    platform directory's, and the service is listed there, as ``new-service`` lists it."""
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, settings, mint_all(client))
+        rid = api.client.post("/v1/teams/payments/services", json=WORKER,
+                              headers=api.auth("owner")).json()["id"]
+        done = wait_final(api, rid, "owner")
+    assert done["state"] == "succeeded", done
+    assert done["result"]["specCommit"] is None
+    team = (settings.platform_dir / "teams" / "payments.yaml").read_text()
+    assert "    - name: refunds\n      template: python-worker\n" in team
+    assert not settings.embedded_gitops_repo.exists()  # nothing was committed
+    with pytest.raises(NotFound, match="holds no specs yet"):
+        teams.current_platform(teams.Where(settings=settings))
 
 
 def test_a_write_that_finishes_within_the_wait_is_201(api: Api) -> None:
@@ -89,13 +186,17 @@ def _requests(api: Api) -> int:
 
 
 def test_bad_bodies_get_422_with_the_spec_messages_and_change_nothing(api: Api) -> None:
-    before = (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes()
+    before = commits(api.control)
     cases = {
         "unknown field": ({**WORKER, "owner": "me"},
                           ['request body: owner: "me": Extra inputs are not permitted']),
         "missing field": ({"name": "x"}, ["request body: template: Field required"]),
+        # who granted the request is the API's to record, never the caller's to say
+        "forged grant": ({**WORKER, "grantedBy": ["group:platform-admins"]},
+                         ["request body: grantedBy: ['group:platform-admins']: Extra inputs "
+                          "are not permitted"]),
         "not a label": ({**WORKER, "name": "Bad_Name"},
-                        [f"{api.settings.platform_dir / 'teams' / 'payments.yaml'}: "
+                        ["platform/teams/payments.yaml: "
                          'spec.services: "Bad_Name": is not a DNS-1123 label (lower-case '
                          "letters, digits and '-')"]),
     }
@@ -118,7 +219,7 @@ def test_bad_bodies_get_422_with_the_spec_messages_and_change_nothing(api: Api) 
     assert unknown.status_code == 404
     assert _requests(api) == 0
     assert api.repositories() == []
-    assert (api.settings.platform_dir / "teams" / "payments.yaml").read_bytes() == before
+    assert commits(api.control) == before
 
 
 def test_oversized_bodies_get_413_whether_declared_or_streamed(api: Api) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -150,3 +151,146 @@ def test_logs_are_json_lines_with_a_request_id_and_the_token_shows_once(
             "Authorization": f"Bearer {server.admin}"}).status_code == 200
     finally:
         _stop(again)
+
+
+def _follow(url: str, rid: str, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """The request's Server-Sent Events, from the first to the end of the stream."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    with httpx.stream("GET", f"{url}/requests/{rid}/events", headers=headers,
+                      timeout=60) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event is not None:
+                events.append((event, json.loads(line.removeprefix("data: "))))
+    return events
+
+
+def _succeeded(url: str, answer: httpx.Response, headers: dict[str, str]) -> str:
+    """The id of the request ``answer`` accepted, followed over SSE until it succeeded."""
+    assert answer.status_code in {200, 201, 202}, answer.text
+    rid: str = answer.json()["id"]
+    events = _follow(url, rid, headers)
+    assert events[-1][0] == "state" and events[-1][1]["state"] == "succeeded", events
+    return rid
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+FRAUD = {"apiVersion": "goldenpath.dev/v1alpha1", "kind": "Team",
+         "metadata": {"name": "fraud"},
+         "spec": {"displayName": "Fraud", "costCenter": "CC-77",
+                  "owners": ["user:erin@example.com"], "environments": ["dev", "prod"]}}
+
+
+def test_the_whole_flow_over_http(server: Server) -> None:
+    """Onboard a team, plan a change, apply it, scaffold a service and follow it over
+    SSE, then read the audit trail, the catalog and the control repository's history."""
+    url, admin = server.url, {"Authorization": f"Bearer {server.admin}"}
+    control = server.settings.embedded_gitops_repo
+    seeded = _git(control, "rev-list", "main").split()
+    assert len(seeded) == 1  # serve seeded the embedded repository from --platform
+    onboard = _succeeded(url, httpx.post(f"{url}/teams", headers=admin, json=FRAUD), admin)
+    minted = httpx.post(f"{url}/tokens", headers=admin,
+                        json={"subject": "user:erin@example.com", "name": "erin"})
+    assert minted.status_code == 201, minted.text
+    erin = {"Authorization": f"Bearer {minted.json()['secret']}"}
+    update = _plan_and_apply(server, erin, seeded)
+    rid, result = _scaffold(url, erin)
+
+    audit = httpx.get(f"{url}/audit", headers=admin, params={"team": "fraud"})
+    assert audit.status_code == 200, audit.text
+    trail = [(e["action"], e["outcome"], e["request_id"], e["actor"])
+             for e in reversed(audit.json()["entries"])]
+    assert trail == [
+        ("team.create", "submitted", onboard, "admin"),
+        ("team.create", "succeeded", onboard, "admin"),
+        ("team.update", "submitted", update, "user:erin@example.com"),
+        ("team.update", "succeeded", update, "user:erin@example.com"),
+        ("service.create", "submitted", rid, "user:erin@example.com"),
+        ("service.create", "succeeded", rid, "user:erin@example.com")]
+    assert httpx.get(f"{url}/audit", headers=erin).status_code == 403
+    _catalog(server, erin, result)
+
+    history = _git(control, "rev-list", "main").split()
+    assert history[3:] == seeded and history[0] == result["specCommit"]
+    trailers = [_git(control, "log", "-1", "--format=%(trailers:key=Requested-By,"
+                                      "key=Request-Id,valueonly,separator=%x20)", c).strip()
+                for c in history[:3]]
+    assert trailers == [f"user:erin@example.com {rid}",
+                        f"user:erin@example.com {update}", f"user:admin {onboard}"]
+    last = _git(control, "show", "--name-only", "--format=", history[0]).split()
+    assert "platform/teams/fraud.yaml" in last
+    assert "tenants/fraud/_apps/application-fraud.scorer.prod.yaml" in last
+    team = _git(control, "show", "main:platform/teams/fraud.yaml")
+    assert team.endswith("  services:\n    - name: scorer\n      template: python-worker\n"
+                         "      parameters: {queue: scores}\n"), team
+    assert "  members: [user:dave@example.com]\n" in team
+    _git(control, "fsck", "--strict", "--no-dangling")
+
+
+def _plan_and_apply(server: Server, owner: dict[str, str], seeded: list[str]) -> str:
+    """The owner plans adding a member (nothing written), then applies it with If-Match;
+    the id of the update request."""
+    url, control = server.url, server.settings.embedded_gitops_repo
+    read = httpx.get(f"{url}/teams/fraud", headers=owner)
+    assert read.status_code == 200, read.text
+    assert read.json()["namespaces"] == {"dev": "fraud-dev", "prod": "fraud-prod"}
+    changed = {**read.json()["spec"]}
+    changed["spec"] = {**changed["spec"], "members": ["user:dave@example.com"]}
+    plan = httpx.post(f"{url}/teams/fraud/plan", headers=owner, json=changed)
+    assert plan.status_code == 200, plan.text
+    objects = {(o["kind"], o["name"], o["action"]) for o in plan.json()["objects"]}
+    assert {(kind, action) for kind, _, action in objects} == {
+        ("AppProject", "changed"), ("RoleBinding", "added")}, objects
+    assert {name for kind, name, _ in objects if kind == "RoleBinding"} == {
+        "fraud-dev/goldenpath-members", "fraud-prod/goldenpath-members"}
+    spec_diff = next(d["diff"] for d in plan.json()["diffs"]
+                     if d["path"] == "platform/teams/fraud.yaml")
+    assert "+  members: [user:dave@example.com]\n" in spec_diff, spec_diff
+    assert _git(control, "rev-list", "main").split()[1:] == seeded  # planning wrote nothing
+    stale = httpx.put(f"{url}/teams/fraud", json=changed,
+                      headers={**owner, "If-Match": '"' + "0" * 40 + '"'})
+    assert stale.status_code == 412, stale.text
+    return _succeeded(url, httpx.put(f"{url}/teams/fraud", json=changed, headers={
+        **owner, "If-Match": read.headers["ETag"]}), owner)
+
+
+def _scaffold(url: str, owner: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The owner scaffolds a service and follows it over SSE; its id and result."""
+    answer = httpx.post(f"{url}/teams/fraud/services", headers=owner,
+                        json={"name": "scorer", "template": "python-worker",
+                              "parameters": {"queue": "scores"}})
+    assert answer.status_code in {201, 202}, answer.text
+    rid = answer.json()["id"]
+    events = _follow(url, rid, owner)
+    states = [data["state"] for kind, data in events if kind == "state"]
+    assert states[-1] == "succeeded", events
+    logs = [data["message"] for kind, data in events if kind == "log"]
+    assert any(m.startswith("pushed ") for m in logs), logs
+    assert any(m.startswith("listed in platform/teams/fraud.yaml by commit ") for m in logs)
+    result: dict[str, Any] = httpx.get(f"{url}/requests/{rid}", headers=owner).json()["result"]
+    return rid, result
+
+
+def _catalog(server: Server, owner: dict[str, str], result: dict[str, Any]) -> None:
+    """The catalog shows the new team's Group and System and the service's Component."""
+    entities = httpx.get(f"{server.url}/catalog/entities", headers=owner).json()
+    assert [(e["kind"], e["metadata"]["name"]) for e in entities] == [
+        ("Group", "fraud"), ("System", "fraud"), ("Component", "fraud-scorer")]
+    group, system, component = entities
+    assert group["spec"]["members"] == ["dave@example.com", "erin@example.com"]
+    assert system["spec"]["owner"] == "group:default/fraud"
+    repository = server.settings.state_dir.resolve() / "repos" / "fraud" / "scorer.git"
+    assert component["metadata"]["annotations"] == {
+        "argocd/app-name": "fraud.scorer.prod",
+        "backstage.io/kubernetes-id": "scorer",
+        "backstage.io/source-location": f"url:{repository}"}
+    assert component["spec"]["system"] == "fraud"
+    assert _git(repository, "rev-parse", "main").strip() == result["commit"]

@@ -1,6 +1,7 @@
 """The team endpoints over a real bare control repository seeded from a tmp copy of the
 example platform: reads with ETags, writes as durable requests done by the API's worker
-(one commit each, with Requested-By/Request-Id), If-Match, approvals, plan."""
+(one commit each, with Requested-By/Request-Id), If-Match, approvals, plan. The writes
+(``BOTH_DATABASES``) run on SQLite and on the session's real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -19,7 +20,14 @@ from api.main import create_app
 from goldenpath.services import teamrequests
 from goldenpath.services import teams as svc
 from goldenpath.services.worker import Worker
-from tests.api.conftest import ADMIN_TOKEN, Api, make_settings, mint_all, wait_final
+from tests.api.conftest import (
+    ADMIN_TOKEN,
+    BOTH_DATABASES,
+    Api,
+    make_settings,
+    mint_all,
+    wait_final,
+)
 from tests.gitops.conftest import commits, git
 
 
@@ -31,8 +39,8 @@ def remote(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def api(tmp_path: Path, remote: Path) -> Iterator[Api]:
-    settings = make_settings(tmp_path, gitops_repo=str(remote))
+def api(tmp_path: Path, remote: Path, database_url: str) -> Iterator[Api]:
+    settings = make_settings(tmp_path, gitops_repo=str(remote), database_url=database_url)
     assert svc.seed(settings.platform_dir, svc.Where(settings=settings)) is not None
     with TestClient(create_app(settings)) as client:
         yield Api(client, settings, mint_all(client))
@@ -70,6 +78,7 @@ def test_a_reader_gets_the_team_its_etag_namespaces_and_services(api: Api,
                                           "storefront"]
 
 
+@BOTH_DATABASES
 def test_owner_updates_members_in_one_commit_with_trailers(api: Api, remote: Path) -> None:
     before = commits(remote)
     doc, etag = read(api, "payments")
@@ -104,6 +113,7 @@ def test_a_write_done_within_the_wait_is_200(tmp_path: Path, remote: Path) -> No
         assert answer.json()["state"] == "succeeded"
 
 
+@BOTH_DATABASES
 def test_stale_if_match_is_412_and_missing_is_428_and_nothing_is_written(
         api: Api, remote: Path) -> None:
     doc, etag = read(api, "payments")
@@ -124,6 +134,7 @@ def test_stale_if_match_is_412_and_missing_is_428_and_nothing_is_written(
     assert len(audit["entries"]) == 2  # the first one's submission and its success only
 
 
+@BOTH_DATABASES
 def test_quota_above_the_ceiling_waits_for_an_admin_then_commits(api: Api,
                                                                   remote: Path) -> None:
     head = commits(remote)
@@ -149,6 +160,7 @@ def test_quota_above_the_ceiling_waits_for_an_admin_then_commits(api: Api,
     assert "memory: 48Gi" in git("show", "main:platform/teams/payments.yaml", cwd=remote)
 
 
+@BOTH_DATABASES
 def test_an_approved_update_that_went_stale_fails_and_writes_nothing(api: Api,
                                                                       remote: Path) -> None:
     doc, etag = read(api, "payments")
@@ -186,6 +198,7 @@ def new_team(name: str, owner: str = "user:mallory@example.com") -> dict[str, An
                      "environments": ["dev"]}}
 
 
+@BOTH_DATABASES
 def test_a_non_admin_onboarding_is_pending_and_an_admin_approves_it(api: Api,
                                                                      remote: Path) -> None:
     head = commits(remote)
@@ -212,6 +225,7 @@ def test_an_admin_onboards_at_once_and_a_taken_name_is_409(api: Api) -> None:
     assert again.status_code == 409, again.text
 
 
+@BOTH_DATABASES
 def test_an_idempotency_key_retry_gets_the_first_request_and_one_commit(
         api: Api, remote: Path) -> None:
     doc, etag = read(api, "payments")
@@ -227,6 +241,7 @@ def test_an_idempotency_key_retry_gets_the_first_request_and_one_commit(
     assert commits(remote) == head
 
 
+@BOTH_DATABASES
 def test_an_admin_offboards_a_team_and_owners_may_not(api: Api, remote: Path) -> None:
     _, etag = read(api, "payments")
     assert api.client.delete("/v1/teams/payments", headers={
@@ -315,9 +330,11 @@ def test_a_stranger_cannot_tell_unknown_from_forbidden_teams(api: Api) -> None:
     assert api.client.get("/v1/teams", headers=api.auth("stranger")).json() == []
 
 
-def test_ten_concurrent_updates_to_different_teams_each_commit(tmp_path: Path,
-                                                                remote: Path) -> None:
-    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=2)
+@BOTH_DATABASES
+def test_ten_concurrent_updates_to_different_teams_each_commit(tmp_path: Path, remote: Path,
+                                                                database_url: str) -> None:
+    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=2,
+                             database_url=database_url)
     svc.seed(settings.platform_dir, svc.Where(settings=settings))
     with TestClient(create_app(settings)) as client:
         api = Api(client, settings, mint_all(client))
@@ -351,9 +368,11 @@ def test_ten_concurrent_updates_to_different_teams_each_commit(tmp_path: Path,
     subprocess.run(["git", "fsck", "--strict"], cwd=remote, check=True, capture_output=True)
 
 
+@BOTH_DATABASES
 def test_a_request_claimed_again_after_its_commit_landed_commits_nothing_twice(
-        tmp_path: Path, remote: Path) -> None:
-    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=0)
+        tmp_path: Path, remote: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=0,
+                             database_url=database_url)
     svc.seed(settings.platform_dir, svc.Where(settings=settings))
     with TestClient(create_app(settings)) as client:
         api = Api(client, settings, mint_all(client))
@@ -406,6 +425,7 @@ def test_a_change_the_whole_platform_refuses_is_422_at_once_and_stores_nothing(
     assert audit["entries"] == []
 
 
+@BOTH_DATABASES
 def test_an_owner_removed_through_the_api_can_no_longer_scaffold(api: Api) -> None:
     """Who may do what is decided on the control repository's specs, which the team routes
     write: an owner an admin removed there must not keep scaffolding from the platform
