@@ -150,8 +150,7 @@ class Workspace:
         command (an unreachable ``--repo``, a rejected spec) and a ``plan`` leave nothing
         behind, not even ``cache_root``.
         """
-        key = hashlib.sha256(remote.display.encode()).hexdigest()[:16]
-        path = cache_root / f"{key}.git"
+        path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
                 yield cls(repo, remote)
@@ -162,6 +161,20 @@ class Workspace:
                 yield cls(repo, remote)
             if keep:
                 _install(fresh, path)
+
+    @classmethod
+    @contextmanager
+    def reading(cls, cache_root: Path, remote: Remote) -> Iterator[Workspace]:
+        """The existing cache of ``remote``, only to read objects it holds already
+        (commits fetched before, their trees and blobs), without the lock: git never
+        changes an object once written and adds new ones atomically, so reads need no
+        lock while another user of the cache fetches or commits. Nothing may be fetched,
+        committed or pushed through it. GitError when there is no cache."""
+        path = _cache_path(cache_root, remote)
+        if not (path / "HEAD").is_file():
+            raise GitError(f"no local cache of {remote.display} to read from")
+        with _opened(remote, path, create=False) as repo:
+            yield cls(repo, remote)
 
     def _git(self, *args: str, **kwargs: Any) -> str:
         out: str = self._run(*args, **kwargs)
@@ -296,6 +309,10 @@ class Workspace:
             raise
 
 
+def _cache_path(cache_root: Path, remote: Remote) -> Path:
+    return cache_root / f"{hashlib.sha256(remote.display.encode()).hexdigest()[:16]}.git"
+
+
 def _fi_path(path: str) -> bytes:
     """A path for a fast-import command, C-quoted when it would otherwise be ambiguous."""
     if path.startswith('"') or any(c in path for c in '\n\\'):
@@ -384,6 +401,22 @@ def _install_cache(fresh: Path, path: Path) -> None:
             os.replace(staging / "cache.git", path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def remote_head(remote: Remote, branch: str) -> str | None:
+    """The remote's commit on ``branch`` (None: no such branch), asked with one
+    ``git ls-remote``: no cache, no lock, nothing written (a few milliseconds for a local
+    repository)."""
+    with _wrapped(remote, f"read branch {branch} of"):
+        env = {**os.environ, **remote.env()}
+        out: str = git.Git().execute(["git", "ls-remote", "--heads", remote.url,
+                                      f"refs/heads/{branch}"], env=env,
+                                     kill_after_timeout=30)
+    for line in out.splitlines():
+        commit, _, ref = line.partition("\t")
+        if ref == f"refs/heads/{branch}":
+            return commit
+    return None
 
 
 def check_reachable(remote: Remote) -> None:

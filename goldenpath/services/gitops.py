@@ -344,6 +344,32 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     return replace(result, warnings=[*warnings, *service_repo_warnings(spec, settings, apps)])
 
 
+def check_on(spec: PlatformSpec, base: BaseTree) -> Checked:
+    """What apply renders and checks to build on ``base``: the cluster-level objects and
+    the teams the base does not hold as they are now, every guardrail enforced
+    (PolicyViolation names them); writes nothing."""
+    return _Target.for_base(spec, base, {}).checked
+
+
+@cyclic_gc_paused()
+def plan_on(spec: PlatformSpec, specs: SpecFiles, ws: Workspace, *, head: str,
+            base: BaseTree, spec_blobs: Mapping[str, str], branch: str,
+            settings: Settings) -> Plan:
+    """:func:`plan` of a spec built in memory (a proposed change to the specs the branch
+    holds, see :mod:`goldenpath.services.snapshots`) on the branch's ``head``, whose
+    analysis is ``base`` and whose spec files are ``spec_blobs`` (path -> blob); ``specs``
+    are the spec files the change would commit. The same targets, guardrails and summary
+    as plan, reading old contents from ``ws``; writes nothing. No staleness warning: a
+    proposal is an edit of the branch's own specs (its writer checks If-Match)."""
+    at = _Base(head, base, dict(spec_blobs))
+    wants = _Target.for_base(spec, base, specs)
+    change = _compute(wants, at, None)
+    result = _plan(ws, branch, head, base, change, spec=spec, with_diffs=True)
+    teams = {c.team for c in result.objects if c.action != "removed"}
+    apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
+    return replace(result, warnings=service_repo_warnings(spec, settings, apps))
+
+
 @cyclic_gc_paused()
 def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | None = None,
           message: str | None = None, settings: Settings | None = None,

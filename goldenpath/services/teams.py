@@ -23,9 +23,7 @@ succeeds, so retrying a request is safe.
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +33,10 @@ from goldenpath.gitops import specfiles
 from goldenpath.gitops.ownership import blob_id
 from goldenpath.gitops.repo import Author
 from goldenpath.scaffold import teamfile
-from goldenpath.services import gitops
+from goldenpath.services import gitops, snapshots
 from goldenpath.services.gitops import ApplyResult, Origin
 from goldenpath.settings import Settings, get_settings
-from goldenpath.spec import PlatformSpec, load_platform, parse_team
+from goldenpath.spec import PlatformSpec, parse_team
 from goldenpath.spec.types import is_dns_label
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
 
@@ -229,66 +227,38 @@ def seed(platform_dir: Path | str, where: Where = Where()) -> ApplyResult | None
                         message="goldenpath: seed the control repository")
 
 
-@contextmanager
-def checkout(where: Where = Where()) -> Iterator[Path]:
-    """The branch's spec files in a temporary directory (removed on exit; nothing else
-    is written): the platform directory, to load or plan from."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: p == specfiles.PLATFORM_FILE
-                             or specfiles.team_of_path(p) is not None)
-    if specfiles.PLATFORM_FILE not in snap.blobs:
-        raise NotFound(f"the control repository holds no specs yet "
-                       f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
-                       kind="platform")
-    with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
-        root = Path(tmp) / specfiles.SPEC_DIR
-        (root / "teams").mkdir(parents=True)
-        for path, content in snap.contents.items():
-            (Path(tmp) / path).write_bytes(content)
-        yield root
-
-
 def current_platform(where: Where = Where()) -> PlatformSpec:
-    """The platform as the branch holds it (every model parsed, no cache: nothing of it
-    is read after the temporary checkout is gone). Who may do what is decided on this."""
-    with checkout(where) as root:
-        return load_platform(root)
+    """The platform as the branch holds it now (the process's snapshot of the branch's
+    head, see :mod:`goldenpath.services.snapshots`: shared, never to be changed). Who may
+    do what is decided on this."""
+    return _snapshot(where).spec
 
 
 def check_change(name: str, document: dict[str, Any], where: Where = Where()) -> None:
-    """Load the branch's platform with team ``name``'s file replaced by (or created from)
-    ``document``: the rules across files (the platform's maximum quota, ingress hosts,
-    limits) refuse a bad change before it is stored, as the worker would later. Writes
-    nothing but a temporary checkout."""
+    """Refuse, before it is stored, a change the worker would refuse: the branch's
+    platform with team ``name``'s file replaced by (or created from) ``document`` is
+    loaded (the rules across files: the platform's maximum quota, ingress hosts, limits;
+    SpecError), then rendered and checked as apply would (every guardrail;
+    PolicyViolation names them). Writes nothing."""
     team = _name(name)
-    with checkout(where) as root:
-        _propose(root, team, document)
-        with gitops.repository_names(root.parent):
-            load_platform(root)
-
-
-def _propose(root: Path, team: str, document: dict[str, Any]) -> None:
-    file = root / "teams" / f"{team}.yaml"
-    text = teamfile.replaced(file.read_text("utf-8"), specfiles.team_path(team), document) \
-        if file.is_file() else teamfile.new_text(document)
-    _write(root, team, text)
+    snap = _snapshot(where)
+    snap.check(snap.propose(team, document))
 
 
 def plan_team(name: str, document: dict[str, Any],
               where: Where = Where()) -> gitops.Plan:
     """What replacing (or creating) team ``name``'s spec with ``document`` would change:
-    the objects and the unified diff against the branch, by the same plan as ``goldenpath
-    plan``, on a temporary checkout of the branch's specs with the proposed file. Writes
-    nothing to the repository, the checkout or the state directory's spec cache."""
+    the objects and the unified diff against the branch, by the same targets, guardrails
+    and summary as ``goldenpath plan``, on the branch's snapshot with the proposed file.
+    Writes nothing to the repository or the state directory's spec cache."""
     team = _name(name)
-    path = specfiles.team_path(team)
-    parse_team(document, path)
-    with checkout(where) as root:
-        _propose(root, team, document)
-        with gitops.repository_names(root.parent):
-            # no spec cache: a proposal's models are not kept in the state directory
-            return gitops.plan(root, where.repo, where.branch, where.resolved,
-                               spec_cache=False)
+    parse_team(document, specfiles.team_path(team))
+    snap = _snapshot(where)
+    return snap.plan(snap.propose(team, document), where.resolved)
+
+
+def _snapshot(where: Where) -> snapshots.Snapshot:
+    return snapshots.current(where.repo, where.branch, where.resolved)
 
 
 def _write(root: Path, team: str, text: str) -> None:
