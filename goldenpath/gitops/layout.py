@@ -31,6 +31,7 @@ from goldenpath.errors import Conflict
 from goldenpath.gitops import ownership, specfiles
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.specfiles import SpecFiles
+from goldenpath.memo import ContentMemo
 from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.render.paths import path_for
@@ -64,8 +65,17 @@ def team_of_unit(unit: str) -> str | None:
     return unit.removeprefix(_TEAM_PREFIX) if unit.startswith(_TEAM_PREFIX) else None
 
 
+#: YAML of objects serialised before, by content: a plan serialises mostly what the last
+#: one did (see goldenpath.memo)
+_WRITTEN: ContentMemo[bytes] = ContentMemo(32 << 20, len)
+
+
 def to_yaml(body: dict[str, Any]) -> bytes:
     """Deterministic YAML: sorted keys, block style, one trailing newline."""
+    return _WRITTEN.get("", body, _to_yaml)
+
+
+def _to_yaml(body: dict[str, Any]) -> bytes:
     text: str = yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
                           allow_unicode=True, width=1 << 16)
     return text.encode("utf-8")

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -134,6 +135,7 @@ class Workspace:
     def __init__(self, repo: Any, remote: Remote) -> None:
         self._repo = repo
         self.remote = remote
+        self._reading = threading.Lock()  # one object stream at a time (shared readers)
 
     @property
     def path(self) -> Path:
@@ -163,18 +165,18 @@ class Workspace:
                 _install(fresh, path)
 
     @classmethod
-    @contextmanager
-    def reading(cls, cache_root: Path, remote: Remote) -> Iterator[Workspace]:
+    def reading(cls, cache_root: Path, remote: Remote) -> Workspace:
         """The existing cache of ``remote``, only to read objects it holds already
         (commits fetched before, their trees and blobs), without the lock: git never
         changes an object once written and adds new ones atomically, so reads need no
         lock while another user of the cache fetches or commits. Nothing may be fetched,
-        committed or pushed through it. GitError when there is no cache."""
+        committed or pushed through it; threads may share it to read. Its git processes
+        end when it is garbage collected. GitError when there is no cache."""
         path = _cache_path(cache_root, remote)
         if not (path / "HEAD").is_file():
             raise GitError(f"no local cache of {remote.display} to read from")
-        with _opened(remote, path, create=False) as repo:
-            yield cls(repo, remote)
+        with _wrapped(remote, "open the local cache of", hide=(path,)):
+            return cls(git.Repo(path), remote)
 
     def _git(self, *args: str, **kwargs: Any) -> str:
         out: str = self._run(*args, **kwargs)
@@ -246,7 +248,7 @@ class Workspace:
         return changed
 
     def read(self, blob: str) -> bytes:
-        with _wrapped(self.remote, "read a file from the local cache of"):
+        with self._reading, _wrapped(self.remote, "read a file from the local cache of"):
             data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
             return data
 

@@ -39,8 +39,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +81,7 @@ class Snapshot:
         self.spec, self.blobs, self.files = spec, blobs, files
         self._cache_root = cache_root
         self._base: BaseTree | None = None
+        self._ws: Workspace | None = None
         self._lock = threading.Lock()
 
     def base(self) -> BaseTree:
@@ -93,12 +93,13 @@ class Snapshot:
                     self._base = base_tree.read(ws, self.head).settled()
             return self._base
 
-    @contextmanager
-    def reader(self) -> Iterator[Workspace]:
-        """The cache repository, to read the head's objects (no lock: see
-        :meth:`goldenpath.gitops.repo.Workspace.reading`)."""
-        with Workspace.reading(self._cache_root, self.remote) as ws:
-            yield ws
+    def reader(self) -> Workspace:
+        """The cache repository, to read the head's objects; opened on first use, shared
+        by threads (see :meth:`goldenpath.gitops.repo.Workspace.reading`)."""
+        with self._lock:
+            if self._ws is None:
+                self._ws = Workspace.reading(self._cache_root, self.remote)
+            return self._ws
 
     def propose(self, team: str, document: dict[str, Any]) -> Proposal:
         """The platform with team ``team``'s file replaced by (or created from)
@@ -121,11 +122,9 @@ class Snapshot:
 
     def plan(self, proposal: Proposal, settings: Settings) -> gitops.Plan:
         """What committing the proposal on this head would change."""
-        base = self.base()
-        with self.reader() as ws:
-            return gitops.plan_on(proposal.spec, proposal.files, ws, head=self.head, base=base,
-                                  spec_blobs=self.blobs, branch=self.branch,
-                                  settings=settings)
+        return gitops.plan_on(proposal.spec, proposal.files, self.reader(), head=self.head,
+                              base=self.base(), spec_blobs=self.blobs, branch=self.branch,
+                              settings=settings)
 
 
 _LOCK = threading.Lock()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +62,24 @@ class TeamExists(Conflict):
 @dataclass(frozen=True)
 class Where:
     """Where the specs live: the control repository (None: GOLDENPATH_GITOPS_REPO, else
-    the embedded one) and the branch read and pushed."""
+    the embedded one) and the branch read and pushed.
+
+    Each read asks the remote for the branch's head, unless made through one request's
+    :meth:`for_request`, whose reads all see the head the first one saw (one question per
+    request; the caller's role and the plan decided on the same commit)."""
 
     repo: str | None = None
     branch: str = "main"
     settings: Settings | None = None
+    seen: list[snapshots.Snapshot] | None = field(default=None, compare=False, repr=False)
 
     @property
     def resolved(self) -> Settings:
         return self.settings or get_settings()
+
+    def for_request(self) -> Where:
+        """The same place, read once for the request that uses it."""
+        return replace(self, seen=[])
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,12 @@ def plan_team(name: str, document: dict[str, Any],
 
 
 def _snapshot(where: Where) -> snapshots.Snapshot:
-    return snapshots.current(where.repo, where.branch, where.resolved)
+    if where.seen:
+        return where.seen[0]
+    found = snapshots.current(where.repo, where.branch, where.resolved)
+    if where.seen is not None:
+        where.seen.append(found)
+    return found
 
 
 def _write(root: Path, team: str, text: str) -> None:

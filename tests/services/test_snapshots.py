@@ -146,3 +146,26 @@ def _checkout(remote: Path, into: Path) -> Path:
     """The branch's platform/ as a directory."""
     git("clone", "-q", str(remote), str(into))
     return into / "platform"
+
+
+def test_one_request_asks_the_remote_once_and_sees_one_head(
+        where: Where, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads through one request's Where see the head its first read saw (the caller's
+    role and the plan decided on one commit); the next request sees a newer head."""
+    asked: list[str] = []
+    head = snapshots.remote_head
+
+    def counted(*args: Any) -> str | None:
+        asked.append("")
+        return head(*args)
+
+    monkeypatch.setattr(snapshots, "remote_head", counted)
+    request = where.for_request()
+    spec = svc.current_platform(request)
+    other = other_writer(where, tmp_path)
+    svc.update_team("alpha", changed(other, "alpha", costCenter="CC-new"),
+                    svc.get_team("alpha", other).etag, BOB, other)
+    svc.plan_team("beta", changed(where, "beta", costCenter="CC-b"), request)
+    assert svc.current_platform(request) is spec
+    assert len(asked) == 1
+    assert svc.current_platform(where.for_request()).team("alpha").spec.cost_center == "CC-new"
