@@ -152,12 +152,13 @@ def kustomization(resources: list[str]) -> bytes:
     return "".join(lines).encode()
 
 
-def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
+def unit_inputs(spec: PlatformSpec, teams: Iterable[str] | None = None) -> dict[str, str]:
     """Unit -> what is recorded as its inputs in its ownership manifest: a team's input
-    digest; for a cluster's platform objects (always rendered), the code fingerprint, so
-    a new goldenpath refreshes their fingerprints along with the teams' digests."""
+    digest (every team's, or the teams ``teams``'); for a cluster's platform objects
+    (always rendered), the code fingerprint, so a new goldenpath refreshes their
+    fingerprints along with the teams' digests."""
     inputs = {cluster_unit(name): fingerprint.code_fingerprint() for name in spec.clusters}
-    inputs.update({team_unit(team): d for team, d in digest.team_digests(spec).items()})
+    inputs.update({team_unit(team): d for team, d in digest.team_digests(spec, teams).items()})
     return inputs
 
 

@@ -46,10 +46,11 @@ from typing import Any
 
 from goldenpath.errors import NotFound
 from goldenpath.gitops import base as base_tree
-from goldenpath.gitops import specfiles
+from goldenpath.gitops import layout, specfiles
 from goldenpath.gitops.repo import Remote, Workspace, remote_head
 from goldenpath.gitops.specfiles import SpecFiles
 from goldenpath.gitops.tree import BaseTree
+from goldenpath.render import digest
 from goldenpath.scaffold import teamfile
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
@@ -64,10 +65,13 @@ _Key = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class Proposal:
-    """The platform with one team's file proposed, and the spec files apply would commit."""
+    """The platform with team ``team``'s file proposed, the spec files apply would commit,
+    and every unit's input digest (``inputs``)."""
 
+    team: str
     spec: PlatformSpec
     files: SpecFiles
+    inputs: dict[str, str]
 
 
 class Snapshot:
@@ -79,6 +83,8 @@ class Snapshot:
                  spec: PlatformSpec, blobs: Mapping[str, str], files: SpecFiles) -> None:
         self.remote, self.branch, self.head = remote, branch, head
         self.spec, self.blobs, self.files = spec, blobs, files
+        #: every unit's input digest at this head (see goldenpath.render.digest)
+        self.inputs = layout.unit_inputs(spec)
         self._cache_root = cache_root
         self._base: BaseTree | None = None
         self._ws: Workspace | None = None
@@ -112,19 +118,28 @@ class Snapshot:
         text = teamfile.replaced(old[1].decode("utf-8"), path, document) if old is not None \
             else teamfile.new_text(document)
         raw = text.encode("utf-8")
-        return Proposal(with_team_files(self.spec, {team: (path, raw)}),
-                        {**self.files, unit: (path, raw)})
+        spec = with_team_files(self.spec, {team: (path, raw)})
+        return Proposal(team, spec, {**self.files, unit: (path, raw)}, self.inputs_of(spec, team))
+
+    def inputs_of(self, spec: PlatformSpec, team: str) -> dict[str, str]:
+        """Every unit's input digest in ``spec`` (this platform with team ``team``'s file
+        changed): this head's, with those the change can affect computed again
+        (:func:`goldenpath.render.digest.affected`)."""
+        changed = layout.unit_inputs(spec, digest.affected(self.spec, spec, team))
+        kept = {unit: d for unit, d in self.inputs.items()
+                if (name := layout.team_of_unit(unit)) is None or name in spec.entry}
+        return {**kept, **changed}
 
     def check(self, proposal: Proposal) -> None:
         """Render and check the proposal as apply would on this head: PolicyViolation
         names every guardrail it breaks."""
-        gitops.check_on(proposal.spec, self.base())
+        gitops.check_on(proposal.spec, self.base(), proposal.inputs)
 
     def plan(self, proposal: Proposal, settings: Settings) -> gitops.Plan:
         """What committing the proposal on this head would change."""
         return gitops.plan_on(proposal.spec, proposal.files, self.reader(), head=self.head,
                               base=self.base(), spec_blobs=self.blobs, branch=self.branch,
-                              settings=settings)
+                              settings=settings, inputs=proposal.inputs)
 
 
 _LOCK = threading.Lock()

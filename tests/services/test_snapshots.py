@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from goldenpath.errors import SpecError
+from goldenpath.gitops import layout
 from goldenpath.services import gitops, snapshots
 from goldenpath.services import teams as svc
 from goldenpath.services.teams import Requester, Where
@@ -169,3 +170,33 @@ def test_one_request_asks_the_remote_once_and_sees_one_head(
     assert svc.current_platform(request) is spec
     assert len(asked) == 1
     assert svc.current_platform(where.for_request()).team("alpha").spec.cost_center == "CC-new"
+
+
+def test_a_proposals_input_digests_are_those_of_the_whole_platform(where: Where) -> None:
+    """A proposal computes again only the digests its change can affect (the team, and
+    the teams it names or that name it when its environments or allowFromTeams change);
+    every one must equal what digesting the whole proposed platform gives."""
+    svc.update_team("beta", changed(where, "beta", network={"allowFromTeams": ["alpha"]}),
+                    svc.get_team("beta", where).etag, BOB, where)
+    snap = snapshots.current(where.repo, where.branch, where.resolved)
+    two_envs = changed(where, "alpha", environments=["dev", "staging"])
+    two_envs["spec"]["services"][0]["replicas"].pop("prod")
+    proposals = {
+        "alpha": [changed(where, "alpha", quota={"cpu": "6"}), two_envs,
+                  changed(where, "alpha", network={"allowFromTeams": ["gamma"]})],
+        "beta": [changed(where, "beta", network={"allowFromTeams": []}),
+                 changed(where, "beta", environments=["dev", "staging", "prod"],
+                         costCenter="CC-b")],
+        "delta": [team_doc("delta", network={"allowFromTeams": ["alpha", "gamma"]})],
+    }
+    seen: set[frozenset[str]] = set()
+    for team, docs in proposals.items():
+        for doc in docs:
+            proposal = snap.propose(team, doc)
+            assert proposal.inputs == layout.unit_inputs(proposal.spec), (team, doc)
+            before = layout.unit_inputs(snap.spec)
+            seen.add(frozenset(u for u, d in proposal.inputs.items() if before.get(u) != d))
+    # the cases above change one team's digest, or also its neighbours'
+    assert frozenset({"team-alpha"}) in seen
+    assert frozenset({"team-alpha", "team-beta"}) in seen
+    assert any(len(units) == 3 for units in seen)
