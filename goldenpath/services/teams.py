@@ -11,9 +11,11 @@ the spec and its objects, authored by the requester, with ``Requested-By`` and
 ``Request-Id`` trailers. Bad input raises before anything is written.
 
 A team's ETag is the git blob id of its file as stored (the sha1 of its bytes): any
-change to the file, a comment's included, is a new version, and reading ETags costs one
-listing of ``platform/`` with no file read. An update or offboarding names the version it
-was made from (``if_match``); when the file is another version by then, the change is
+change to the file, a comment's included, is a new version. Reads (ETags, files, the
+platform) come from the process's snapshot of the branch's head
+(:mod:`goldenpath.services.snapshots`): one head check, no file read. An update or
+offboarding names the version it was made from (``if_match``); when the file is another
+version by then, the change is
 refused with :class:`PreconditionFailed` (HTTP 412), also when that is found only on a
 retry after a push race: a stale writer never undoes a newer accepted change. A change
 the file already holds (the same request retried after it landed) commits nothing and
@@ -23,7 +25,7 @@ succeeds, so retrying a request is safe.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -143,7 +145,7 @@ class TeamChange:
 
 def spec_etags(where: Where = Where()) -> SpecTags:
     """Each team's ETag and the platform's, as the branch stores them (no file read)."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved)
+    snap = _specs(where)
     teams = {team: blob for path, blob in snap.blobs.items()
              if (team := specfiles.team_of_path(path))}
     return SpecTags(snap.head, snap.blobs.get(specfiles.PLATFORM_FILE), dict(sorted(teams.items())))
@@ -151,8 +153,7 @@ def spec_etags(where: Where = Where()) -> SpecTags:
 
 def list_teams(where: Where = Where()) -> list[TeamSpec]:
     """Every team spec the branch holds, with its ETag."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: specfiles.team_of_path(p) is not None)
+    snap = _specs(where, read=lambda p: specfiles.team_of_path(p) is not None)
     return [_team(path, snap.blobs[path], content)
             for path, content in sorted(snap.contents.items())]
 
@@ -160,8 +161,7 @@ def list_teams(where: Where = Where()) -> list[TeamSpec]:
 def get_team(name: str, where: Where = Where()) -> TeamSpec:
     """One team's spec and ETag; NotFound when the branch holds no such team."""
     path = specfiles.team_path(_name(name))
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: p == path)
+    snap = _specs(where, read=lambda p: p == path)
     if path not in snap.contents:
         raise _missing(name)
     return _team(path, snap.blobs[path], snap.contents[path])
@@ -264,6 +264,19 @@ def plan_team(name: str, document: dict[str, Any],
     parse_team(document, specfiles.team_path(team))
     snap = _snapshot(where)
     return snap.plan(snap.propose(team, document), where.resolved)
+
+
+def _specs(where: Where, read: Callable[[str], bool] = lambda path: False
+           ) -> gitops.SpecSnapshot:
+    """The branch's spec files (those ``read`` selects with their contents): from the
+    snapshot of its head, else (its specs do not load, or it holds none) read from it."""
+    try:
+        snap = _snapshot(where)
+    except (NotFound, SpecError):
+        return gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
+                                 read=read)
+    contents = {path: content for path, content in snap.files.values() if read(path)}
+    return gitops.SpecSnapshot(snap.head, dict(snap.blobs), contents)
 
 
 def _snapshot(where: Where) -> snapshots.Snapshot:

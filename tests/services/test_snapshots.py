@@ -98,6 +98,9 @@ def test_a_bad_spec_another_writer_pushed_is_reported_as_the_repository_names_it
         svc.current_platform(where)
     assert "platform/teams/beta.yaml: spec.colour" in str(found.value)
     assert str(tmp_path) not in str(found.value)
+    # the files are still read, as the branch holds them (to fix them through the API)
+    assert "colour: x" in svc.get_team("beta", where).text
+    assert sorted(svc.spec_etags(where).teams) == ["alpha", "beta", "gamma"]
 
 
 def test_a_proposal_changes_nothing_shared(where: Where, tmp_path: Path,
@@ -153,6 +156,9 @@ def test_one_request_asks_the_remote_once_and_sees_one_head(
         where: Where, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads through one request's Where see the head its first read saw (the caller's
     role and the plan decided on one commit); the next request sees a newer head."""
+    other = other_writer(where, tmp_path)
+    alpha, etag = changed(other, "alpha", costCenter="CC-new"), svc.get_team("alpha", other).etag
+    beta = changed(where, "beta", costCenter="CC-b")
     asked: list[str] = []
     head = snapshots.remote_head
 
@@ -163,10 +169,9 @@ def test_one_request_asks_the_remote_once_and_sees_one_head(
     monkeypatch.setattr(snapshots, "remote_head", counted)
     request = where.for_request()
     spec = svc.current_platform(request)
-    other = other_writer(where, tmp_path)
-    svc.update_team("alpha", changed(other, "alpha", costCenter="CC-new"),
-                    svc.get_team("alpha", other).etag, BOB, other)
-    svc.plan_team("beta", changed(where, "beta", costCenter="CC-b"), request)
+    svc.update_team("alpha", alpha, etag, BOB, other)  # writes; reads no snapshot
+    svc.plan_team("beta", beta, request)
+    assert svc.get_team("alpha", request).document["spec"]["costCenter"] != "CC-new"
     assert svc.current_platform(request) is spec
     assert len(asked) == 1
     assert svc.current_platform(where.for_request()).team("alpha").spec.cost_center == "CC-new"
