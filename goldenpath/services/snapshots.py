@@ -77,7 +77,8 @@ class Proposal:
 class Snapshot:
     """A branch at one head commit: its spec files (``blobs``: path -> blob id of every
     file under ``platform/``; ``files``: unit -> (path, bytes) of the spec files), the
-    platform loaded from them, and the analysis of the commit (:meth:`base`)."""
+    platform loaded from them, every unit's input digest, and the analysis of the commit
+    (:meth:`base`). Everything in it is only read once it is shared."""
 
     def __init__(self, remote: Remote, cache_root: Path, *, branch: str, head: str,
                  spec: PlatformSpec, blobs: Mapping[str, str], files: SpecFiles) -> None:
@@ -112,8 +113,7 @@ class Snapshot:
         ``document`` (already validated), edited as the writer edits it (comments and
         formatting of what stays kept) and loaded as a load of the branch would load it:
         SpecError names the file as the repository does."""
-        path = specfiles.team_path(team)
-        unit = f"team-{team}"
+        path, unit = specfiles.team_path(team), layout.team_unit(team)
         old = self.files.get(unit)
         text = teamfile.replaced(old[1].decode("utf-8"), path, document) if old is not None \
             else teamfile.new_text(document)
@@ -172,7 +172,7 @@ def current(repo: str | None, branch: str, settings: Settings) -> Snapshot:
                 _SNAPSHOTS[key] = found
                 _SNAPSHOTS.move_to_end(key)
                 while len(_SNAPSHOTS) > KEPT:
-                    _SNAPSHOTS.popitem(last=False)
+                    _BUILDING.pop(_SNAPSHOTS.popitem(last=False)[0], None)
     return found
 
 
@@ -225,7 +225,7 @@ def _build(remote: Remote, branch: str, settings: Settings,
 
 def _unit(path: str) -> str:
     team = specfiles.team_of_path(path)
-    return specfiles.PLATFORM_UNIT if team is None else f"team-{team}"
+    return specfiles.PLATFORM_UNIT if team is None else layout.team_unit(team)
 
 
 def _load(files: SpecFiles, blobs: Mapping[str, str], previous: Snapshot | None
