@@ -49,7 +49,7 @@ IfMatch = Annotated[str | None, Header(
 
 
 def where(settings: SettingsDep) -> teams.Where:
-    return teams.Where(settings=settings)
+    return teams.Where(settings=settings).for_request()
 
 
 WhereDep = Annotated[teams.Where, Depends(where)]

@@ -31,6 +31,7 @@ from goldenpath.errors import Conflict
 from goldenpath.gitops import ownership, specfiles
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.specfiles import SpecFiles
+from goldenpath.memo import ContentMemo
 from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.render.paths import path_for
@@ -64,8 +65,17 @@ def team_of_unit(unit: str) -> str | None:
     return unit.removeprefix(_TEAM_PREFIX) if unit.startswith(_TEAM_PREFIX) else None
 
 
+#: YAML of objects serialised before, by content: a plan serialises mostly what the last
+#: one did (see goldenpath.memo)
+_WRITTEN: ContentMemo[bytes] = ContentMemo(32 << 20, len)
+
+
 def to_yaml(body: dict[str, Any]) -> bytes:
     """Deterministic YAML: sorted keys, block style, one trailing newline."""
+    return _WRITTEN.get("", body, _to_yaml)
+
+
+def _to_yaml(body: dict[str, Any]) -> bytes:
     text: str = yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
                           allow_unicode=True, width=1 << 16)
     return text.encode("utf-8")
@@ -142,12 +152,13 @@ def kustomization(resources: list[str]) -> bytes:
     return "".join(lines).encode()
 
 
-def unit_inputs(spec: PlatformSpec) -> dict[str, str]:
+def unit_inputs(spec: PlatformSpec, teams: Iterable[str] | None = None) -> dict[str, str]:
     """Unit -> what is recorded as its inputs in its ownership manifest: a team's input
-    digest; for a cluster's platform objects (always rendered), the code fingerprint, so
-    a new goldenpath refreshes their fingerprints along with the teams' digests."""
+    digest (every team's, or the teams ``teams``'); for a cluster's platform objects
+    (always rendered), the code fingerprint, so a new goldenpath refreshes their
+    fingerprints along with the teams' digests."""
     inputs = {cluster_unit(name): fingerprint.code_fingerprint() for name in spec.clusters}
-    inputs.update({team_unit(team): d for team, d in digest.team_digests(spec).items()})
+    inputs.update({team_unit(team): d for team, d in digest.team_digests(spec, teams).items()})
     return inputs
 
 

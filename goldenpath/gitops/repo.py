@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -134,6 +135,7 @@ class Workspace:
     def __init__(self, repo: Any, remote: Remote) -> None:
         self._repo = repo
         self.remote = remote
+        self._reading = threading.Lock()  # one object stream at a time (shared readers)
 
     @property
     def path(self) -> Path:
@@ -150,8 +152,7 @@ class Workspace:
         command (an unreachable ``--repo``, a rejected spec) and a ``plan`` leave nothing
         behind, not even ``cache_root``.
         """
-        key = hashlib.sha256(remote.display.encode()).hexdigest()[:16]
-        path = cache_root / f"{key}.git"
+        path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
                 yield cls(repo, remote)
@@ -162,6 +163,20 @@ class Workspace:
                 yield cls(repo, remote)
             if keep:
                 _install(fresh, path)
+
+    @classmethod
+    def reading(cls, cache_root: Path, remote: Remote) -> Workspace:
+        """The existing cache of ``remote``, only to read objects it holds already
+        (commits fetched before, their trees and blobs), without the lock: git never
+        changes an object once written and adds new ones atomically, so reads need no
+        lock while another user of the cache fetches or commits. Nothing may be fetched,
+        committed or pushed through it; threads may share it to read. Its git processes
+        end when it is garbage collected. GitError when there is no cache."""
+        path = _cache_path(cache_root, remote)
+        if not (path / "HEAD").is_file():
+            raise GitError(f"no local cache of {remote.display} to read from")
+        with _wrapped(remote, "open the local cache of", hide=(path,)):
+            return cls(git.Repo(path), remote)
 
     def _git(self, *args: str, **kwargs: Any) -> str:
         out: str = self._run(*args, **kwargs)
@@ -233,7 +248,7 @@ class Workspace:
         return changed
 
     def read(self, blob: str) -> bytes:
-        with _wrapped(self.remote, "read a file from the local cache of"):
+        with self._reading, _wrapped(self.remote, "read a file from the local cache of"):
             data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
             return data
 
@@ -294,6 +309,10 @@ class Workspace:
             if any(text in _raw(e) for text in _REJECTED):
                 raise PushRejected(f"{self.remote.display} {branch} moved on: {e}") from e
             raise
+
+
+def _cache_path(cache_root: Path, remote: Remote) -> Path:
+    return cache_root / f"{hashlib.sha256(remote.display.encode()).hexdigest()[:16]}.git"
 
 
 def _fi_path(path: str) -> bytes:
@@ -384,6 +403,22 @@ def _install_cache(fresh: Path, path: Path) -> None:
             os.replace(staging / "cache.git", path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def remote_head(remote: Remote, branch: str) -> str | None:
+    """The remote's commit on ``branch`` (None: no such branch), asked with one
+    ``git ls-remote``: no cache, no lock, nothing written (a few milliseconds for a local
+    repository)."""
+    with _wrapped(remote, f"read branch {branch} of"):
+        env = {**os.environ, **remote.env()}
+        out: str = git.Git().execute(["git", "ls-remote", "--heads", remote.url,
+                                      f"refs/heads/{branch}"], env=env,
+                                     kill_after_timeout=30)
+    for line in out.splitlines():
+        commit, _, ref = line.partition("\t")
+        if ref == f"refs/heads/{branch}":
+            return commit
+    return None
 
 
 def check_reachable(remote: Remote) -> None:

@@ -90,6 +90,14 @@ class BaseTree:
             found = self._claims.get(path)
         return found
 
+    def settled(self) -> BaseTree:
+        """This analysis with everything it reads on demand read now (every record's
+        paths, what is derived from them), so that from then on it is only read: one
+        analysis can then be shared by threads (see goldenpath.services.snapshots)."""
+        self._read_every_record()
+        _ = self.owned, self.drift, self.drifted_units
+        return self
+
     def _read_every_record(self) -> None:
         for record in self.records.values():
             self._claims.update(record.blobs)

@@ -3,7 +3,9 @@ of the platform's ``kubernetesVersion`` (kubernetes-validate's strict schemas).
 
 kubernetes-validate re-reads its multi-megabyte definitions file on every call; here the
 compiled validator is cached per (version, apiVersion, kind), which makes validating tens
-of thousands of objects practical. Custom resources of the groups goldenpath renders are
+of thousands of objects practical, and an object validated before in this process (a
+plan checks mostly what the last one did) is answered from its errors then, kept by its
+full content (:mod:`goldenpath.memo`). Custom resources of the groups goldenpath renders are
 validated against their upstream CRD schemas in the test suite, not at run time: the CRDs
 are not shipped with goldenpath.
 """
@@ -19,6 +21,7 @@ import kubernetes_validate
 from kubernetes_validate import utils as kv_utils
 from referencing import Registry, Resource
 
+from goldenpath.memo import ContentMemo
 from goldenpath.policy.report import Findings
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -63,15 +66,25 @@ def _definitions(directory: str, version: str) -> Resource[Any]:
     )
 
 
+#: the errors of objects validated before, by version and content (see goldenpath.memo)
+_KNOWN: ContentMemo[tuple[str, ...] | None] = ContentMemo(
+    32 << 20, lambda errors: sum(map(len, errors or ())))
+
+
 def schema_errors(body: dict[str, Any], version: str) -> list[str] | None:
     """Schema errors of one object, or ``None`` when no schema knows its kind."""
+    found = _KNOWN.get(version, body, lambda b: _schema_errors(b, version))
+    return None if found is None else list(found)
+
+
+def _schema_errors(body: dict[str, Any], version: str) -> tuple[str, ...] | None:
     validator = _validator(version, str(body.get("apiVersion")), str(body.get("kind")))
     if validator is None:
         return None
-    return [
+    return tuple(
         f"{'.'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
         for error in validator.iter_errors(body)
-    ]
+    )
 
 
 def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:

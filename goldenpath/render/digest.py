@@ -29,12 +29,32 @@ from goldenpath.spec.resolve import PlatformSpec
 from goldenpath.spec.teams import TeamFacts
 
 
-def team_digests(spec: PlatformSpec) -> dict[str, str]:
-    """Team name -> its input digest, for every team of ``spec`` (from the teams' facts
-    and document digests: no team model is needed)."""
+def team_digests(spec: PlatformSpec, names: Iterable[str] | None = None) -> dict[str, str]:
+    """Team name -> its input digest, for every team of ``spec`` or the teams ``names``
+    of it (from the teams' facts and document digests: no team model is needed)."""
     common = hashlib.sha256(fingerprint.code_fingerprint().encode())
     common.update(b"\0" + spec.digests[""].encode())
-    return {name: _team_digest(spec, name, common.copy()) for name in spec.team_names}
+    chosen = spec.team_names if names is None else sorted(set(names) & spec.entry.keys())
+    return {name: _team_digest(spec, name, common.copy()) for name in chosen}
+
+
+def affected(before: PlatformSpec, after: PlatformSpec, team: str) -> set[str]:
+    """The teams of ``after`` whose input digest may differ from ``before``'s, when the
+    two differ in team ``team``'s file only: that team, and, unless it was there with the
+    same environments and ``allowFromTeams``, the teams it names and the teams naming
+    it (before and after)."""
+    old = before.entry.get(team)
+    new = after.entry.get(team)
+    same = old is not None and new is not None and \
+        (old.facts.environments, old.facts.allow_from_teams) == \
+        (new.facts.environments, new.facts.allow_from_teams)
+    found = {team}
+    if not same:
+        for entry in (old, new):
+            if entry is not None:
+                found.update(entry.facts.allow_from_teams)
+        found.update(facts.name for facts in (*before.listed_by(team), *after.listed_by(team)))
+    return found & after.entry.keys()
 
 
 def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:

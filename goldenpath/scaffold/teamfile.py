@@ -12,9 +12,12 @@ loads the specs while its worker edits them, never reads half a file.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +63,43 @@ def replaced(text: str, file: str, document: dict[str, Any]) -> str:
     keeping the comments, key order, flow style and quoting of every key and list item
     that stays: maps are updated key by key, lists of named items (services) matched by
     ``name``, other lists item by item; an unchanged scalar keeps its spelling."""
-    yaml = _yaml()
-    try:
-        doc = yaml.load(text)
-    except YAMLError as err:
-        raise SpecError([SpecIssue(file, "", f"invalid YAML: {err}")]) from err
+    yaml, doc = _loaded(text, file)
     if not isinstance(doc, CommentedMap):
         return new_text(document)
     _update_map(doc, document)
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+#: texts parsed before, by text: parsing is most of an edit's cost, and a plan edits the
+#: same file again and again. Each edit gets a deep copy (comments and formatting are
+#: copied with it). Texts with a directive (``%YAML``, ``%TAG``) are not kept: their
+#: dump depends on the state the loader keeps.
+_PARSED: OrderedDict[str, CommentedMap] = OrderedDict()
+_PARSED_CHARS = 8 << 20
+_PARSED_LOCK = threading.Lock()
+
+
+def _loaded(text: str, file: str) -> tuple[YAML, Any]:
+    """A YAML instance to dump with, and ``text`` parsed for this edit alone."""
+    keep = not any(line.startswith("%") for line in text.splitlines())
+    with _PARSED_LOCK:
+        found = _PARSED.get(text) if keep else None
+        if found is not None:
+            _PARSED.move_to_end(text)
+            return _yaml(), copy.deepcopy(found)
+    yaml = _yaml()
+    try:
+        doc = yaml.load(text)
+    except YAMLError as err:
+        raise SpecError([SpecIssue(file, "", f"invalid YAML: {err}")]) from err
+    if keep and isinstance(doc, CommentedMap) and len(text) <= _PARSED_CHARS:
+        with _PARSED_LOCK:
+            _PARSED[text] = copy.deepcopy(doc)
+            while sum(map(len, _PARSED)) > _PARSED_CHARS:
+                _PARSED.popitem(last=False)
+    return yaml, doc
 
 
 def new_text(document: dict[str, Any]) -> str:

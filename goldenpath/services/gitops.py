@@ -194,9 +194,11 @@ class _Target:
         return cls(checked, layout.unit_inputs(checked.spec), specs)
 
     @classmethod
-    def for_base(cls, spec: PlatformSpec, base: BaseTree, specs: SpecFiles) -> _Target:
-        """Render and check only the teams the base does not hold as they are now."""
-        inputs = layout.unit_inputs(spec)
+    def for_base(cls, spec: PlatformSpec, base: BaseTree, specs: SpecFiles,
+                 inputs: dict[str, str] | None = None) -> _Target:
+        """Render and check only the teams the base does not hold as they are now
+        (``inputs``: every unit's, when known already)."""
+        inputs = layout.unit_inputs(spec) if inputs is None else inputs
         kept = tree.reusable(base, inputs)
         stale = [n for n in spec.team_names if layout.team_unit(n) not in kept]
         return cls(check_teams(spec, stale), inputs, specs)
@@ -350,6 +352,35 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
     warnings = [f"apply would refuse: {SpecsBehind(stale)}"] if stale else []
     return replace(result, warnings=[*warnings, *service_repo_warnings(spec, settings, apps)])
+
+
+def check_on(spec: PlatformSpec, base: BaseTree,
+             inputs: dict[str, str] | None = None) -> Checked:
+    """What apply renders and checks to build on ``base``: the cluster-level objects and
+    the teams the base does not hold as they are now (``inputs``: every unit's input
+    digest, when known already), every guardrail enforced (PolicyViolation names them);
+    writes nothing."""
+    return _Target.for_base(spec, base, {}, inputs).checked
+
+
+@cyclic_gc_paused()
+def plan_on(spec: PlatformSpec, specs: SpecFiles, ws: Workspace, *, head: str,
+            base: BaseTree, spec_blobs: Mapping[str, str], branch: str,
+            settings: Settings, inputs: dict[str, str] | None = None) -> Plan:
+    """:func:`plan` of a spec built in memory (a proposed change to the specs the branch
+    holds, see :mod:`goldenpath.services.snapshots`) on the branch's ``head``, whose
+    analysis is ``base`` and whose spec files are ``spec_blobs`` (path -> blob); ``specs``
+    are the spec files the change would commit. The same targets, guardrails and summary
+    as plan, reading old contents from ``ws``; writes nothing. No staleness warning: a
+    proposal is an edit of the branch's own specs (its writer checks If-Match).
+    ``inputs``: every unit's input digest, when known already."""
+    at = _Base(head, base, dict(spec_blobs))
+    wants = _Target.for_base(spec, base, specs, inputs)
+    change = _compute(wants, at, None)
+    result = _plan(ws, branch, head, base, change, spec=spec, with_diffs=True)
+    teams = {c.team for c in result.objects if c.action != "removed"}
+    apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
+    return replace(result, warnings=service_repo_warnings(spec, settings, apps))
 
 
 @cyclic_gc_paused()

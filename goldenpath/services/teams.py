@@ -11,9 +11,11 @@ the spec and its objects, authored by the requester, with ``Requested-By`` and
 ``Request-Id`` trailers. Bad input raises before anything is written.
 
 A team's ETag is the git blob id of its file as stored (the sha1 of its bytes): any
-change to the file, a comment's included, is a new version, and reading ETags costs one
-listing of ``platform/`` with no file read. An update or offboarding names the version it
-was made from (``if_match``); when the file is another version by then, the change is
+change to the file, a comment's included, is a new version. Reads (ETags, files, the
+platform) come from the process's snapshot of the branch's head
+(:mod:`goldenpath.services.snapshots`): one head check, no file read. An update or
+offboarding names the version it was made from (``if_match``); when the file is another
+version by then, the change is
 refused with :class:`PreconditionFailed` (HTTP 412), also when that is found only on a
 retry after a push race: a stale writer never undoes a newer accepted change. A change
 the file already holds (the same request retried after it landed) commits nothing and
@@ -23,9 +25,7 @@ succeeds, so retrying a request is safe.
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,10 @@ from goldenpath.gitops import specfiles
 from goldenpath.gitops.ownership import blob_id
 from goldenpath.gitops.repo import Author
 from goldenpath.scaffold import teamfile
-from goldenpath.services import gitops
+from goldenpath.services import gitops, snapshots
 from goldenpath.services.gitops import ApplyResult, Origin
 from goldenpath.settings import Settings, get_settings
-from goldenpath.spec import PlatformSpec, load_platform, parse_team
+from goldenpath.spec import PlatformSpec, parse_team
 from goldenpath.spec.types import is_dns_label
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
 
@@ -64,15 +64,24 @@ class TeamExists(Conflict):
 @dataclass(frozen=True)
 class Where:
     """Where the specs live: the control repository (None: GOLDENPATH_GITOPS_REPO, else
-    the embedded one) and the branch read and pushed."""
+    the embedded one) and the branch read and pushed.
+
+    Each read asks the remote for the branch's head, unless made through one request's
+    :meth:`for_request`, whose reads all see the head the first one saw (one question per
+    request; the caller's role and the plan decided on the same commit)."""
 
     repo: str | None = None
     branch: str = "main"
     settings: Settings | None = None
+    seen: list[snapshots.Snapshot] | None = field(default=None, compare=False, repr=False)
 
     @property
     def resolved(self) -> Settings:
         return self.settings or get_settings()
+
+    def for_request(self) -> Where:
+        """The same place, read once for the request that uses it."""
+        return replace(self, seen=[])
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ class TeamChange:
 
 def spec_etags(where: Where = Where()) -> SpecTags:
     """Each team's ETag and the platform's, as the branch stores them (no file read)."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved)
+    snap = _specs(where)
     teams = {team: blob for path, blob in snap.blobs.items()
              if (team := specfiles.team_of_path(path))}
     return SpecTags(snap.head, snap.blobs.get(specfiles.PLATFORM_FILE), dict(sorted(teams.items())))
@@ -144,8 +153,7 @@ def spec_etags(where: Where = Where()) -> SpecTags:
 
 def list_teams(where: Where = Where()) -> list[TeamSpec]:
     """Every team spec the branch holds, with its ETag."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: specfiles.team_of_path(p) is not None)
+    snap = _specs(where, read=lambda p: specfiles.team_of_path(p) is not None)
     return [_team(path, snap.blobs[path], content)
             for path, content in sorted(snap.contents.items())]
 
@@ -153,8 +161,7 @@ def list_teams(where: Where = Where()) -> list[TeamSpec]:
 def get_team(name: str, where: Where = Where()) -> TeamSpec:
     """One team's spec and ETag; NotFound when the branch holds no such team."""
     path = specfiles.team_path(_name(name))
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: p == path)
+    snap = _specs(where, read=lambda p: p == path)
     if path not in snap.contents:
         raise _missing(name)
     return _team(path, snap.blobs[path], snap.contents[path])
@@ -293,70 +300,56 @@ def seed(platform_dir: Path | str, where: Where = Where()) -> ApplyResult | None
                         message="goldenpath: seed the control repository")
 
 
-@contextmanager
-def checkout(where: Where = Where()) -> Iterator[Path]:
-    """The branch's spec files in a temporary directory (removed on exit; nothing else
-    is written): the platform directory, to load or plan from."""
-    snap = gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
-                             read=lambda p: p == specfiles.PLATFORM_FILE
-                             or specfiles.team_of_path(p) is not None)
-    if specfiles.PLATFORM_FILE not in snap.blobs:
-        raise NotFound(f"the control repository holds no specs yet "
-                       f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
-                       kind="platform")
-    with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
-        root = Path(tmp) / specfiles.SPEC_DIR
-        (root / "teams").mkdir(parents=True)
-        for path, content in snap.contents.items():
-            (Path(tmp) / path).write_bytes(content)
-        yield root
-
-
 def current_platform(where: Where = Where()) -> PlatformSpec:
-    """The platform as the branch holds it (every model parsed, no cache: nothing of it
-    is read after the temporary checkout is gone). Who may do what is decided on this.
-    Its files (``sources``, errors) are named by their paths in the repository."""
-    with checkout(where) as root, gitops.repository_names(root.parent):
-        spec = load_platform(root)
-        prefix = f"{root.parent}/"
-        return replace(spec, sources={k: v.replace(prefix, "", 1)
-                                      for k, v in spec.sources.items()})
+    """The platform as the branch holds it now (the process's snapshot of the branch's
+    head, see :mod:`goldenpath.services.snapshots`: shared, never to be changed). Who may
+    do what is decided on this."""
+    return _snapshot(where).spec
 
 
 def check_change(name: str, document: dict[str, Any], where: Where = Where()) -> None:
-    """Load the branch's platform with team ``name``'s file replaced by (or created from)
-    ``document``: the rules across files (the platform's maximum quota, ingress hosts,
-    limits) refuse a bad change before it is stored, as the worker would later. Writes
-    nothing but a temporary checkout."""
+    """Refuse, before it is stored, a change the worker would refuse: the branch's
+    platform with team ``name``'s file replaced by (or created from) ``document`` is
+    loaded (the rules across files: the platform's maximum quota, ingress hosts, limits;
+    SpecError), then rendered and checked as apply would (every guardrail;
+    PolicyViolation names them). Writes nothing."""
     team = _name(name)
-    with checkout(where) as root:
-        _propose(root, team, document)
-        with gitops.repository_names(root.parent):
-            load_platform(root)
-
-
-def _propose(root: Path, team: str, document: dict[str, Any]) -> None:
-    file = root / "teams" / f"{team}.yaml"
-    text = teamfile.replaced(file.read_text("utf-8"), specfiles.team_path(team), document) \
-        if file.is_file() else teamfile.new_text(document)
-    _write(root, team, text)
+    snap = _snapshot(where)
+    snap.check(snap.propose(team, document))
 
 
 def plan_team(name: str, document: dict[str, Any],
               where: Where = Where()) -> gitops.Plan:
     """What replacing (or creating) team ``name``'s spec with ``document`` would change:
-    the objects and the unified diff against the branch, by the same plan as ``goldenpath
-    plan``, on a temporary checkout of the branch's specs with the proposed file. Writes
-    nothing to the repository, the checkout or the state directory's spec cache."""
+    the objects and the unified diff against the branch, by the same targets, guardrails
+    and summary as ``goldenpath plan``, on the branch's snapshot with the proposed file.
+    Writes nothing to the repository or the state directory's spec cache."""
     team = _name(name)
-    path = specfiles.team_path(team)
-    parse_team(document, path)
-    with checkout(where) as root:
-        _propose(root, team, document)
-        with gitops.repository_names(root.parent):
-            # no spec cache: a proposal's models are not kept in the state directory
-            return gitops.plan(root, where.repo, where.branch, where.resolved,
-                               spec_cache=False)
+    parse_team(document, specfiles.team_path(team))
+    snap = _snapshot(where)
+    return snap.plan(snap.propose(team, document), where.resolved)
+
+
+def _specs(where: Where, read: Callable[[str], bool] = lambda path: False
+           ) -> gitops.SpecSnapshot:
+    """The branch's spec files (those ``read`` selects with their contents): from the
+    snapshot of its head, else (its specs do not load, or it holds none) read from it."""
+    try:
+        snap = _snapshot(where)
+    except (NotFound, SpecError):
+        return gitops.read_specs(where.repo, branch=where.branch, settings=where.resolved,
+                                 read=read)
+    contents = {path: content for path, content in snap.files.values() if read(path)}
+    return gitops.SpecSnapshot(snap.head, dict(snap.blobs), contents)
+
+
+def _snapshot(where: Where) -> snapshots.Snapshot:
+    if where.seen:
+        return where.seen[0]
+    found = snapshots.current(where.repo, where.branch, where.resolved)
+    if where.seen is not None:
+        where.seen.append(found)
+    return found
 
 
 def _write(root: Path, team: str, text: str) -> None:

@@ -15,7 +15,7 @@ small cached facts.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -28,6 +28,7 @@ from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.resolve import PlatformSpec, document_digest
 from goldenpath.spec.teams import TeamEntry, TeamFacts
 from goldenpath.spec.yamlio import (
+    MAX_SPEC_BYTES,
     SpecFile,
     YamlProblem,
     inside,
@@ -117,6 +118,65 @@ def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str, cache: SpecCach
         found = []
     found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
     return found
+
+
+def with_team_files(spec: PlatformSpec,
+                    files: Mapping[str, tuple[str, bytes | None]]) -> PlatformSpec:
+    """``spec`` with some team files replaced, added or removed (``files``: team name ->
+    (the file as messages name it, its bytes; None: removed)), checked as
+    :func:`load_platform` would check a directory holding them: each file on its own
+    (bounded, strict YAML, the model, named as its file), its cross-file rules against the
+    platform, and the rules across teams (names, hosts, ``allowFromTeams``) over every
+    team. The other teams' entries are ``spec``'s own, shared, never changed.
+
+    What a team's cross-file rules read is the platform and the team itself, so the
+    teams not in ``files``, which passed them when ``spec`` was loaded, pass them still;
+    the rules across teams run from every team's facts, as a load runs them."""
+    issues: list[SpecIssue] = []
+    sources = {name: file for name, file in spec.sources.items() if name not in files}
+    new: dict[str, TeamEntry] = {}
+    for name, (file, raw) in sorted(files.items()):
+        entry = _entry_of(name, file, raw, issues) if raw is not None else None
+        if entry is not None:
+            new[name] = entry
+            sources[name] = file
+    if issues:
+        raise SpecError(issues)
+    entries = sorted([*(e for e in spec.entries if e.name not in files), *new.values()],
+                     key=lambda entry: entry.name)
+    changed = PlatformSpec(spec.platform, tuple(entries), sources, spec.digests[""])
+    for entry in new.values():
+        issues.extend(crossref.team_issues(changed, entry.model, sources[entry.name]))
+    for entry in changed.entries:
+        issues.extend(crossref.peer_issues(changed, entry.facts, sources[entry.name]))
+    issues.extend(crossref.global_issues(changed))
+    if not issues and not changed.entries:
+        issues.append(SpecIssue(min(file for file, _ in files.values()), "",
+                                "is the last team file; a platform needs at least one team"))
+    if issues:
+        raise SpecError(issues)
+    return changed
+
+
+def _entry_of(name: str, file: str, raw: bytes, issues: list[SpecIssue]) -> TeamEntry | None:
+    """The entry of team ``name``'s file ``raw``, or None (issues recorded)."""
+    if len(raw) > MAX_SPEC_BYTES:
+        issues.append(SpecIssue(file, "", f"file is {len(raw)} bytes; spec files are "
+                                          f"limited to {MAX_SPEC_BYTES}"))
+        return None
+    try:
+        data = parse_yaml_mapping(raw)
+    except YamlProblem as err:
+        issues.append(SpecIssue(file, "", str(err)))
+        return None
+    team = _validate(data, Team, file, issues)
+    if team is None:
+        return None
+    if team.name != name:
+        issues.append(SpecIssue(file, "metadata.name", f"must equal the file name {name!r}",
+                                value=team.name, has_value=True))
+        return None
+    return TeamEntry(TeamFacts.of(team), document_digest(team), model=team)
 
 
 def parse_team(data: dict[str, Any], file: str) -> Team:

@@ -3,11 +3,16 @@ scaffolds): a reader never sees half a file."""
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from goldenpath.scaffold import teamfile
+from tests.factories import ROOT
 from tests.scaffold.helpers import Workspace
 
 
@@ -37,3 +42,33 @@ def test_a_team_file_is_replaced_whole_never_seen_half_written(workspace: Worksp
                                                          "template": "python-service"}))
         for n in range(200)}
     assert seen <= whole, sorted(seen - whole)[:5]
+
+
+def _fresh(text: str, document: dict[str, Any]) -> str:
+    """What an edit gives with nothing parsed before."""
+    teamfile._PARSED.clear()
+    return teamfile.replaced(text, "teams/x.yaml", document)
+
+
+def test_an_edit_of_a_text_parsed_before_is_that_of_a_fresh_parse() -> None:
+    """Edits reuse a text's parse (a copy of it): comments, anchors, tags and flow style
+    come out as from a fresh parse, an edit never leaks into the next one, and a text
+    with a directive (whose dump depends on the loader) is parsed every time."""
+    example = sorted((ROOT / "platform" / "teams").glob("*.yaml"))
+    texts = [p.read_text() for p in example]
+    texts += ["# owned by payments\n" + texts[0].replace("spec:", "spec: &s", 1),
+              texts[0].replace("metadata:", "metadata: !!map", 1),
+              "%YAML 1.2\n---\n" + texts[0]]
+    for text in texts:
+        base = yaml.safe_load(text.replace("%YAML 1.2\n---\n", ""))
+        first, second = copy.deepcopy(base), copy.deepcopy(base)
+        first["spec"]["costCenter"] = "CC-first"
+        second["spec"]["members"] = ["group:second"]
+        expected = [_fresh(text, first), _fresh(text, second)]
+        teamfile._PARSED.clear()
+        edits = [teamfile.replaced(text, "teams/x.yaml", doc)
+                 for doc in (first, second, first, second)]
+        assert edits == expected * 2
+        assert "CC-first" not in edits[1]
+    teamfile.replaced(texts[0], "teams/x.yaml", yaml.safe_load(texts[0]))
+    assert list(teamfile._PARSED) == [texts[0]]  # the directive's text was not kept

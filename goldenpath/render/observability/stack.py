@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from goldenpath.memo import ContentMemo
 from goldenpath.render.meta import (
     LABEL_APP_NAME,
     LABEL_NAMESPACE_NAME,
@@ -113,8 +114,17 @@ def _dashboard_sidecar(spec: PlatformSpec) -> dict[str, Any]:
     }
 
 
+#: values serialised before, by content (every plan renders them again; goldenpath.memo)
+_DUMPED: ContentMemo[str] = ContentMemo(8 << 20, len)
+
+
 def values_yaml(spec: PlatformSpec, cluster: str) -> str:
-    return yaml.safe_dump(values(spec, cluster), sort_keys=True, default_flow_style=False)
+    return _DUMPED.get("", values(spec, cluster), _dump)
+
+
+def _dump(found: dict[str, Any]) -> str:
+    text: str = yaml.safe_dump(found, sort_keys=True, default_flow_style=False)
+    return text
 
 
 def values_configmap(spec: PlatformSpec, cluster: str) -> dict[str, Any]:
