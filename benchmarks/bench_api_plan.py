@@ -84,11 +84,11 @@ def free_port() -> int:
         return port
 
 
-def start_server(root: Path, remote: Path, state: Path, log: Path, port: int
-                 ) -> subprocess.Popen[bytes]:
+def start_server(root: Path, remote: Path, state: Path, log: Path, port: int, *,
+                 workers: int = 0) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
     env.update(GOLDENPATH_STATE_DIR=str(state), GOLDENPATH_GITOPS_REPO=str(remote),
-               GOLDENPATH_ADMIN_TOKEN=TOKEN, GOLDENPATH_API_WORKERS="0",
+               GOLDENPATH_ADMIN_TOKEN=TOKEN, GOLDENPATH_API_WORKERS=str(workers),
                PYTHONPATH=os.pathsep.join(sys.path))
     command = [sys.executable, "-c", "from goldenpath.cli import main; main()", "serve",
                "--port", str(port), "--platform", str(root)]

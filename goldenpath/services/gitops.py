@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 import random
 import tempfile
 import time
@@ -67,10 +68,12 @@ from goldenpath.gitops.specfiles import SpecFiles
 from goldenpath.gitops.staleness import SpecsBehind, Stale, stale_specs
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
+from goldenpath.render import digest
 from goldenpath.services.platform import Checked, check_teams
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
 
 MAX_ATTEMPTS = 5
@@ -474,42 +477,111 @@ def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch
 def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: str,
            settings: Settings, attempt: int) -> tuple[list[EditOutcome], str | None]:
     """Make and commit ``edits`` one on top of the other from ``at``; the outcomes and the
-    last commit (``at.head`` when none was made). One checkout serves the whole chain; an
-    edit that fails may have half-changed it, so the next one checks out afresh."""
+    last commit (``at.head`` when none was made). One checkout serves the whole chain and
+    the platform is loaded once: each edit's files are loaded into the last commit's
+    platform (:class:`_Specs`), so an edit costs its own team's parse, render and checks,
+    not a load of every team. An edit that fails is undone in the checkout."""
     outcomes: list[EditOutcome] = []
     with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
-        root: Path | None = None
-        for n, request in enumerate(edits):
-            if root is None:
-                root = specfiles.checkout(ws, at.specs, Path(tmp) / str(n))
+        specs = _Specs.open(ws, at, Path(tmp), settings)
+        for request in edits:
             try:
-                result, commit = _commit_edit(ws, at, root, request, branch=branch,
-                                              settings=settings)
+                request.edit(specs.root, at.specs)
+                proposed = specs.edited(settings)
+                result, commit = _commit_edit(ws, at, proposed, request, branch=branch)
             except GoldenpathError as error:
                 outcomes.append(error)
-                root = None
+                specs.restore()
                 continue
             outcomes.append(ApplyResult(result, commit, attempt))
+            specs = proposed
             if commit is not None:
                 at = _Base(commit, base_tree.read(ws, commit),
                            ws.tree(commit, under=specfiles.SPEC_DIR))
     return outcomes, at.head
 
 
-def _commit_edit(ws: Workspace, at: _Base, root: Path, request: EditRequest, *, branch: str,
-                 settings: Settings) -> tuple[Plan, str | None]:
-    request.edit(root, at.specs)
-    with repository_names(root.parent):
-        spec = _load(root, settings)
-    # goldenpath's own checkout: no one edits it between load and read
-    wants = _Target.for_base(spec, at.tree, specfiles.read(spec))
+@dataclass(frozen=True)
+class _Specs:
+    """The specs of a chain's last commit: its checkout (which the next edit changes),
+    the platform loaded from it, every unit's input digest, and the spec files (unit ->
+    (path in the repository, bytes)) exactly as committed."""
+
+    root: Path
+    spec: PlatformSpec
+    inputs: dict[str, str]
+    files: SpecFiles
+
+    @classmethod
+    def open(cls, ws: Workspace, at: _Base, into: Path, settings: Settings) -> _Specs:
+        root = specfiles.checkout(ws, at.specs, into)
+        return cls.loaded(root, settings)
+
+    @classmethod
+    def loaded(cls, root: Path, settings: Settings) -> _Specs:
+        """Everything loaded from the checkout (the chain's start, or platform.yaml
+        edited). Models may be built from their files on demand: the checkout lives until
+        the chain is committed, and a failed edit is undone in it."""
+        with repository_names(root.parent):
+            spec = _load(root, settings)
+        return cls(root, spec, layout.unit_inputs(spec), specfiles.read(spec))
+
+    def edited(self, settings: Settings) -> _Specs:
+        """The specs with what the last edit changed in the checkout: only the team files
+        it changed are parsed and checked, and only the input digests they can affect are
+        computed again (as :mod:`goldenpath.services.snapshots` builds a new head)."""
+        changed = self._changed()
+        teams = {specfiles.team_of_path(path): (path, raw) for path, raw in changed.items()}
+        if None in teams:  # platform.yaml: everything depends on it
+            return self.loaded(self.root, settings)
+        named = {team: file for team, file in teams.items() if team is not None}
+        with repository_names(self.root.parent):
+            spec = with_team_files(self.spec, named)
+        affected = set().union(*(digest.affected(self.spec, spec, team) for team in named))
+        inputs = {unit: d for unit, d in self.inputs.items()
+                  if (team := layout.team_of_unit(unit)) is None or team in spec.entry}
+        inputs.update(layout.unit_inputs(spec, affected))
+        files = {unit: file for unit, file in self.files.items()
+                 if specfiles.team_of_path(file[0]) not in named}
+        files.update({layout.team_unit(team): (path, raw) for team, (path, raw)
+                      in named.items() if raw is not None})
+        return _Specs(self.root, spec, inputs, files)
+
+    def restore(self) -> None:
+        """Undo whatever an edit changed in the checkout."""
+        current = {path: raw for path, raw in self.files.values()}
+        for path in self._changed():
+            target = self.root.parent / path
+            if current.get(path) is None:
+                target.unlink()
+            else:
+                target.write_bytes(current[path])
+
+    def _changed(self) -> dict[str, bytes | None]:
+        """Path -> new bytes (None: removed) of the spec files the checkout holds other
+        than :attr:`files` says."""
+        now = {f"{specfiles.SPEC_DIR}/teams/{entry.name}": Path(entry.path).read_bytes()
+               for entry in os.scandir(self.root / "teams")
+               if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False)}
+        platform = self.root / "platform.yaml"
+        if platform.is_file():
+            now[specfiles.PLATFORM_FILE] = platform.read_bytes()
+        before = {path: raw for path, raw in self.files.values()}
+        return {path: now.get(path) for path in sorted(before.keys() | now.keys())
+                if before.get(path) != now.get(path)}
+
+
+def _commit_edit(ws: Workspace, at: _Base, specs: _Specs, request: EditRequest, *,
+                 branch: str) -> tuple[Plan, str | None]:
+    wants = _Target.for_base(specs.spec, at.tree, specs.files, specs.inputs)
     change = _compute(wants, at, None)
-    result = _plan(ws, branch, at.head, at.tree, change, spec=spec, with_diffs=False)
+    result = _plan(ws, branch, at.head, at.tree, change, spec=specs.spec, with_diffs=False)
     if not change:
         return result, None
     if result.removals.need_consent and not request.allow_offboarding:
         raise OffboardingRefused(result.removals)
-    text = commit_message(spec, result, request.message, request.origin.trailers())
+    wants.verify(change)
+    text = commit_message(specs.spec, result, request.message, request.origin.trailers())
     return result, ws.commit(at.head, change.writes, change.deletes, text,
                              request.origin.author)
 

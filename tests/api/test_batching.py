@@ -22,6 +22,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from goldenpath.services import gitops
 from goldenpath.services import teams as svc
 from goldenpath.services.worker import Worker
 from goldenpath.settings import Settings
@@ -129,6 +130,18 @@ def test_fifty_queued_changes_are_fifty_commits_in_one_push(
     assert "viewer@example.com" not in git("show", f"{first}:platform/teams/{second}.yaml",
                                            cwd=remote)
     subprocess.run(["git", "fsck", "--strict"], cwd=remote, check=True, capture_output=True)
+    # the chain loaded each change into the platform before it: a full plan of the specs
+    # the branch holds now, from nothing cached, finds the tree exactly as rendered
+    assert not plan_from_scratch(remote, api.settings.state_dir.parent / "fresh").has_changes
+
+
+def plan_from_scratch(remote: Path, work: Path) -> gitops.Plan:
+    work.mkdir()
+    archive = subprocess.run(["git", "archive", "main", "platform"], cwd=remote, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    return gitops.plan(work / "platform", str(remote), settings=Settings(
+        state_dir=work / "state"))
 
 
 def test_a_change_that_fails_in_a_batch_fails_alone(
@@ -158,6 +171,38 @@ def test_a_change_that_fails_in_a_batch_fails_alone(
     assert "Renamed Elsewhere" in git("show", f"main:platform/teams/{stale}.yaml", cwd=remote)
     assert f"user:{stale}-viewer" not in git("show", f"main:platform/teams/{stale}.yaml",
                                              cwd=remote)
+
+
+def host_change(api: Api, team: str, service: str, host: str) -> str:
+    doc, etag = read(api, team, "admin")
+    [entry] = [s for s in doc["spec"]["services"] if s["name"] == service]
+    entry["ingress"]["host"] = host
+    answer = put(api, team, doc, etag, role="admin")
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+def test_a_change_refused_after_it_edited_the_specs_is_undone_for_the_next(
+        batched: tuple[Api, Path, list[str]]) -> None:
+    """Two teams ask for the same free host: each is fine when submitted, the second is
+    refused in the batch only after its file was edited (the host is the first's by
+    then); the change after it commits from specs without the refused edit."""
+    api, remote, _ = batched
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    ids = [host_change(api, "checkout", "cart", "shop.example.com"),
+           host_change(api, "payments", "ledger", "shop.example.com"),
+           viewer_change(api, "storefront")]
+    before = git("show", "main:platform/teams/payments.yaml", cwd=remote)
+
+    assert Worker(api.settings, store, "batcher").run_once()
+
+    first, refused, last = (wait_final(api, rid) for rid in ids)
+    assert (first["state"], refused["state"], last["state"]) == ("succeeded", "failed",
+                                                                 "succeeded")
+    assert refused["result"]["error"] == "SpecError", refused
+    assert git("show", "main:platform/teams/payments.yaml", cwd=remote) == before
+    assert all(of_team(p, "storefront") for p in touched(remote, last["result"]["commit"]))
+    assert "shop.example.com" in git("show", "main:platform/teams/checkout.yaml", cwd=remote)
 
 
 def test_a_push_race_makes_every_change_again_on_the_new_specs(

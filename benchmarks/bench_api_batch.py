@@ -1,0 +1,190 @@
+"""API write benchmark (issue 12): 50 concurrent team changes, wall time until all are
+pushed, as a ratio to one change alone, against a real server process.
+
+One run, real parts throughout:
+  seed     a generated platform (``tests.factories.generated_platform``: --teams teams x 3
+           environments x 4 services) applied to a bare control repository in a temporary
+           directory (not timed);
+  server   ``goldenpath serve`` in its own process on 127.0.0.1 (uvicorn, SQLite, one
+           worker thread), the admin token from GOLDENPATH_ADMIN_TOKEN; one change made
+           first, not timed (it builds the process's snapshot and warms the caches);
+  alone    one change at a time (``PUT /v1/teams/{team}`` with its ETag as If-Match,
+           then ``GET /v1/requests/{id}`` every 20 ms until it is final), --repeat times
+           on different teams: the median wall time from the PUT to ``succeeded``;
+  fifty    --changes clients, each changing its own team, released together: the wall
+           time from the release to the last request ``succeeded``.
+Each change adds a viewer to one team (no approval needed; the team's RoleBindings
+change). Checked: every request succeeded, each is its own commit in the remote's history
+(its ``Request-Id`` trailer), and the remote counts the pushes it accepted (a
+``post-receive`` hook): fewer pushes than changes is the batching at work.
+
+    .venv/bin/python benchmarks/bench_api_batch.py [--teams 1000] [--changes 50]
+                                                   [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_api_plan import TOKEN, free_port, start_server, wait_ready
+
+from goldenpath.services import gitops
+from goldenpath.settings import Settings
+from tests.factories import generated_platform, platform_doc
+
+POLL = 0.02
+
+
+def counted_remote(path: Path) -> Path:
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
+    hook = path / "hooks" / "post-receive"
+    hook.write_text('#!/bin/sh\ncat >> "$GIT_DIR/pushes.log"\n')
+    hook.chmod(0o755)
+    return path
+
+
+def pushes(remote: Path) -> int:
+    log = remote / "pushes.log"
+    return len(log.read_text().splitlines()) if log.is_file() else 0
+
+
+def request_ids(remote: Path, count: int) -> list[str]:
+    out = subprocess.run(["git", "log", f"-{count}", "--format=%(trailers:key=Request-Id,"
+                          "valueonly)"], cwd=remote, check=True, capture_output=True,
+                         text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+class Change:
+    """One team change prepared before the clock starts: the new spec and its If-Match."""
+
+    def __init__(self, http: httpx.Client, team: str) -> None:
+        answer = http.get(f"/v1/teams/{team}")
+        answer.raise_for_status()
+        self.team, self.etag = team, answer.headers["ETag"]
+        self.doc = answer.json()["spec"]
+        self.doc["spec"]["viewers"] = [f"user:{team}-auditor@example.com"]
+
+    def make(self, http: httpx.Client) -> str:
+        """PUT it and wait until it is final; the request id."""
+        answer = http.put(f"/v1/teams/{self.team}", json=self.doc,
+                          headers={"If-Match": self.etag})
+        if answer.status_code not in {200, 202}:
+            raise SystemExit(f"PUT {self.team}: {answer.status_code} {answer.text[:300]}")
+        rid: str = answer.json()["id"]
+        while True:
+            state = http.get(f"/v1/requests/{rid}").json()
+            if state["state"] == "succeeded":
+                return rid
+            if state["state"] in {"failed", "rejected"}:
+                raise SystemExit(f"{self.team}: {state['state']}: {state.get('result')}")
+            time.sleep(POLL)
+
+
+def client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, timeout=600,
+                        headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def alone(url: str, teams: list[str]) -> list[float]:
+    took = []
+    with client(url) as http:
+        for team in teams:
+            change = Change(http, team)
+            began = time.perf_counter()
+            change.make(http)
+            took.append(time.perf_counter() - began)
+    return took
+
+
+def together(url: str, teams: list[str]) -> tuple[float, list[str]]:
+    """Wall time from releasing every client to the last change succeeded; the ids."""
+    http = [client(url) for _ in teams]
+    changes = [Change(h, team) for h, team in zip(http, teams, strict=True)]
+    ids: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(teams) + 1)
+
+    def run(n: int) -> None:
+        start.wait()
+        rid = changes[n].make(http[n])
+        with lock:
+            ids.append(rid)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(teams))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - began
+    for h in http:
+        h.close()
+    if len(ids) != len(teams):
+        raise SystemExit(f"only {len(ids)} of {len(teams)} changes succeeded")
+    return took, ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teams", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if args.teams < args.changes + args.repeat + 1:
+        raise SystemExit("--teams must exceed --changes + --repeat")
+    names = [f"team-{n:04d}" for n in range(args.teams)]
+    with tempfile.TemporaryDirectory(prefix="goldenpath-bench-batch-") as tmp:
+        work = Path(tmp)
+        root = generated_platform(work / "platform", args.teams, platform=platform_doc())
+        remote, state = counted_remote(work / "remote.git"), work / "state"
+        settings = Settings(state_dir=state, gitops_repo=str(remote), platform_dir=root)
+        began = time.perf_counter()
+        gitops.apply(root, str(remote), settings=settings)
+        print(f"seeded {args.teams} teams in {time.perf_counter() - began:.1f}s", flush=True)
+        port, log = free_port(), work / "server.log"
+        url = f"http://127.0.0.1:{port}"
+        server = start_server(root, remote, state, log, port, workers=1)
+        try:
+            wait_ready(server, url, log)
+            warm = alone(url, names[-1:])[0]
+            singles = alone(url, names[-1 - args.repeat:-1])
+            before = pushes(remote)
+            wall, ids = together(url, names[:args.changes])
+            pushed = pushes(remote) - before
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        landed = request_ids(remote, args.changes)
+        if sorted(landed) != sorted(ids):
+            raise SystemExit("the last commits are not one per request")
+    one = statistics.median(singles)
+    print(f"\n{args.changes} concurrent team changes on {args.teams} teams "
+          f"(first change of a fresh server: {warm:.2f}s)")
+    print(f"  one change alone, PUT to succeeded   median {one:6.2f} s  "
+          f"({', '.join(f'{t:.2f}' for t in singles)})")
+    print(f"  {args.changes} changes together, until all pushed {wall:6.2f} s  "
+          f"({args.changes} commits, {pushed} pushes)")
+    print(f"ratio: {wall / one:.1f}x one change; target <= 5x: "
+          f"{'met' if wall / one <= 5 else 'not met'}")
+
+
+if __name__ == "__main__":
+    main()
