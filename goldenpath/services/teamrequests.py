@@ -6,14 +6,16 @@ repository holds (:func:`goldenpath.services.teams.current_platform`): the calle
 messages), the ``If-Match`` version (412 when stale), and what the change becomes
 (:func:`~goldenpath.services.access.decide_create` / ``decide_change``): forbidden (403,
 every reason), a ``pending-approval`` request an admin decides (nothing written before),
-or a queued one; and the whole platform loaded with the proposed file
-(:func:`~goldenpath.services.teams.check_change`: limits, hosts, 422). A non-admin's new
+or a queued one; and the whole platform loaded with the proposed file, rendered and
+checked by every guardrail as apply would (:func:`~goldenpath.services.teams.check_change`:
+limits, hosts, 422 with the guardrails named). A non-admin's new
 team is not loaded with the others before approval (its errors could name them); a
 non-admin's update and plan are, with the peers they add to ``allowFromTeams`` left to
 the approving admin and their answers redacted (:mod:`goldenpath.services.privacy`), as
 is a failed request's message, which every reader of the team sees.
-The worker then runs :func:`execute` with the request's actor and id as
-the commit's ``Requested-By``/``Request-Id``; :mod:`goldenpath.services.teams` re-checks
+The worker then runs :func:`execute_all` over every team request it claimed, each with its
+actor and id as its commit's ``Requested-By``/``Request-Id``, one commit per request and
+one push for them all; :mod:`goldenpath.services.teams` re-checks
 the version it was submitted with, so an approved update that went stale meanwhile fails
 with PreconditionFailed and writes nothing.
 
