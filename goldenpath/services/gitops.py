@@ -410,12 +410,31 @@ Edit = Callable[[Path, Mapping[str, str]], None]
 @dataclass(frozen=True)
 class EditRequest:
     """One request's change to the specs: its edit, who asked (the commit's author and
-    trailers), the commit's subject, and whether it may offboard (see :class:`Removals`)."""
+    trailers), the commit's subject, whether it may offboard (see :class:`Removals`), and
+    the teams whose files the edit reads or writes (None: any; a chain whose edits all
+    say checks out only those files when it can start from :class:`Loaded` specs)."""
 
     edit: Edit
     origin: Origin
     message: str | None = None
     allow_offboarding: bool = False
+    teams: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A branch's specs at ``head`` loaded already (a process's snapshot of its head, see
+    :mod:`goldenpath.services.snapshots`): the platform, every unit's input digest and
+    the spec files. Shared: only read."""
+
+    head: str
+    spec: PlatformSpec
+    inputs: Mapping[str, str]
+    files: SpecFiles
+
+
+#: The loaded specs of a head when the caller has them (else None: loaded here).
+LoadedAt = Callable[[str], Loaded | None]
 
 
 #: What became of one edit of a batch: its commit (None: the specs held it already), or
@@ -441,8 +460,8 @@ def apply_edit(edit: Edit, origin: Origin, repo: str | None = None, *, branch: s
 
 @cyclic_gc_paused()
 def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch: str,
-                settings: Settings | None = None,
-                max_attempts: int = MAX_ATTEMPTS) -> list[EditOutcome]:
+                settings: Settings | None = None, max_attempts: int = MAX_ATTEMPTS,
+                loaded: LoadedAt | None = None) -> list[EditOutcome]:
     """Several requests' changes, one commit each, pushed together: each edit is made on
     the specs as the commit before it left them and committed on top of it (loaded,
     rendered, checked as :func:`apply_edit` does), so every commit holds one request's
@@ -460,8 +479,9 @@ def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch
                 raise NotFound(f"{remote.ws.remote.display} {branch} holds no specs yet "
                                f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
                                kind="platform")
+            start = loaded(at.head) if loaded is not None and at.head is not None else None
             outcomes, head = _chain(remote.ws, at, edits, branch=branch, settings=settings,
-                                     attempt=attempt)
+                                    attempt=attempt, start=start)
             if head is None or head == at.head:
                 return outcomes  # nothing to push: every edit failed or changed nothing
             try:
@@ -475,15 +495,23 @@ def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch
 
 
 def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: str,
-           settings: Settings, attempt: int) -> tuple[list[EditOutcome], str | None]:
+           settings: Settings, attempt: int,
+           start: Loaded | None = None) -> tuple[list[EditOutcome], str | None]:
     """Make and commit ``edits`` one on top of the other from ``at``; the outcomes and the
     last commit (``at.head`` when none was made). One checkout serves the whole chain and
     the platform is loaded once: each edit's files are loaded into the last commit's
     platform (:class:`_Specs`), so an edit costs its own team's parse, render and checks,
-    not a load of every team. An edit that fails is undone in the checkout."""
+    not a load of every team. Started from ``start`` (the base's specs loaded already)
+    when every edit names its teams, only their files are checked out and nothing is
+    loaded. An edit that fails is undone in the checkout."""
     outcomes: list[EditOutcome] = []
+    named = [request.teams for request in edits]
     with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
-        specs = _Specs.open(ws, at, Path(tmp), settings)
+        if start is not None and start.head == at.head and None not in named:
+            teams = frozenset(team for some in named if some is not None for team in some)
+            specs = _Specs.partial(start, Path(tmp), teams)
+        else:
+            specs = _Specs.open(ws, at, Path(tmp), settings)
         for request in edits:
             try:
                 request.edit(specs.root, at.specs)
@@ -511,11 +539,26 @@ class _Specs:
     spec: PlatformSpec
     inputs: dict[str, str]
     files: SpecFiles
+    #: the spec files (paths in the repository) the checkout holds; None: every one
+    present: frozenset[str] | None = None
 
     @classmethod
     def open(cls, ws: Workspace, at: _Base, into: Path, settings: Settings) -> _Specs:
         root = specfiles.checkout(ws, at.specs, into)
         return cls.loaded(root, settings)
+
+    @classmethod
+    def partial(cls, start: Loaded, into: Path, teams: frozenset[str]) -> _Specs:
+        """The loaded specs, with only platform.yaml and ``teams``' files checked out
+        (writing every file of 1,000 teams costs more than the change)."""
+        root = into / specfiles.SPEC_DIR
+        (root / "teams").mkdir(parents=True)
+        wanted = {specfiles.PLATFORM_FILE, *(specfiles.team_path(t) for t in teams)}
+        present = {path for path, _ in start.files.values() if path in wanted}
+        for path, raw in start.files.values():
+            if path in present:
+                (into / path).write_bytes(raw)
+        return cls(root, start.spec, dict(start.inputs), dict(start.files), frozenset(present))
 
     @classmethod
     def loaded(cls, root: Path, settings: Settings) -> _Specs:
@@ -533,6 +576,7 @@ class _Specs:
         changed = self._changed()
         teams = {specfiles.team_of_path(path): (path, raw) for path, raw in changed.items()}
         if None in teams:  # platform.yaml: everything depends on it
+            self._complete()
             return self.loaded(self.root, settings)
         named = {team: file for team, file in teams.items() if team is not None}
         with repository_names(self.root.parent):
@@ -545,7 +589,16 @@ class _Specs:
                  if specfiles.team_of_path(file[0]) not in named}
         files.update({layout.team_unit(team): (path, raw) for team, (path, raw)
                       in named.items() if raw is not None})
-        return _Specs(self.root, spec, inputs, files)
+        present = None if self.present is None else self.present | changed.keys()
+        return _Specs(self.root, spec, inputs, files, present)
+
+    def _complete(self) -> None:
+        """Check out every spec file the checkout lacks (before a load of it all)."""
+        if self.present is not None:
+            for path, raw in self.files.values():
+                target = self.root.parent / path
+                if path not in self.present and not target.exists():
+                    target.write_bytes(raw)
 
     def restore(self) -> None:
         """Undo whatever an edit changed in the checkout."""
@@ -566,7 +619,8 @@ class _Specs:
         platform = self.root / "platform.yaml"
         if platform.is_file():
             now[specfiles.PLATFORM_FILE] = platform.read_bytes()
-        before = {path: raw for path, raw in self.files.values()}
+        before = {path: raw for path, raw in self.files.values()
+                  if self.present is None or path in self.present}
         return {path: now.get(path) for path in sorted(before.keys() | now.keys())
                 if before.get(path) != now.get(path)}
 

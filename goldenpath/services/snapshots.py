@@ -176,6 +176,14 @@ def current(repo: str | None, branch: str, settings: Settings) -> Snapshot:
     return found
 
 
+def kept_at(repo: str | None, branch: str, settings: Settings, head: str) -> Snapshot | None:
+    """The snapshot of ``head`` if this process keeps one; never builds one (a writer
+    asking holds the cache repository a build would open) and asks the remote nothing."""
+    remote = gitops.remote_for(repo, settings)
+    return _kept((remote.url, gitops.check_branch(branch), str(settings.state_dir.resolve())),
+                 head)
+
+
 def forget() -> None:
     """Drop every snapshot kept (tests; a process that changes its settings)."""
     with _LOCK:

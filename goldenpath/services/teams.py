@@ -279,10 +279,10 @@ def make_all(asks: Sequence[tuple[Proposal, Requester]],
         return edited
 
     edits = [gitops.EditRequest(recorded(n, proposal), requester.origin(), proposal.message,
-                                proposal.allow_offboarding)
+                                proposal.allow_offboarding, frozenset({proposal.team}))
              for n, (proposal, requester) in enumerate(asks)]
     outcomes = gitops.apply_edits(edits, where.repo, branch=where.branch,
-                                  settings=where.resolved)
+                                  settings=where.resolved, loaded=lambda head: _loaded(where, head))
     return [outcome if isinstance(outcome, GoldenpathError)
             else TeamChange(proposal.team, written[n].get(specfiles.team_path(proposal.team)),
                             outcome)
@@ -341,6 +341,16 @@ def _specs(where: Where, read: Callable[[str], bool] = lambda path: False
                                  read=read)
     contents = {path: content for path, content in snap.files.values() if read(path)}
     return gitops.SpecSnapshot(snap.head, dict(snap.blobs), contents)
+
+
+def _loaded(where: Where, head: str) -> gitops.Loaded | None:
+    """The process's snapshot of ``head`` when it keeps one (the API's submission checks
+    built it), so the writer neither checks out nor loads every team; else None and the
+    writer loads the specs itself."""
+    snap = snapshots.kept_at(where.repo, where.branch, where.resolved, head)
+    if snap is None:
+        return None
+    return gitops.Loaded(snap.head, snap.spec, snap.inputs, snap.files)
 
 
 def _snapshot(where: Where) -> snapshots.Snapshot:

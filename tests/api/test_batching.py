@@ -106,8 +106,19 @@ def test_fifty_queued_changes_are_fifty_commits_in_one_push(
     before, pushed = commits(remote), pushes(remote)
     ids = [viewer_change(api, team) for team in names]
     assert commits(remote) == before  # queued: nothing written yet
+    loads: list[Path] = []
+    full_load = gitops._Specs.open
 
-    assert Worker(api.settings, store, "batcher").run_once()
+    def counted(*args: Any) -> Any:
+        loads.append(args[2])
+        return full_load(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gitops._Specs, "open", counted)
+        assert Worker(api.settings, store, "batcher").run_once()
+    # the chain started from the process's snapshot of the head (the submissions built
+    # it): it checked out only the fifty teams' files and loaded no team from a file
+    assert loads == []
 
     assert pushes(remote) == pushed + 1  # one push for fifty changes
     results = [wait_final(api, rid) for rid in ids]
