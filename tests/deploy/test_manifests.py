@@ -62,7 +62,7 @@ def test_every_object_is_valid(built: dict[str, Objects], name: str) -> None:
 def test_each_overlay_holds_what_it_should(built: dict[str, Objects]) -> None:
     common = {"ServiceAccount", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
               "NetworkPolicy", "ServiceMonitor", "PrometheusRule"}
-    assert {o["kind"] for o in built["production"]} == common | {"Job"}
+    assert {o["kind"] for o in built["production"]} == common | {"Job", "Ingress"}
     assert {o["kind"] for o in built["embedded"]} == common | {"PersistentVolumeClaim"}
     for name in OVERLAYS:
         assert {o["metadata"]["namespace"] for o in built[name]} == {NAMESPACE}
@@ -196,6 +196,31 @@ def test_production_takes_its_dependencies_from_secrets(built: dict[str, Objects
     embedded = _env(_container(built["embedded"]))
     assert not {"GOLDENPATH_DATABASE_URL", "GOLDENPATH_GITOPS_TOKEN"} & set(embedded)
     assert "GOLDENPATH_GITOPS_REPO" not in _config(built["embedded"])
+
+
+def test_production_never_serves_the_example_platform(built: dict[str, Objects]) -> None:
+    """The image carries the example platform for embedded mode, and the API falls back to
+    the platform directory while the control repository holds no specs: production points
+    it at a directory that does not exist, so an unseeded repository is an error, never
+    the example's admins and teams."""
+    production = _config(built["production"])["GOLDENPATH_PLATFORM_DIR"]
+    embedded = _config(built["embedded"])["GOLDENPATH_PLATFORM_DIR"]
+    assert embedded == "/app/platform"
+    assert production != embedded
+    state = production.removeprefix(_config(built["production"])["GOLDENPATH_STATE_DIR"] + "/")
+    assert state != production, "outside the (empty at start) state volume"
+
+
+def test_the_ingress_reaches_the_service(built: dict[str, Objects]) -> None:
+    ingress = one(built["production"], "Ingress")["spec"]
+    service = one(built["production"], "Service")
+    ports = {p["name"] for p in service["spec"]["ports"]}
+    (rule,) = ingress["rules"]
+    assert [t["hosts"] for t in ingress["tls"]] == [[rule["host"]]]
+    for path in rule["http"]["paths"]:
+        backend = path["backend"]["service"]
+        assert backend["name"] == service["metadata"]["name"]
+        assert backend["port"]["name"] in ports
 
 
 def test_the_migration_runs_before_the_rollout(built: dict[str, Objects]) -> None:
