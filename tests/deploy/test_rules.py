@@ -22,8 +22,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.metrics import Metrics
 from goldenpath.settings import Settings
+from goldenpath.spec import load_platform
 from goldenpath.store import open_store
 from tests.deploy.conftest import Objects, one
+from tests.factories import EXAMPLE_PLATFORM
 from tests.render.observability.helpers import selectors
 
 PROMTOOL = shutil.which("promtool")
@@ -69,6 +71,19 @@ def test_rules_select_only_exported_series(built: dict[str, Objects], tmp_path: 
                 continue
             assert name in exported, f"{rule['alert']}: {name} is not exported"
             assert set(matchers) - TARGET_LABELS <= exported[name], rule["alert"]
+
+
+def test_the_platforms_prometheus_selects_them(built: dict[str, Objects]) -> None:
+    """The example platform's stack values select monitors and rules by label; goldenpath's
+    own carry those labels, and its alerts link runbooks as the platform's do."""
+    observability = load_platform(EXAMPLE_PLATFORM).platform.spec.observability
+    monitor = one(built["production"], "ServiceMonitor")["metadata"]["labels"]
+    rule = one(built["production"], "PrometheusRule")
+    assert observability.service_monitor_labels.items() <= monitor.items()
+    assert observability.rule_labels.items() <= rule["metadata"]["labels"].items()
+    for alert in _rules(built):
+        assert alert["annotations"]["runbook_url"] == (
+            f"{observability.runbook_base_url}/{alert['alert']}")
 
 
 def _promtool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
