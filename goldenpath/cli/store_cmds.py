@@ -25,8 +25,7 @@ def migrate() -> None:
             settings.state_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings, migrate_schema=False)
         try:
-            before = schema.current(store.db)
-            store.migrate()
+            before = store.migrate()  # read under the migration lock: never stale
             after = schema.current(store.db)
         finally:
             store.close()
