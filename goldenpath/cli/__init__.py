@@ -7,6 +7,7 @@ from goldenpath.cli import (  # noqa: F401  (registers commands)
     platform_cmds,
     scaffold_cmds,
     serve_cmds,
+    store_cmds,
 )
 from goldenpath.cli.app import app
 

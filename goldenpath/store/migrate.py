@@ -47,8 +47,9 @@ def current(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db: Database) -> None:
-    """Migrate the database to :func:`head`."""
+def upgrade(db: Database) -> str | None:
+    """Migrate the database to :func:`head`; the revision it was at (None: never
+    migrated), read under the lock, so of several at once only one finds it behind."""
     cfg = config()
     known = {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
     with db.transaction("migrate the schema") as conn:
@@ -65,3 +66,4 @@ def upgrade(db: Database) -> None:
             command.upgrade(cfg, "head")
         except CommandError as err:
             raise StoreError(f"database {db.display}: migration failed: {err}") from err
+    return found

@@ -39,9 +39,10 @@ class Store:
         """The database's URL without credentials (for logs and messages)."""
         return self.db.display
 
-    def migrate(self) -> None:
-        """Bring the schema to this version's head (safe with several replicas)."""
-        migrate.upgrade(self.db)
+    def migrate(self) -> str | None:
+        """Bring the schema to this version's head (safe with several replicas); the
+        revision it was at (None: never migrated)."""
+        return migrate.upgrade(self.db)
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers (readiness probes)."""
