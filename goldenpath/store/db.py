@@ -30,7 +30,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
-from goldenpath.errors import StoreError
+from goldenpath.errors import StoreError, StoreUnavailable
 
 #: How long a SQLite writer waits for another process's write lock before failing.
 _SQLITE_BUSY_MS = 30_000
@@ -115,10 +115,11 @@ class Database:
             raise self.error(action, err) from err
 
     def error(self, action: str, err: BaseException) -> StoreError:
-        """``err`` as a StoreError that says whether the database is down."""
+        """``err`` as a StoreError that says whether the database is down (then a
+        StoreUnavailable: the worker retries rather than fails on it)."""
         detail = _first_line(err)
         if _is_unreachable(err, detail):
-            return StoreError(redact(
+            return StoreUnavailable(redact(
                 f"database {self.display} is unavailable ({action}): {detail}; check that it "
                 "is running and reachable and that GOLDENPATH_DATABASE_URL is right", self.url))
         return StoreError(redact(f"database {self.display}: {action} failed: {detail}",
