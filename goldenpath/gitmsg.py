@@ -29,13 +29,20 @@ _UNREACHABLE = re.compile(
 
 def explanation(output: str, status: object) -> str:
     """git's explanation of a failure from its output (GitPython's ``stderr`` or
-    ``stdout``): the ``fatal:``, ``error:`` and ``remote:`` lines without their prefix,
-    joined with "; "; all lines when there are none of those."""
+    ``stdout``): the ``fatal:``, ``error:`` and ``remote:`` lines without their prefix
+    (and the line that finishes one ending with a colon), joined with "; "; all lines
+    when there are none of those."""
     text = _WRAPPER.sub(r"\1", output.strip())
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    said = [_PREFIX.sub("", line) for line in lines
-            if _PREFIX.match(line) or line.startswith("remote: ")] or lines
-    return "; ".join(said) or f"git exited with status {status}"
+    said = [_PREFIX.sub("", line) for n, line in enumerate(lines)
+            if _PREFIX.match(line) or line.startswith("remote: ") or _continues(lines, n)]
+    return "; ".join(said or lines) or f"git exited with status {status}"
+
+
+def _continues(lines: list[str], n: int) -> bool:
+    """Whether line ``n`` goes on a ``fatal:`` line that ended with a colon (git's
+    "unable to connect to host:" puts the reason, errno and all, on the next line)."""
+    return n > 0 and _PREFIX.match(lines[n - 1]) is not None and lines[n - 1].endswith(":")
 
 
 def unreachable(output: str) -> bool:
