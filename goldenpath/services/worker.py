@@ -185,18 +185,21 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        """Claim and do requests until :meth:`stop`; a store outage waits and retries."""
+        """Claim and do requests until :meth:`stop`; a store outage waits :attr:`retry`
+        between tries (one log line each, not one per poll)."""
         while not self.stopping.is_set():
+            wait = self.poll_seconds
             try:
                 worked = self.run_once()
             except GoldenpathError as err:  # the database is down: wait, do not spin
-                log.warning("worker %s: %s", self.name, err)
-                worked = False
+                log.warning("worker %s: %s; trying again in %gs", self.name, err,
+                            max(wait, self.retry.total_seconds()))
+                worked, wait = False, max(wait, self.retry.total_seconds())
             except Exception:  # a bug must not silently end the API's only worker
                 log.exception("worker %s: internal error; going on", self.name)
                 worked = False
             if not worked:
-                self.stopping.wait(self.poll_seconds)
+                self.stopping.wait(wait)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -141,6 +141,8 @@ def _first_line(err: BaseException) -> str:
 def _is_unreachable(err: BaseException, detail: str) -> bool:
     if isinstance(err, exc.DBAPIError) and err.connection_invalidated:
         return True
+    if isinstance(err, exc.TimeoutError):  # no pooled connection came free in time
+        return True
     if not isinstance(err, exc.OperationalError | exc.InterfaceError):
         return False
     lowered = detail.lower()
@@ -150,7 +152,10 @@ def _is_unreachable(err: BaseException, detail: str) -> bool:
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True,
+    # pre-ping: a pooled connection the server dropped (a restart) is replaced, not
+    # handed out; pool_timeout: with every connection busy, a request waits this long
+    # for one and then gets 503, not a 30 s hang
+    return create_engine(url, pool_pre_ping=True, pool_timeout=_CONNECT_TIMEOUT_S,
                          connect_args={"connect_timeout": _CONNECT_TIMEOUT_S})
 
 
