@@ -13,7 +13,7 @@ registered in :func:`api.main.create_app`, and nowhere else (routes never catch)
 | Forbidden | 403 | |
 | GitError | 502 | a git server goldenpath depends on failed |
 | RemoteUnavailable | 503 | that git server cannot be reached now (down, refusing connections) |
-| StoreError, IdentityProviderError | 503 | goldenpath cannot serve now: not the caller's fault |
+| StoreError (StoreUnavailable), IdentityProviderError | 503 | goldenpath cannot serve now |
 | SettingsError, FileSystemError | 503 | the same: goldenpath's own configuration or state |
 | any other GoldenpathError | 500 | a type added without a row here |
 
@@ -67,6 +67,7 @@ STATUS: dict[type[GoldenpathError], int] = {
     errors.GitError: 502,
     errors.RemoteUnavailable: 503,
     errors.StoreError: 503,
+    errors.StoreUnavailable: 503,
     errors.IdentityProviderError: 503,
     errors.SettingsError: 503,
     errors.FileSystemError: 503,

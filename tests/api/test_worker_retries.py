@@ -19,9 +19,11 @@ from goldenpath.errors import GitError, GoldenpathError, RemoteUnavailable, Stor
 from goldenpath.services import gitops, servicerequests
 from goldenpath.services.worker import Worker
 from goldenpath.store import Store
-from tests.api.conftest import Api
+from tests.api.conftest import BOTH_DATABASES, Api
 from tests.api.test_batching import viewer_change
 from tests.gitops.conftest import git
+
+pytestmark = BOTH_DATABASES
 
 RETRY = timedelta(seconds=5)
 DOWN = "cannot fetch branch main from git://127.0.0.1:9/control.git: unable to connect " \
@@ -92,7 +94,8 @@ def test_a_scaffold_meeting_a_down_server_waits_and_completes_once(
     worker = _worker(idle_api, store)
     assert worker.run_once()
     waiting = _request(idle_api, rid)
-    assert (waiting["state"], waiting["attempts"]) == ("queued", 1)
+    assert (waiting["state"], waiting["attempts"], waiting["retries"]) == ("queued", 1, 1)
+    assert waiting["retry_at"] == (clock.now + RETRY).isoformat().replace("+00:00", "Z")
     assert idle_api.repositories() == []  # the pushed repository was taken back
     retry_at = (clock.now + RETRY).isoformat(timespec="seconds")
     assert waiting["log"][-1]["level"] == "warning"
