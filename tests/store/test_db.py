@@ -53,6 +53,42 @@ def test_downgrade_to_empty_and_back(empty_target: Target) -> None:
     store.close()
 
 
+def test_requests_of_0001_migrate_to_retries_with_their_log_and_steps(
+        empty_target: Target) -> None:
+    """0002 adds retries and retry_at; the rows, logs and steps of a database the previous
+    release wrote are kept (on SQLite too, where a table rebuilt under foreign keys would
+    cascade its children away) and are claimable at once."""
+    store = empty_target.open()
+    cfg = migrate.config()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with store.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text(
+            "INSERT INTO requests (id, kind, team, actor, payload_digest, payload, state, "
+            "created_at, updated_at, attempts, log_seq) VALUES ('00000000-0000-4000-8000-"
+            "000000000001', 'team.update', 't', 'a', 'd', '{}', 'queued', :at, :at, 0, 1)"),
+            {"at": at})
+        conn.execute(text("INSERT INTO request_logs VALUES ('00000000-0000-4000-8000-"
+                          "000000000001', 1, :at, 'info', 'kept')"), {"at": at})
+        conn.execute(text("INSERT INTO request_steps VALUES ('00000000-0000-4000-8000-"
+                          "000000000001', 'step', NULL, :at)"), {"at": at})
+    store.migrate()
+    rid = "00000000-0000-4000-8000-000000000001"
+    old = store.requests.get(rid)
+    assert (old.state, old.retries, old.retry_at) == ("queued", 0, None)
+    assert [line.message for line in store.requests.logs(rid)] == ["kept"]
+    assert store.requests.step_done(rid, "step") is not None
+    (claim,) = store.queue.claim("w", version="t", lease=timedelta(seconds=30))
+    assert claim.request.id == rid
+    with store.db.engine.begin() as conn:  # and back: the previous release's rows again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        assert conn.execute(text("SELECT count(*) FROM request_logs")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM request_steps")).scalar() == 1
+    store.close()
+
+
 def test_replicas_migrating_at_once_all_succeed(empty_target: Target) -> None:
     stores = [empty_target.open() for _ in range(3)]
     errors: list[BaseException] = []

@@ -18,15 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # batch: SQLite cannot add a NOT NULL column otherwise; rows of the previous release
-    # start at 0 retries and are claimable at once
-    with op.batch_alter_table("requests") as batch:
-        batch.add_column(sa.Column("retries", sa.Integer(), nullable=False,
-                                   server_default="0"))
-        batch.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+    # plain ALTER TABLE, never a batch rebuild: on SQLite a rebuilt requests table would
+    # cascade its logs and steps away. Rows of the previous release get 0 retries and
+    # are claimable at once.
+    op.add_column("requests", sa.Column("retries", sa.Integer(), nullable=False,
+                                        server_default="0"))
+    op.add_column("requests", sa.Column("retry_at", sa.DateTime(timezone=True),
+                                        nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("requests") as batch:
-        batch.drop_column("retry_at")
-        batch.drop_column("retries")
+    op.drop_column("requests", "retry_at")  # SQLite 3.35+ drops columns in place
+    op.drop_column("requests", "retries")
