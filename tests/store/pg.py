@@ -77,7 +77,8 @@ class Server:
                         check=check)
 
     def stop(self, mode: str = "fast") -> None:
-        """Stop the server, its data kept (``immediate``: as if it crashed)."""
+        """Stop the server, its data kept. ``immediate`` is as if it crashed: with the
+        tests' ``synchronous_commit=off`` its last commits may then be lost."""
         self.ctl("stop", "-m", mode, "-w")
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
