@@ -298,6 +298,9 @@ def _queued_while_down(settings: Settings, served: Served, daemon: GitDaemon, re
     # after deciding them on the specs it read (the services the API calls, through the
     # bare repository's path, which stays readable to this test)
     ids = _accept(settings, remote, doc, read.headers["ETag"])
+    # GET /requests/{id} decides who may read it on the specs: 503 while git is down too
+    assert httpx.get(f"{served.url}/requests/{ids[0]}", headers=ADMIN,
+                     timeout=30).status_code == 503
     store = Store(sqlite_path=settings.database_path)
     try:
         until(lambda: all(store.requests.get(rid).retries >= 3 for rid in ids), 60,
