@@ -12,7 +12,8 @@ registered in :func:`api.main.create_app`, and nowhere else (routes never catch)
 | Unauthorized | 401 | with ``WWW-Authenticate: Bearer`` |
 | Forbidden | 403 | |
 | GitError | 502 | a git server goldenpath depends on failed |
-| StoreError, IdentityProviderError | 503 | goldenpath cannot serve now: not the caller's fault |
+| RemoteUnavailable | 503 | that git server cannot be reached now (down, refusing connections) |
+| StoreError (StoreUnavailable), IdentityProviderError | 503 | goldenpath cannot serve now |
 | SettingsError, FileSystemError | 503 | the same: goldenpath's own configuration or state |
 | any other GoldenpathError | 500 | a type added without a row here |
 
@@ -64,7 +65,9 @@ STATUS: dict[type[GoldenpathError], int] = {
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.GitError: 502,
+    errors.RemoteUnavailable: 503,
     errors.StoreError: 503,
+    errors.StoreUnavailable: 503,
     errors.IdentityProviderError: 503,
     errors.SettingsError: 503,
     errors.FileSystemError: 503,
@@ -79,7 +82,8 @@ STATUS[teams.PreconditionFailed] = 412
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No bearer token, or one not accepted"},
     403: {"model": Problem, "description": "Not allowed (says nothing of other teams)"},
-    503: {"model": Problem, "description": "The database or the identity provider is down"},
+    503: {"model": Problem, "description": "The database, the git remote or the identity "
+                                           "provider is down"},
 }
 
 

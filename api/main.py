@@ -85,6 +85,8 @@ def _start_workers(app: FastAPI, settings: Settings,
     for n in range(settings.api_workers):
         worker = Worker(settings, store, f"{os.uname().nodename}-{os.getpid()}-{n}",
                         lease=timedelta(seconds=settings.api_lease_seconds),
+                        retry=timedelta(seconds=settings.api_retry_seconds),
+                        retry_max=timedelta(seconds=settings.api_retry_max_seconds),
                         observe=app.state.metrics.observe_work)
         thread = threading.Thread(target=worker.run, name=f"goldenpath-worker-{n}",
                                   daemon=True)

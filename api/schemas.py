@@ -61,8 +61,8 @@ class RequestOut(BaseModel):
                    "specCommit": "41d7..."},
         "created_at": "2026-11-29T12:00:00Z", "updated_at": "2026-11-29T12:00:03Z",
         "started_at": "2026-11-29T12:00:01Z", "finished_at": "2026-11-29T12:00:03Z",
-        "attempts": 1, "approved_by": None, "rejected_by": None, "decision_reason": None,
-        "log": []}]})
+        "attempts": 1, "retries": 0, "retry_at": None, "approved_by": None,
+        "rejected_by": None, "decision_reason": None, "log": []}]})
 
     id: str
     kind: str
@@ -77,6 +77,10 @@ class RequestOut(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     attempts: int
+    retries: int = Field(default=0, description="times it was given back to the queue "
+                                                "because a server it needs was down")
+    retry_at: datetime | None = Field(default=None, description="a queued request given "
+                                      "back is not tried again before this time")
     approved_by: str | None = None
     rejected_by: str | None = None
     decision_reason: str | None = None
@@ -88,7 +92,8 @@ class RequestOut(BaseModel):
                    state=request.state, payload=request.payload, result=request.result,
                    created_at=request.created_at, updated_at=request.updated_at,
                    started_at=request.started_at, finished_at=request.finished_at,
-                   attempts=request.attempts, approved_by=request.approved_by,
+                   attempts=request.attempts, retries=request.retries,
+                   retry_at=request.retry_at, approved_by=request.approved_by,
                    rejected_by=request.rejected_by, decision_reason=request.decision_reason,
                    log=[LogOut.of(line) for line in log or []])
 

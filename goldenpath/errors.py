@@ -10,15 +10,21 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     ├── NotFound           a team, service, template or repository does not exist
     ├── Conflict           the thing exists already, or someone else changed it first
     ├── GitError           a git operation failed (credentials are redacted)
+    │   └── RemoteUnavailable  the git server could not be reached: retry later
     ├── TemplateError      a golden-path template could not be rendered or merged
     ├── TooLarge           an input is over its size bound (nothing was stored)
-    ├── StoreError         the request/audit store failed (or its database is down)
+    ├── StoreError         the request/audit store failed
+    │   └── StoreUnavailable   its database cannot be reached: retry later
     ├── SettingsError      a GOLDENPATH_* environment variable is invalid
     ├── FileSystemError    a local directory goldenpath must use (--out, the state
     │                      directory) is not one, or cannot be written
     ├── Unauthorized       no bearer token, or one that proves nobody (API: 401)
     ├── Forbidden          the caller is known but may not do this (API: 403)
     └── IdentityProviderError  the OIDC issuer could not be reached or answered nonsense (503)
+
+The two ``*Unavailable`` errors are transient: nothing is wrong with what was asked, a
+server goldenpath depends on is down. The API answers them with 503, and the worker
+gives a request that met one back to the queue to retry later rather than failing it.
 
 The CLI maps them to exit code 1 and prints ``str(error)``; the API maps each type to one
 HTTP status in one place.
@@ -174,6 +180,13 @@ class GitError(GoldenpathError):
     """A git operation failed. Messages never carry credentials."""
 
 
+class RemoteUnavailable(GitError):
+    """A git remote could not be reached (connection refused, no route, name not
+    resolved, timed out, a gateway error): the same operation may pass later. A remote
+    that answered and refused (a rejected push, a missing repository, bad credentials)
+    is a plain GitError."""
+
+
 class TemplateError(GoldenpathError):
     """A golden-path template could not be rendered, recorded or merged."""
 
@@ -184,6 +197,11 @@ class TooLarge(GoldenpathError):
 
 class StoreError(GoldenpathError):
     """The request, task or audit store failed, or its database cannot be reached."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database cannot be reached (down, restarting, refusing connections):
+    the same operation may pass later."""
 
 
 class SettingsError(GoldenpathError):

@@ -16,17 +16,38 @@ _PREFIX = re.compile(r"^(?:fatal|error): ")
 #: goldenpath's own temporary directories (caches being built, clones, fast-import streams)
 _TEMPORARY = re.compile(re.escape(tempfile.gettempdir()) + r"/goldenpath-[^\s'\"]*")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+#: How git (its git://, ssh and curl transports) says the server could not be reached at
+#: all, as opposed to reached and refusing (``remote error:``, ``Permission denied``,
+#: ``Repository not found``, a rejected push): worth retrying later, as is a gateway that
+#: answered for a server behind it that is down.
+_UNREACHABLE = re.compile(
+    r"unable to connect to |connection refused|connection timed out|operation timed out"
+    r"|could not resolve host|temporary failure in name resolution|name or service not known"
+    r"|network is unreachable|no route to host|connection reset by peer"
+    r"|failed to connect to |returned error: 50[234]\b", re.IGNORECASE)
 
 
 def explanation(output: str, status: object) -> str:
     """git's explanation of a failure from its output (GitPython's ``stderr`` or
-    ``stdout``): the ``fatal:``, ``error:`` and ``remote:`` lines without their prefix,
-    joined with "; "; all lines when there are none of those."""
+    ``stdout``): the ``fatal:``, ``error:`` and ``remote:`` lines without their prefix
+    (and the line that finishes one ending with a colon), joined with "; "; all lines
+    when there are none of those."""
     text = _WRAPPER.sub(r"\1", output.strip())
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    said = [_PREFIX.sub("", line) for line in lines
-            if _PREFIX.match(line) or line.startswith("remote: ")] or lines
-    return "; ".join(said) or f"git exited with status {status}"
+    said = [_PREFIX.sub("", line) for n, line in enumerate(lines)
+            if _PREFIX.match(line) or line.startswith("remote: ") or _continues(lines, n)]
+    return "; ".join(said or lines) or f"git exited with status {status}"
+
+
+def _continues(lines: list[str], n: int) -> bool:
+    """Whether line ``n`` goes on a ``fatal:`` line that ended with a colon (git's
+    "unable to connect to host:" puts the reason, errno and all, on the next line)."""
+    return n > 0 and _PREFIX.match(lines[n - 1]) is not None and lines[n - 1].endswith(":")
+
+
+def unreachable(output: str) -> bool:
+    """Whether git's output says the remote could not be reached (see ``_UNREACHABLE``)."""
+    return _UNREACHABLE.search(output) is not None
 
 
 def scrub(text: str) -> str:

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     api_workers: int = Field(default=1, ge=0, le=16)
     #: how long a claimed request stays claimed without a heartbeat
     api_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    #: a request that met a down server (the git remote, the database) is given back to
+    #: the queue and tried again after this many seconds, doubled at each retry...
+    api_retry_seconds: float = Field(default=5.0, ge=0.1, le=3600.0)
+    #: ...up to this many
+    api_retry_max_seconds: float = Field(default=300.0, ge=0.1, le=86400.0)
     #: how long a write waits for its request to finish before answering 202
     api_write_wait_seconds: float = Field(default=2.0, ge=0.0, le=30.0)
 

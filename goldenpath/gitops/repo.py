@@ -13,8 +13,10 @@ a plan, or a command that fails, leaves no cache behind.
 Every gitpython error is wrapped in GitError saying what failed and git's own words
 (:mod:`goldenpath.gitmsg`), with no command line, temporary path or credentials; a
 rejected push (someone pushed first) is PushRejected, which apply answers by fetching and
-retrying (a hook's refusal is a GitError: retrying would not help). Pushes are never
-forced.
+retrying (a hook's refusal is a GitError: retrying would not help); a remote that could
+not be reached at all (connection refused, timed out, name not resolved) is
+RemoteUnavailable, which the worker answers by retrying the request later. Pushes are
+never forced.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 import git
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, GitError
+from goldenpath.errors import Conflict, GitError, RemoteUnavailable
 
 #: How git says the branch moved (or is being moved) underneath a push.
 #: (A hook's "[remote rejected] (... hook declined)" is a refusal, not a race: not here.)
@@ -343,8 +345,10 @@ def _wrapped(remote: Remote, what: str, hide: tuple[Path, ...] = ()) -> Iterator
     try:
         yield
     except git.GitCommandError as e:
-        detail = gitmsg.explanation(e.stderr or e.stdout or "", e.status)
-        raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
+        output = e.stderr or e.stdout or ""
+        detail = gitmsg.explanation(output, e.status)
+        kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
+        raise kind(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
     except (git.GitError, OSError, ValueError) as e:
         detail = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
         raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e

@@ -20,7 +20,7 @@ from pathlib import Path
 import git
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, GitError
+from goldenpath.errors import Conflict, GitError, RemoteUnavailable
 
 BRANCH = "main"
 IDENTITY = {
@@ -42,8 +42,10 @@ def wrapped(action: str) -> Iterator[None]:
     try:
         yield
     except git.GitCommandError as err:  # git's words, not GitPython's command line
-        detail = gitmsg.explanation(err.stderr or err.stdout or "", err.status)
-        raise GitError(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
+        output = err.stderr or err.stdout or ""
+        detail = gitmsg.explanation(output, err.status)
+        kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
+        raise kind(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
         raise GitError(f"git: cannot {action}: {gitmsg.scrub(redact(str(err).strip()))}"
                        ) from err
@@ -106,11 +108,15 @@ def remote_has_refs(url: str) -> bool:
 
 
 def remote_head(url: str, branch: str = BRANCH) -> str | None:
-    """The commit ``branch`` of ``url`` points at; None when it has no such branch or
-    cannot be reached (as :func:`remote_has_refs`)."""
+    """The commit ``branch`` of ``url`` points at; None when it has no such branch or no
+    such repository. A remote that cannot be reached at all is RemoteUnavailable: a
+    worker resuming a scaffold must not take "down" for "nothing was pushed"."""
     try:
         out = str(git.Git().ls_remote(url, f"refs/heads/{branch}")).strip()
-    except git.GitCommandError:
+    except git.GitCommandError as err:
+        if gitmsg.unreachable(err.stderr or ""):  # not "nothing there": ask again later
+            with wrapped("read the service repository"):
+                raise
         return None
     return out.split()[0] if out else None
 

@@ -16,9 +16,17 @@ each claim it:
    audits the outcome. A worker that lost its claim (its lease expired and another
    worker took the request) cannot complete it: it logs that and moves on.
 
-A handler's GoldenpathError fails the request with its message. Anything else is a bug:
-the request fails with "internal error" and the traceback goes to the process log, never
-to the caller. Either way the worker keeps running.
+A handler's GoldenpathError fails the request with its message, except when a server
+the request needs is down (:data:`TRANSIENT`: the git remote cannot be reached, the
+database is unavailable): nothing is wrong with the request, so it is given back to the
+queue (``Queue.retry_later``) to be tried again after a backoff that doubles at each
+retry (:attr:`Worker.retry`, capped at :attr:`Worker.retry_max`), with a log line saying
+why and when; it is retried for as long as the outage lasts (retries do not count toward
+abandonment) and completes once the server is back. A batch whose push or fetch found
+the remote down is given back whole. Anything else is a bug: the request fails with
+"internal error" and the traceback goes to the process log, never to the caller. Either
+way the worker keeps running; when the store itself is down the claims it holds are left
+to their leases and taken again once it is back.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from datetime import timedelta
 from typing import Any
 
 from goldenpath import __version__
-from goldenpath.errors import Conflict, GoldenpathError
+from goldenpath.errors import Conflict, GoldenpathError, RemoteUnavailable, StoreUnavailable
 from goldenpath.services import scaffold, servicerequests, teamrequests
 from goldenpath.services.requests import SERVICE_CREATE
 from goldenpath.services.teams import Where
@@ -43,6 +51,9 @@ from goldenpath.store.records import LogLevel
 
 log = logging.getLogger(__name__)
 _INTERNAL = "internal error; the operators have the details in the server log"
+
+#: Errors that say a server the request needs is down, not that the request is wrong.
+TRANSIENT = (RemoteUnavailable, StoreUnavailable)
 
 STARTED = "scaffold started"
 CREATED = "service created"
@@ -141,6 +152,13 @@ def _committed(job: Job, result: dict[str, Any] | GoldenpathError) -> Any:
     return result
 
 
+@dataclass(frozen=True)
+class _Retry:
+    """A handler's outcome that gives the request back to the queue to retry it."""
+
+    error: GoldenpathError
+
+
 #: Requests of these kinds are claimed together (up to :attr:`Worker.batch`) and done
 #: by one call; each outcome is the request's result or the error that failed it.
 BatchHandler = Callable[[list[Job]], list[Any | GoldenpathError]]
@@ -155,6 +173,9 @@ class Worker:
     store: Store
     name: str
     lease: timedelta = timedelta(seconds=60)
+    #: the first retry's delay when a server a request needs is down; doubled per retry
+    retry: timedelta = timedelta(seconds=5)
+    retry_max: timedelta = timedelta(minutes=5)
     poll_seconds: float = 0.2
     handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
     batches: dict[str, BatchHandler] = field(default_factory=lambda: dict(BATCHES))
@@ -164,18 +185,21 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        """Claim and do requests until :meth:`stop`; a store outage waits and retries."""
+        """Claim and do requests until :meth:`stop`; a store outage waits :attr:`retry`
+        between tries (one log line each, not one per poll)."""
         while not self.stopping.is_set():
+            wait = self.poll_seconds
             try:
                 worked = self.run_once()
             except GoldenpathError as err:  # the database is down: wait, do not spin
-                log.warning("worker %s: %s", self.name, err)
-                worked = False
+                log.warning("worker %s: %s; trying again in %gs", self.name, err,
+                            max(wait, self.retry.total_seconds()))
+                worked, wait = False, max(wait, self.retry.total_seconds())
             except Exception:  # a bug must not silently end the API's only worker
                 log.exception("worker %s: internal error; going on", self.name)
                 worked = False
             if not worked:
-                self.stopping.wait(self.poll_seconds)
+                self.stopping.wait(wait)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -195,12 +219,13 @@ class Worker:
         return bool(together or alone)
 
     def execute(self, claim: Claim) -> Request | None:
-        """Do one claimed request; the completed request, or None if the claim was lost."""
+        """Do one claimed request; the completed request (the queued one when it was given
+        back to retry), or None if the claim was lost."""
         job = Job(self.settings, self.store, claim)
         with self._beating([claim]):
             started = time.monotonic()
             succeeded, result = self._run(job)
-        self._observe(job, succeeded, time.monotonic() - started)
+        self._observe(job, succeeded, result, time.monotonic() - started)
         return self._complete(job, succeeded, result)
 
     def execute_batch(self, claims: list[Claim]) -> list[Request | None]:
@@ -218,7 +243,7 @@ class Worker:
             took = time.monotonic() - started
         done = []
         for n, job in enumerate(jobs):
-            self._observe(job, outcomes[n][0], took)
+            self._observe(job, *outcomes[n], took)
             done.append(self._complete(job, *outcomes[n]))
         return done
 
@@ -227,18 +252,23 @@ class Worker:
             job.log(f"attempt {job.claim.attempt} by worker {self.name}")
         try:
             results = handler(jobs)
+        except TRANSIENT as err:  # the remote (or the store) is down: every one waits
+            return [(False, _Retry(err)) for _ in jobs]
         except GoldenpathError as err:  # the batch as a whole failed (git, the store)
             return [(False, self._failed(job, type(err).__name__, str(err))) for job in jobs]
         except Exception:  # a bug: the requests fail, the worker lives on
             log.exception("requests %s: internal error", ", ".join(j.request.id for j in jobs))
             return [(False, self._failed(job, "InternalError", _INTERNAL)) for job in jobs]
-        return [(False, self._failed(job, type(result).__name__, str(result)))
+        return [(False, _Retry(result)) if isinstance(result, TRANSIENT)
+                else (False, self._failed(job, type(result).__name__, str(result)))
                 if isinstance(result, GoldenpathError) else (True, result)
                 for job, result in zip(jobs, results, strict=True)]
 
-    def _observe(self, job: Job, succeeded: bool, seconds: float) -> None:
+    def _observe(self, job: Job, succeeded: bool, result: Any, seconds: float) -> None:
         if self.observe is not None:
-            self.observe(job.request.kind, "succeeded" if succeeded else "failed", seconds)
+            outcome = "retried" if isinstance(result, _Retry) else \
+                "succeeded" if succeeded else "failed"
+            self.observe(job.request.kind, outcome, seconds)
 
     @contextmanager
     def _beating(self, claims: list[Claim]) -> Iterator[None]:
@@ -260,6 +290,8 @@ class Worker:
                 raise Conflict(f"no worker handles requests of kind {job.request.kind!r}")
             job.log(f"attempt {job.claim.attempt} by worker {self.name}")
             return True, handler(job)
+        except TRANSIENT as err:
+            return False, _Retry(err)
         except GoldenpathError as err:
             return False, self._failed(job, type(err).__name__, str(err))
         except Exception:  # a bug: the request fails, the worker lives on
@@ -272,7 +304,25 @@ class Worker:
             job.log(f"{error}: {message}", level="error")
         return {"error": error, "message": message}
 
+    def _retry_later(self, job: Job, error: GoldenpathError) -> Request | None:
+        """Give the request back to the queue until its backoff is over; the error is
+        logged with the retry's number and time."""
+        delay = min(self.retry * 2 ** min(job.request.retries, 32), self.retry_max)
+        try:
+            back = self.store.queue.retry_later(job.claim, after=delay)
+        except Conflict as err:
+            log.warning("%s", err, extra={"request_id": job.request.id})
+            return None
+        when = back.retry_at.isoformat(timespec="seconds") if back.retry_at else "now"
+        with suppress(GoldenpathError):  # the log is best effort; the request is queued
+            job.log(f"{type(error).__name__}: {error}; the request stays queued: retry "
+                    f"{back.retries} at {when} (in {delay.total_seconds():g}s)",
+                    level="warning")
+        return back
+
     def _complete(self, job: Job, succeeded: bool, result: Any) -> Request | None:
+        if isinstance(result, _Retry):
+            return self._retry_later(job, result.error)
         try:
             done = self.store.queue.complete(job.claim, succeeded=succeeded, result=result)
         except Conflict as err:

@@ -30,7 +30,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
-from goldenpath.errors import StoreError
+from goldenpath.errors import StoreError, StoreUnavailable
 
 #: How long a SQLite writer waits for another process's write lock before failing.
 _SQLITE_BUSY_MS = 30_000
@@ -115,10 +115,11 @@ class Database:
             raise self.error(action, err) from err
 
     def error(self, action: str, err: BaseException) -> StoreError:
-        """``err`` as a StoreError that says whether the database is down."""
+        """``err`` as a StoreError that says whether the database is down (then a
+        StoreUnavailable: the worker retries rather than fails on it)."""
         detail = _first_line(err)
         if _is_unreachable(err, detail):
-            return StoreError(redact(
+            return StoreUnavailable(redact(
                 f"database {self.display} is unavailable ({action}): {detail}; check that it "
                 "is running and reachable and that GOLDENPATH_DATABASE_URL is right", self.url))
         return StoreError(redact(f"database {self.display}: {action} failed: {detail}",
@@ -140,6 +141,8 @@ def _first_line(err: BaseException) -> str:
 def _is_unreachable(err: BaseException, detail: str) -> bool:
     if isinstance(err, exc.DBAPIError) and err.connection_invalidated:
         return True
+    if isinstance(err, exc.TimeoutError):  # no pooled connection came free in time
+        return True
     if not isinstance(err, exc.OperationalError | exc.InterfaceError):
         return False
     lowered = detail.lower()
@@ -149,7 +152,10 @@ def _is_unreachable(err: BaseException, detail: str) -> bool:
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True,
+    # pre-ping: a pooled connection the server dropped (a restart) is replaced, not
+    # handed out; pool_timeout: with every connection busy, a request waits this long
+    # for one and then gets 503, not a 30 s hang
+    return create_engine(url, pool_pre_ping=True, pool_timeout=_CONNECT_TIMEOUT_S,
                          connect_args={"connect_timeout": _CONNECT_TIMEOUT_S})
 
 

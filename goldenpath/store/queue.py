@@ -29,6 +29,11 @@ The protocol, and why a request completes exactly once:
 
 A request that keeps killing its workers would be claimed forever; claim marks one
 failed instead once ``max_attempts`` claims of it have expired.
+
+4. **retry_later** gives a claimed request back to the queue with a time before which
+   no one claims it (``retry_at``), when a server it needs (the git remote, the
+   database) is down: the worker's backoff. Such a claim ended on purpose, so it counts
+   in ``retries``, not toward abandonment (``attempts - retries`` claims lost).
 """
 
 from __future__ import annotations
@@ -80,16 +85,19 @@ class Queue:
         now = self.clock()
         expires = now + lease
         expired = and_(RequestRow.state == RUNNING, RequestRow.lease_expires_at < now)
+        # claims given back (retry_later) were not lost: only the others count
+        lost = RequestRow.attempts - RequestRow.retries
+        due = or_(RequestRow.retry_at.is_(None), RequestRow.retry_at <= now)
         chosen = (select(RequestRow.id)
-                  .where(or_(RequestRow.state == QUEUED,
-                             and_(expired, RequestRow.attempts < max_attempts)),
+                  .where(or_(and_(RequestRow.state == QUEUED, due),
+                             and_(expired, lost < max_attempts)),
                          *_of_kinds(kinds, other_kinds))
                   .order_by(RequestRow.created_at, RequestRow.id)
                   .limit(max(1, min(limit, MAX_CLAIM)))
                   .with_for_update(skip_locked=True))
         with self.db.transaction("claim requests") as conn:
             conn.execute(update(RequestRow)
-                         .where(expired, RequestRow.attempts >= max_attempts)
+                         .where(expired, lost >= max_attempts)
                          .values(state=FAILED, finished_at=now, updated_at=now,
                                  lease_expires_at=None,
                                  result={"error": f"abandoned: {max_attempts} claims of it "
@@ -98,7 +106,7 @@ class Queue:
                 update(RequestRow).where(RequestRow.id.in_(chosen.scalar_subquery()))
                 .values(state=RUNNING, lease_owner=worker, lease_expires_at=expires,
                         attempts=RequestRow.attempts + 1, started_at=now, updated_at=now,
-                        claimed_by_version=version)
+                        claimed_by_version=version, retry_at=None)
                 .returning(*REQUEST_COLUMNS)).all()
         requests = sorted((to_request(row) for row in rows), key=lambda r: (r.created_at, r.id))
         return [Claim(r, worker, r.attempts, expires) for r in requests]
@@ -139,6 +147,23 @@ class Queue:
                                .returning(*REQUEST_COLUMNS)).first()
         if row is None:
             raise self._lost(claim, "release it")
+        return to_request(row)
+
+    def retry_later(self, claim: Claim, *, after: timedelta) -> Request:
+        """Give the request back to the queue, not to be claimed again for ``after``: a
+        server it needs is down. It counts as a retry, not as a lost claim, so however
+        long the outage it is never abandoned for it; Conflict when the claim was lost."""
+        if after < timedelta(0):
+            raise StoreError(f"retry after {after}: must not be negative")
+        now = self.clock()
+        with self.db.transaction("give a request back to retry it") as conn:
+            row = conn.execute(update(RequestRow).where(_held(claim))
+                               .values(state=QUEUED, lease_owner=None, lease_expires_at=None,
+                                       retries=RequestRow.retries + 1, retry_at=now + after,
+                                       updated_at=now)
+                               .returning(*REQUEST_COLUMNS)).first()
+        if row is None:
+            raise self._lost(claim, "give it back to retry it")
         return to_request(row)
 
     def _lost(self, claim: Claim, what: str) -> Conflict:

@@ -34,6 +34,10 @@ class Request:
     rejected_at: datetime | None
     decision_reason: str | None
     idempotency_key: str | None
+    #: times it was given back to the queue because a server it needs was down
+    retries: int = 0
+    #: not claimed before this time (set when given back; None: at once)
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Request states. pending-approval -> queued | rejected; queued -> running;
-#: running -> succeeded | failed (or back to running under a new lease).
+#: running -> succeeded | failed (or back to running under a new lease, or back to
+#: queued with a retry time when a server it needs is down).
 PENDING_APPROVAL = "pending-approval"
 QUEUED = "queued"
 RUNNING = "running"
@@ -103,6 +104,11 @@ class RequestRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(NAME_MAX))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: times a worker gave it back because a server it needs was down (not counted
+    #: toward abandonment, which counts expired claims: ``attempts - retries``)
+    retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: a queued request given back is not claimed before this time (backoff)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: goldenpath version of the worker that claimed it last (upgrades drain old claims)
     claimed_by_version: Mapped[str | None] = mapped_column(String(NAME_MAX))
     approved_by: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))

@@ -254,7 +254,8 @@ def test_a_worker_survives_a_broken_claim_and_goes_on(idle_api: Api, store: Stor
         return claims
 
     monkeypatch.setattr(store.queue, "claim", flaky)
-    worker = Worker(idle_api.settings, store, "survivor", lease=LEASE, poll_seconds=0.01)
+    worker = Worker(idle_api.settings, store, "survivor", lease=LEASE, poll_seconds=0.01,
+                    retry=timedelta(milliseconds=10))
     runner = threading.Thread(target=worker.run)
     runner.start()
     runner.join(60)

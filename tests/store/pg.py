@@ -69,6 +69,18 @@ class Server:
         with self.admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def start(self, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Start the server on its data directory and port (again, after :meth:`stop`)."""
+        options = (f"-h 127.0.0.1 -p {self.port} -k {self.base} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        return self.ctl("start", "-w", "-t", "60", "-l", str(self.base / "log"), "-o", options,
+                        check=check)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server, its data kept. ``immediate`` is as if it crashed: with the
+        tests' ``synchronous_commit=off`` its last commits may then be lost."""
+        self.ctl("stop", "-m", mode, "-w")
+
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), *args],
                               capture_output=True, text=True, check=check, timeout=60,
@@ -128,10 +140,7 @@ def _start(bin_dir: Path, base: Path, password: str, run_as: dict[str, Any]) -> 
     last = ""
     for _ in range(5):  # another process may take the free port between bind and start
         server = Server(bin_dir, base, _free_port(), password, run_as)
-        options = (f"-h 127.0.0.1 -p {server.port} -k {base} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-        done = server.ctl("start", "-w", "-t", "60", "-l", str(base / "log"), "-o", options,
-                          check=False)
+        done = server.start(check=False)
         if done.returncode == 0:
             return server
         last = done.stdout + done.stderr + _tail(base / "log")

@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, text
 
-from goldenpath.errors import StoreError
+from goldenpath.errors import StoreError, StoreUnavailable
 from goldenpath.settings import Settings
 from goldenpath.store import Store, migrate, open_store
 from goldenpath.store.db import Database, resolve_url
@@ -50,6 +50,42 @@ def test_downgrade_to_empty_and_back(empty_target: Target) -> None:
         assert set(conn.dialect.get_table_names(conn)) <= {"alembic_version"}
     store.migrate()
     assert store.requests.counts()["queued"] == 0
+    store.close()
+
+
+def test_requests_of_0001_migrate_to_retries_with_their_log_and_steps(
+        empty_target: Target) -> None:
+    """0002 adds retries and retry_at; the rows, logs and steps of a database the previous
+    release wrote are kept (on SQLite too, where a table rebuilt under foreign keys would
+    cascade its children away) and are claimable at once."""
+    store = empty_target.open()
+    cfg = migrate.config()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with store.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text(
+            "INSERT INTO requests (id, kind, team, actor, payload_digest, payload, state, "
+            "created_at, updated_at, attempts, log_seq) VALUES ('00000000-0000-4000-8000-"
+            "000000000001', 'team.update', 't', 'a', 'd', '{}', 'queued', :at, :at, 0, 1)"),
+            {"at": at})
+        conn.execute(text("INSERT INTO request_logs VALUES ('00000000-0000-4000-8000-"
+                          "000000000001', 1, :at, 'info', 'kept')"), {"at": at})
+        conn.execute(text("INSERT INTO request_steps VALUES ('00000000-0000-4000-8000-"
+                          "000000000001', 'step', NULL, :at)"), {"at": at})
+    store.migrate()
+    rid = "00000000-0000-4000-8000-000000000001"
+    old = store.requests.get(rid)
+    assert (old.state, old.retries, old.retry_at) == ("queued", 0, None)
+    assert [line.message for line in store.requests.logs(rid)] == ["kept"]
+    assert store.requests.step_done(rid, "step") is not None
+    (claim,) = store.queue.claim("w", version="t", lease=timedelta(seconds=30))
+    assert claim.request.id == rid
+    with store.db.engine.begin() as conn:  # and back: the previous release's rows again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        assert conn.execute(text("SELECT count(*) FROM request_logs")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM request_steps")).scalar() == 1
     store.close()
 
 
@@ -150,7 +186,7 @@ def test_a_postgresql_that_is_down_is_a_store_error_saying_so(
     store = Store(f"postgresql://goldenpath:s3cret-pw@127.0.0.1:{port}/goldenpath")
     caplog.set_level(logging.DEBUG)
     for name, call in _every_operation(store):
-        with pytest.raises(StoreError) as caught:
+        with pytest.raises(StoreUnavailable) as caught:
             call()
         message = str(caught.value)
         assert message.startswith(f"database postgresql+psycopg://127.0.0.1:{port}/goldenpath "
@@ -255,11 +291,13 @@ def test_a_postgresql_that_goes_down_while_in_use_is_a_store_error_saying_so(
         store = Store(server.url("doomed"))
         store.migrate()
         rid = store.requests.submit(kind="k", team="t", actor="a", payload={}).request.id
-        server.ctl("stop", "-m", "immediate", "-w")
+        server.stop()  # fast: sessions ended (immediate may lose the tests' async commits)
         for call in (store.ping, lambda: store.requests.get(rid)):
-            with pytest.raises(StoreError) as caught:
+            with pytest.raises(StoreUnavailable) as caught:
                 call()
             assert str(caught.value).startswith(
                 f"database postgresql+psycopg://127.0.0.1:{server.port}/doomed is unavailable")
             assert server.password not in str(caught.value)
+        server.start()  # the same data directory and port: the same store goes on
+        assert store.requests.get(rid).id == rid
         store.close()

@@ -132,6 +132,38 @@ def test_a_request_whose_claims_keep_expiring_fails_after_max_attempts(
         FAILED, {"error": "abandoned: 3 claims of it expired before it completed"}, clock.now)
 
 
+def test_a_request_given_back_to_retry_waits_out_its_backoff(store: Store,
+                                                            clock: Clock) -> None:
+    (rid,) = submit(store)
+    (claim,) = store.queue.claim("w1", version="t", lease=LEASE)
+    back = store.queue.retry_later(claim, after=timedelta(seconds=10))
+    assert (back.state, back.lease_owner, back.retries, back.retry_at, back.attempts) == (
+        QUEUED, None, 1, clock.now + timedelta(seconds=10), 1)
+    clock.advance(9)
+    assert store.queue.claim("w2", version="t", lease=LEASE) == []
+    clock.advance(1)
+    (again,) = store.queue.claim("w2", version="t", lease=LEASE)
+    assert (again.request.id, again.attempt, again.request.retry_at) == (rid, 2, None)
+    with pytest.raises(Conflict):  # the first claim is over: it cannot give it back again
+        store.queue.retry_later(claim, after=timedelta(seconds=1))
+
+
+def test_retries_do_not_count_toward_abandonment(store: Store, clock: Clock) -> None:
+    """A request retried through a long outage is still claimed once its server is back,
+    and is abandoned only after max_attempts claims of it expired."""
+    (rid,) = submit(store)
+    for _ in range(5):
+        (claim,) = store.queue.claim("w1", version="t", lease=LEASE, max_attempts=3)
+        store.queue.retry_later(claim, after=timedelta(0))
+    for expired in range(3):
+        (claim,) = store.queue.claim("w1", version="t", lease=LEASE, max_attempts=3)
+        assert claim.attempt == 6 + expired
+        clock.advance(31)
+    assert store.queue.claim("w9", version="t", lease=LEASE, max_attempts=3) == []
+    dead = store.requests.get(rid)
+    assert (dead.state, dead.retries, dead.attempts) == (FAILED, 5, 8)
+
+
 @pytest.mark.parametrize("processes", [2, 4])
 def test_processes_claiming_one_queue_each_get_every_request_exactly_once(
         target: Target, processes: int) -> None:
