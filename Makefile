@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(DEV_STAMP)
 
 test: lint
 	$(BIN)/pytest -n 2 -q
+
+# Every benchmark of benchmarks/, one after the other, into docs/benchmarks.md (about half
+# an hour on 2 cores: two of them build and apply a 1,000-team platform).
+bench: $(DEV_STAMP)
+	$(BIN)/python benchmarks/report.py
 
 # Build output and caches only. Never the embedded repositories under .goldenpath
 # (gitops.git, the control repository's history; repos/, the only copy of every service

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_api_plan import TOKEN, free_port, start_server, wait_ready
+from figures import record
 
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
@@ -202,6 +203,11 @@ def main() -> None:
           f"({args.changes} commits, {pushed} pushes)")
     print(f"ratio: {wall / one:.1f}x one change; target <= 5x: "
           f"{'met' if wall / one <= 5 else 'not met'}")
+    record(f"API writes ({args.teams} teams, real server)",
+           f"{args.changes} concurrent team changes until pushed",
+           f"{wall:.1f} s ({wall / one:.1f}x; {pushed} pushes)",
+           baseline=f"one change alone, {one:.2f} s (median of {len(singles)})",
+           target="<= 5x", met=wall / one <= 5)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import record
+
 from goldenpath.gitops.repo import remote_head
 from goldenpath.services import gitops, teams
 from goldenpath.settings import Settings
@@ -211,6 +213,15 @@ def report(args: argparse.Namespace, first: float, *, many: list[float], alone: 
           f"{m99 / i99:.1f}x; one client p50 {a50 / i50:.2f}x, p99 {a99 / i99:.2f}x")
     print(f"target p99 <= 100 ms at {args.clients} clients: "
           f"{'met' if m99 <= 0.1 else 'not met'} ({m99 * 1000:.0f} ms)")
+    name = f"API plan ({args.teams} teams, real server)"
+    inproc_s = f"the same plans in-process, p50 {i50 * 1000:.0f} ms, p99 {i99 * 1000:.0f} ms"
+    record(name, f"p99, {args.clients} concurrent clients",
+           f"{m99 * 1000:.0f} ms ({m99 / i99:.1f}x)", baseline=inproc_s,
+           target="<= 100 ms", met=m99 <= 0.1)
+    record(name, f"p50, {args.clients} concurrent clients",
+           f"{m50 * 1000:.0f} ms ({m50 / i50:.1f}x)", baseline=inproc_s)
+    record(name, "p50 / p99, one client", f"{a50 * 1000:.0f} / {a99 * 1000:.0f} ms "
+           f"({a50 / i50:.2f}x / {a99 / i99:.2f}x)", baseline=inproc_s)
 
 
 if __name__ == "__main__":

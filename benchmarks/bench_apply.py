@@ -34,6 +34,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import record
+
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
 from goldenpath.spec import load_platform
@@ -108,6 +110,13 @@ def main() -> None:
     print(f"ratio (one-team change, {args.large} vs {args.small} teams): "
           f"{large['change'] / small['change']:.2f}x")
     print(f"first full apply of {args.large} teams: {large['first']:.2f}s")
+    ratio = large["change"] / small["change"]
+    name = f"apply ({args.large} vs {args.small} teams)"
+    record(name, f"one-team change at {args.large} teams",
+           f"{large['change']:.2f} s ({ratio:.2f}x)",
+           baseline=f"the same change at {args.small} teams, {small['change']:.2f} s",
+           target="<= 2x", met=ratio <= 2)
+    record(name, f"first full apply of {args.large} teams", f"{large['first']:.1f} s")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import record
+
 from goldenpath.scaffold import cookie
 from goldenpath.scaffold.context import inputs_from_spec, service_context
 from goldenpath.services.scaffold import new_service
@@ -97,6 +99,10 @@ def main() -> int:
         print(f"  {mode:9} cookiecutter alone {alone * 1000:7.1f} ms   goldenpath scaffold "
               f"{scaffold * 1000:7.1f} ms   ratio {ratio:.2f}x "
               f"({'ok' if ratio <= TARGET else 'OVER'}, target <= {TARGET}x)")
+        record(f"scaffold ({args.template}, {args.rounds} rounds, medians)",
+               f"goldenpath scaffold, {mode} mode", f"{scaffold * 1000:.0f} ms ({ratio:.2f}x)",
+               baseline=f"cookiecutter alone, {alone * 1000:.0f} ms",
+               target=f"<= {TARGET}x", met=ratio <= TARGET)
     return 0 if worst <= TARGET else 1
 
 
