@@ -11,12 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from goldenpath.gitops import ownership, specfiles
 from goldenpath.gitops.tree import BaseTree, ChangeSet, Drift
+from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Reader = Callable[[str], bytes]
 PLATFORM = "(platform)"
 
@@ -50,11 +48,14 @@ def team_of(unit: str) -> str:
 
 
 def _object(content: bytes) -> dict[str, Any] | None:
+    """The object a file of the repository holds, if it is one. Anyone who can push
+    there (a hand edit is drift) may have written it: read with the same bounded, safe
+    loader as the specs (:func:`goldenpath.spec.yamlio.parse_yaml_mapping`)."""
     try:
-        body = yaml.load(content, Loader=_Loader)  # a C or pure-Python *safe* loader
-    except yaml.YAMLError:
+        body = parse_yaml_mapping(content)
+    except YamlProblem:
         return None
-    return body if isinstance(body, dict) and "kind" in body else None
+    return body if "kind" in body else None
 
 
 def _name(body: dict[str, Any]) -> str:
