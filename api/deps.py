@@ -16,9 +16,9 @@ from fastapi import Depends, Header, Request
 
 from goldenpath.errors import NotFound
 from goldenpath.identity import Authenticator, Principal
-from goldenpath.services import teams
+from goldenpath.services import gitops, teams
 from goldenpath.settings import Settings, get_settings
-from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec import PlatformSpec
 from goldenpath.store import Store
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -51,8 +51,7 @@ def get_spec(settings: SettingsDep) -> PlatformSpec:
     try:
         return teams.current_platform(teams.Where(settings=settings))
     except NotFound:  # the repository holds no specs yet
-        cache = settings.spec_cache_dir
-        return load_platform(settings.platform_dir, cache if cache.is_dir() else None)
+        return gitops.load_specs(settings.platform_dir, settings)
 
 
 SpecDep = Annotated[PlatformSpec, Depends(get_spec)]

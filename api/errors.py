@@ -73,9 +73,6 @@ STATUS: dict[type[GoldenpathError], int] = {
     errors.FileSystemError: 503,
     errors.GoldenpathError: 500,
 }
-_PRECONDITION: Any = getattr(errors, "PreconditionFailed", None)
-if isinstance(_PRECONDITION, type) and issubclass(_PRECONDITION, GoldenpathError):
-    STATUS[_PRECONDITION] = 412
 STATUS[teams.PreconditionFailed] = 412
 
 #: the error answers every route may give, for the OpenAPI document

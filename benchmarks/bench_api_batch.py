@@ -46,21 +46,9 @@ from figures import record
 from goldenpath.services import gitops
 from goldenpath.settings import Settings
 from tests.factories import generated_platform, platform_doc
+from tests.remotes import counted_remote, pushes
 
 POLL = 0.02
-
-
-def counted_remote(path: Path) -> Path:
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
-    hook = path / "hooks" / "post-receive"
-    hook.write_text('#!/bin/sh\ncat >> "$GIT_DIR/pushes.log"\n')
-    hook.chmod(0o755)
-    return path
-
-
-def pushes(remote: Path) -> int:
-    log = remote / "pushes.log"
-    return len(log.read_text().splitlines()) if log.is_file() else 0
 
 
 def request_ids(remote: Path, count: int) -> list[str]:

@@ -2,9 +2,10 @@
 
 The server migrates on start too (:func:`goldenpath.store.open_store`); this command lets
 a deployment do it once, before any new replica starts, and stop the rollout when it
-fails (``deploy/base/migrate-job.yaml``, an Argo CD ``PreSync`` hook). It is safe to run
-beside running replicas and other migrations: :func:`goldenpath.store.migrate.upgrade`
-serializes them and refuses a database a newer goldenpath migrated.
+fails (``deploy/overlays/production/migrate-job.yaml``, an Argo CD ``PreSync`` hook).
+It is safe to run beside running replicas and other migrations:
+:func:`goldenpath.store.migrate.upgrade` serializes them and refuses a database a newer
+goldenpath migrated.
 """
 
 from __future__ import annotations

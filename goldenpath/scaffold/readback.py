@@ -23,9 +23,9 @@ from pathlib import Path
 
 import git
 
+from goldenpath import gitmsg
 from goldenpath.errors import GitError, TemplateError
 from goldenpath.scaffold.record import MAX_RECORD_BYTES, RECORD_PATH, Record, parse_record
-from goldenpath.scaffold.vcs import redact
 
 TIMEOUT_SECONDS = 30
 OVERLAYS = "deploy/overlays"
@@ -46,9 +46,9 @@ def _reading(action: str) -> Iterator[None]:
         said = _GIT_SAYS.findall(str(err.stderr or "").removesuffix("'"))
         reason = "; ".join(line.strip() for line in said)
         reason = reason or f"git exited with status {err.status}"
-        raise GitError(f"cannot {action}: {redact(reason)}") from err
+        raise GitError(f"cannot {action}: {gitmsg.scrub(reason.strip())}") from err
     except (git.GitError, OSError, ValueError) as err:
-        raise GitError(f"cannot {action}: {redact(str(err))}") from err
+        raise GitError(f"cannot {action}: {gitmsg.scrub(str(err).strip())}") from err
 
 
 @dataclass(frozen=True)

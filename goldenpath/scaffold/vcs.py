@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import tarfile
 import tempfile
 import time
@@ -27,14 +26,8 @@ IDENTITY = {
     "GIT_AUTHOR_NAME": "goldenpath", "GIT_AUTHOR_EMAIL": "goldenpath@localhost",
     "GIT_COMMITTER_NAME": "goldenpath", "GIT_COMMITTER_EMAIL": "goldenpath@localhost",
 }
-_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 #: How git says a branch moved on underneath a push (as goldenpath.gitops.repo reads it).
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
-
-
-def redact(text: str) -> str:
-    """``text`` without the user information of any URL in it."""
-    return _CREDENTIALS.sub(r"\1***@", text.strip())
 
 
 @contextmanager
@@ -47,7 +40,7 @@ def wrapped(action: str) -> Iterator[None]:
         kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
         raise kind(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
-        raise GitError(f"git: cannot {action}: {gitmsg.scrub(redact(str(err).strip()))}"
+        raise GitError(f"git: cannot {action}: {gitmsg.scrub(str(err).strip())}"
                        ) from err
 
 

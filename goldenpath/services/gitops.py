@@ -230,7 +230,8 @@ class _Target:
         return team is None or self.checked.rendered(team)
 
 
-def _load(platform_dir: Path | str, settings: Settings, *, cache: bool = True) -> PlatformSpec:
+def load_specs(platform_dir: Path | str, settings: Settings, *, cache: bool = True
+               ) -> PlatformSpec:
     """The spec, with unchanged files' models from the state directory's cache, when an
     apply made one (a command never creates state before it succeeds) and ``cache``."""
     where = settings.spec_cache_dir
@@ -246,7 +247,7 @@ def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[
         remote = remote_for(repo, settings)
         with Workspace.open(settings.state_dir / "cache", remote, keep=keep) as ws:
             yield _Repo(ws, _embedded(repo, settings))
-        if keep:  # the next load keeps validated models here (see _load); only a cache
+        if keep:  # the next load keeps validated models here (see load_specs); only a cache
             with suppress(OSError):
                 settings.spec_cache_dir.mkdir(parents=True, exist_ok=True)
 
@@ -339,7 +340,7 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
     ``spec_cache``, not even the spec cache: the API plans proposals). Warns where
     a service repository lags the spec (see :mod:`goldenpath.services.servicerepos`)."""
     settings = settings or get_settings()
-    spec = _load(platform_dir, settings, cache=spec_cache)
+    spec = load_specs(platform_dir, settings, cache=spec_cache)
     target = spec.platform.spec.gitops.target_revision
     branch = check_branch(branch) if branch is not None else target
     specs = specfiles.read(spec)
@@ -349,12 +350,8 @@ def plan(platform_dir: Path | str, repo: str | None = None, branch: str | None =
         change = _compute(wants, at, None)
         result = _plan(remote.ws, branch, at.head, at.tree, change, spec=spec, with_diffs=diffs)
         stale = stale_specs(remote.ws, at.head, specs, at.specs)
-    # The services of the teams this plan changes: their Applications and SLO rules are
-    # what apply would write.
-    teams = {c.team for c in result.objects if c.action != "removed"}
-    apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
     warnings = [f"apply would refuse: {SpecsBehind(stale)}"] if stale else []
-    return replace(result, warnings=[*warnings, *service_repo_warnings(spec, settings, apps)])
+    return replace(result, warnings=[*warnings, *_lagging(spec, settings, result, wants)])
 
 
 def check_on(spec: PlatformSpec, base: BaseTree,
@@ -381,9 +378,16 @@ def plan_on(spec: PlatformSpec, specs: SpecFiles, ws: Workspace, *, head: str,
     wants = _Target.for_base(spec, base, specs, inputs)
     change = _compute(wants, at, None)
     result = _plan(ws, branch, head, base, change, spec=spec, with_diffs=True)
+    return replace(result, warnings=_lagging(spec, settings, result, wants))
+
+
+def _lagging(spec: PlatformSpec, settings: Settings, result: Plan, wants: _Target
+             ) -> list[str]:
+    """Where a service repository lags what the plan renders: the services of the teams
+    it changes (their Applications and SLO rules are what apply would write)."""
     teams = {c.team for c in result.objects if c.action != "removed"}
     apps = [r for r in wants.checked.bundle.of_kind("Application") if r.coords.team in teams]
-    return replace(result, warnings=service_repo_warnings(spec, settings, apps))
+    return service_repo_warnings(spec, settings, apps)
 
 
 @cyclic_gc_paused()
@@ -396,7 +400,7 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
     checked. A directory behind the repository's specs is refused (:class:`SpecsBehind`)
     unless ``force``, which the commit then says (``Forced-Specs``)."""
     settings = settings or get_settings()
-    spec = _load(platform_dir, settings)
+    spec = load_specs(platform_dir, settings)
     return _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
                   settings=settings, max_attempts=max_attempts, diffs=diffs,
                   allow_offboarding=allow_offboarding, guard=_Guard(force=force))
@@ -566,7 +570,7 @@ class _Specs:
         edited). Models may be built from their files on demand: the checkout lives until
         the chain is committed, and a failed edit is undone in it."""
         with repository_names(root.parent):
-            spec = _load(root, settings)
+            spec = load_specs(root, settings)
         return cls(root, spec, layout.unit_inputs(spec), specfiles.read(spec))
 
     def edited(self, settings: Settings) -> _Specs:

@@ -51,7 +51,7 @@ from goldenpath.services.access import Action, authorize
 from goldenpath.services.scaffold import Directory, TeamSpecs, Undo
 from goldenpath.services.teamrequests import requester_of
 from goldenpath.settings import Settings
-from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec import PlatformSpec
 from goldenpath.store import Request
 
 #: the payload key of the subjects that let the requester scaffold at submission
@@ -122,9 +122,8 @@ class ControlRepository:
         settings = self.where.resolved
 
         def edit(root: Path, blobs: Mapping[str, str]) -> None:
-            cache = settings.spec_cache_dir
             with gitops.repository_names(root.parent):
-                now = load_platform(root, cache if cache.is_dir() else None)
+                now = gitops.load_specs(root, settings)
             authorize(now, self.principal, team, Action.SCAFFOLD)
             if _listed(now, team, entry):
                 return

@@ -252,17 +252,13 @@ class Worker:
             job.log(f"attempt {job.claim.attempt} by worker {self.name}")
         try:
             results = handler(jobs)
-        except TRANSIENT as err:  # the remote (or the store) is down: every one waits
-            return [(False, _Retry(err)) for _ in jobs]
         except GoldenpathError as err:  # the batch as a whole failed (git, the store)
-            return [(False, self._failed(job, type(err).__name__, str(err))) for job in jobs]
+            return [self._outcome(job, err) for job in jobs]
         except Exception:  # a bug: the requests fail, the worker lives on
             log.exception("requests %s: internal error", ", ".join(j.request.id for j in jobs))
             return [(False, self._failed(job, "InternalError", _INTERNAL)) for job in jobs]
-        return [(False, _Retry(result)) if isinstance(result, TRANSIENT)
-                else (False, self._failed(job, type(result).__name__, str(result)))
-                if isinstance(result, GoldenpathError) else (True, result)
-                for job, result in zip(jobs, results, strict=True)]
+        return [self._outcome(job, result) if isinstance(result, GoldenpathError)
+                else (True, result) for job, result in zip(jobs, results, strict=True)]
 
     def _observe(self, job: Job, succeeded: bool, result: Any, seconds: float) -> None:
         if self.observe is not None:
@@ -290,14 +286,19 @@ class Worker:
                 raise Conflict(f"no worker handles requests of kind {job.request.kind!r}")
             job.log(f"attempt {job.claim.attempt} by worker {self.name}")
             return True, handler(job)
-        except TRANSIENT as err:
-            return False, _Retry(err)
         except GoldenpathError as err:
-            return False, self._failed(job, type(err).__name__, str(err))
+            return self._outcome(job, err)
         except Exception:  # a bug: the request fails, the worker lives on
             log.exception("request %s: internal error", job.request.id,
                           extra={"request_id": job.request.id})
             return False, self._failed(job, "InternalError", _INTERNAL)
+
+    def _outcome(self, job: Job, error: GoldenpathError) -> tuple[bool, Any]:
+        """A request's outcome when ``error`` stopped it: retried later when a server it
+        needs is down (the remote, the store), else failed with the error's message."""
+        if isinstance(error, TRANSIENT):
+            return False, _Retry(error)
+        return False, self._failed(job, type(error).__name__, str(error))
 
     def _failed(self, job: Job, error: str, message: str) -> dict[str, str]:
         with suppress(GoldenpathError):  # the log is best effort; the outcome matters
@@ -328,11 +329,9 @@ class Worker:
         except Conflict as err:
             log.warning("%s", err, extra={"request_id": job.request.id})
             return None
-        request = done
-        self.store.audit.append(actor=request.actor, action=request.kind,
-                                outcome=request.state, team=request.team,
-                                request=request.id, details=result)
-        return request
+        self.store.audit.append(actor=done.actor, action=done.kind, outcome=done.state,
+                                team=done.team, request=done.id, details=result)
+        return done
 
     def _heartbeat(self, claims: list[Claim], done: threading.Event) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from goldenpath.settings import Settings
+from goldenpath.store import Store
 from tests.factories import EXAMPLE_PLATFORM, ROOT
 from tests.store.conftest import pg_server  # noqa: F401  (a fixture)
 from tests.store.pg import Server
@@ -129,6 +131,30 @@ def idle_api(tmp_path: Path, database_url: str) -> Iterator[Api]:
     settings = make_settings(tmp_path, api_workers=0, database_url=database_url)
     with TestClient(create_app(settings, seed=True)) as client:
         yield Api(client, settings, mint_all(client))
+
+
+class Clock:
+    """A clock the test moves (``clock.now += ...``): leases and backoffs expire on cue."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(idle_api: Api, clock: Clock) -> Iterator[Store]:
+    """A second store on the idle API's database, on the test's clock."""
+    opened = Store(idle_api.settings.database_url.get_secret_value(),
+                   sqlite_path=idle_api.settings.database_path, clock=clock)
+    yield opened
+    opened.close()
 
 
 def wait_final(api: Api, rid: str, role: str = "admin", seconds: float = 60) -> dict[str, Any]:

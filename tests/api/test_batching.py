@@ -29,22 +29,9 @@ from goldenpath.settings import Settings
 from tests.api.conftest import Api, make_settings, mint_all, wait_final
 from tests.api.test_teams import new_team, put, read
 from tests.gitops.conftest import commits, git
+from tests.remotes import counted_remote, pushes
 
 TEAMS = 50
-
-
-def counted_remote(path: Path) -> Path:
-    """A bare repository whose post-receive hook appends one line per accepted push."""
-    git("init", "--bare", "-q", "-b", "main", str(path))
-    hook = path / "hooks" / "post-receive"
-    hook.write_text('#!/bin/sh\ncat >> "$GIT_DIR/pushes.log"\n')
-    hook.chmod(0o755)
-    return path
-
-
-def pushes(remote: Path) -> int:
-    log = remote / "pushes.log"
-    return len(log.read_text().splitlines()) if log.is_file() else 0
 
 
 def with_teams(settings: Settings, total: int) -> list[str]:

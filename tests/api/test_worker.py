@@ -13,8 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -23,34 +22,13 @@ from goldenpath.scaffold import vcs
 from goldenpath.services import scaffold, servicerequests, teams
 from goldenpath.services.worker import STARTED, Worker
 from goldenpath.store import Claim, Store
-from tests.api.conftest import BOTH_DATABASES, Api, wait_final
+from tests.api.conftest import BOTH_DATABASES, Api, Clock, wait_final
 from tests.gitops.conftest import git
 
 pytestmark = BOTH_DATABASES
 
 LEASE = timedelta(seconds=30)
 BODY = {"name": "refunds", "template": "python-worker", "parameters": {"queue": "refunds"}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(idle_api: Api, clock: Clock) -> Iterator[Store]:
-    opened = Store(idle_api.settings.database_url.get_secret_value(),
-                   sqlite_path=idle_api.settings.database_path, clock=clock)
-    yield opened
-    opened.close()
 
 
 def _submit(api: Api) -> str:

@@ -9,8 +9,8 @@ server process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from goldenpath.errors import GitError, GoldenpathError, RemoteUnavailable, Stor
 from goldenpath.services import gitops, servicerequests
 from goldenpath.services.worker import Worker
 from goldenpath.store import Store
-from tests.api.conftest import BOTH_DATABASES, Api
+from tests.api.conftest import BOTH_DATABASES, Api, Clock
 from tests.api.test_batching import viewer_change
 from tests.gitops.conftest import git
 
@@ -28,27 +28,6 @@ pytestmark = BOTH_DATABASES
 RETRY = timedelta(seconds=5)
 DOWN = "cannot fetch branch main from git://127.0.0.1:9/control.git: unable to connect " \
        "to 127.0.0.1: Connection refused"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(idle_api: Api, clock: Clock) -> Iterator[Store]:
-    opened = Store(idle_api.settings.database_url.get_secret_value(),
-                   sqlite_path=idle_api.settings.database_path, clock=clock)
-    yield opened
-    opened.close()
 
 
 def _down(times: int, error: GoldenpathError, real: Callable[..., Any]) -> Callable[..., Any]:
