@@ -13,7 +13,7 @@ cluster, which is where the object is written and applied.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from goldenpath.policy.index import tenant_namespaces
@@ -41,7 +41,7 @@ BLACKLISTED = frozenset(
         ("rbac.authorization.k8s.io", "RoleBinding"),
     }
 )
-Owned = dict[str, tuple[str, str, str]]
+Owned = Mapping[str, tuple[str, str, str]]
 
 
 def check_projects(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:

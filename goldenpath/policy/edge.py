@@ -13,7 +13,7 @@ spec renders: a weakened expression is a tampered policy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from goldenpath.policy.index import tenant_namespaces
@@ -55,7 +55,7 @@ def check_objects(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> Non
 
 
 def _hosts_issue(spec: PlatformSpec, namespace: Resource,
-                 owned: dict[str, tuple[str, str, str]]) -> str:
+                 owned: Mapping[str, tuple[str, str, str]]) -> str:
     """The hosts annotation is the spec's hosts of the namespace (absent when none): at
     admission it is the list of hosts the namespace's Ingresses may route."""
     annotations = namespace.body.get("metadata", {}).get("annotations") or {}
@@ -71,7 +71,7 @@ def _hosts_issue(spec: PlatformSpec, namespace: Resource,
 
 
 def _ingress_issues(spec: PlatformSpec, ingress: Resource,
-                    owned: dict[str, tuple[str, str, str]]) -> Iterator[str]:
+                    owned: Mapping[str, tuple[str, str, str]]) -> Iterator[str]:
     namespace = ingress.namespace or ""
     if namespace not in owned:
         yield f"namespace {namespace!r} is not a tenant namespace; goldenpath renders " \

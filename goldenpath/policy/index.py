@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from goldenpath.render.bundle import Bundle, Resource
-from goldenpath.spec.resolve import PlatformSpec, namespace_name
+from goldenpath.spec.resolve import PlatformSpec
 
 
-def tenant_namespaces(spec: PlatformSpec) -> dict[str, tuple[str, str, str]]:
+def tenant_namespaces(spec: PlatformSpec) -> Mapping[str, tuple[str, str, str]]:
     """Every namespace the spec says a team owns -> (cluster, team, environment).
 
     Derived from the spec, not from the Bundle, so a renderer that forgets a namespace's
     guardrails is caught rather than trusted.
     """
-    return {
-        namespace_name(team.name, env): (spec.cluster_of[env].name, team.name, env)
-        for team in (entry.facts for entry in spec.entries)
-        for env in team.environments
-    }
+    return spec.tenant_namespaces
 
 
 def by_namespace(bundle: Bundle, kind: str) -> dict[str, list[Resource]]:

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from goldenpath.memo import ContentMemo
 from goldenpath.policy.report import Findings
 from goldenpath.render.bundle import Bundle
 from goldenpath.spec.resolve import PlatformSpec
@@ -71,22 +72,32 @@ WEBHOOK_HOSTS = ("hooks.slack.com", "discord.com", "discordapp.com", "webhook.of
 def check(spec: PlatformSpec, bundle: Bundle, findings: Findings) -> None:
     for resource in bundle:
         findings.cover()
-        if resource.kind == "Secret":
-            findings.fail(
-                resource,
-                "Secret objects are never written to git; reference a Secret created out of band",
-            )
-            continue
-        if resource.kind == "ConfigMap" and resource.body.get("binaryData"):
-            findings.fail(resource, "binaryData cannot be reviewed for credentials; "
-                          "goldenpath renders none")
-        if _suspect(resource.body):
-            for path, problem in _literal_secrets(resource.body, ""):
-                findings.fail(resource, f"{path} {problem}")
-        for path, text in _free_text(resource.kind, resource.body):
-            problem = _text_problem(text)
-            if problem:
-                findings.fail(resource, f"{path} {problem}")
+        for message in _KNOWN.get("", resource.body, _problems):
+            findings.fail(resource, message)
+
+
+#: the problems of objects checked before, by content (see goldenpath.memo): a plan
+#: renders mostly what the plan before it rendered, and the walk is pure
+_KNOWN: ContentMemo[tuple[str, ...]] = ContentMemo(
+    8 << 20, lambda problems: sum(map(len, problems)))
+
+
+def _problems(body: dict[str, Any]) -> tuple[str, ...]:
+    """Every problem of one object, decided from its content alone."""
+    kind = body.get("kind")
+    if kind == "Secret":
+        return ("Secret objects are never written to git; reference a Secret created out "
+                "of band",)
+    found: list[str] = []
+    if kind == "ConfigMap" and body.get("binaryData"):
+        found.append("binaryData cannot be reviewed for credentials; goldenpath renders none")
+    if _suspect(body):
+        found.extend(f"{path} {problem}" for path, problem in _literal_secrets(body, ""))
+    for path, text in _free_text(str(kind), body):
+        problem = _text_problem(text)
+        if problem:
+            found.append(f"{path} {problem}")
+    return tuple(found)
 
 
 def _suspect(node: Any) -> bool:

@@ -31,7 +31,9 @@ Guarantees:
   does; when there is no cache repository yet, one is kept (as ``apply`` keeps it), since
   the snapshot reads its objects later.
 - A snapshot is at most as old as the last ``git ls-remote``: a change another writer
-  pushed is seen by the next request.
+  pushed is seen by the next request. Requests asking at the same time share one
+  ``git ls-remote`` (:class:`_Heads`), but only one that began after they asked, so
+  sharing never hides a push that finished before a request arrived.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,7 +157,7 @@ def current(repo: str | None, branch: str, settings: Settings) -> Snapshot:
     embedded = None if repo or settings.gitops_repo else settings.embedded_gitops_repo
     if embedded is not None and not (embedded / "HEAD").is_file():
         raise _no_specs(remote, branch)  # apply creates it: nothing to ask yet
-    head = remote_head(remote, branch)
+    head = _heads_of(remote.url, branch).ask(lambda: remote_head(remote, branch))
     if head is None:
         raise _no_specs(remote, branch)
     key = (remote.url, branch, str(settings.state_dir.resolve()))
@@ -174,6 +176,62 @@ def current(repo: str | None, branch: str, settings: Settings) -> Snapshot:
                 while len(_SNAPSHOTS) > KEPT:
                     _BUILDING.pop(_SNAPSHOTS.popitem(last=False)[0], None)
     return found
+
+
+class _Heads:
+    """One branch's head as the remote answers it, asked by one ``git ls-remote`` at a
+    time for every thread waiting (20 clients planning at once made 20 processes, the
+    most costly step of a plan whose snapshot is current).
+
+    A caller takes the answer of a question begun after it arrived, never of one already
+    running when it came: that question may have been asked before a push the caller
+    has seen finish (a client reading its own write), so its answer could be older than
+    the caller's knowledge. Questions are numbered; a caller arriving when ``begun`` is
+    n needs an answer to question n+1 or later, and asks it itself when none is running.
+    Each caller gets the outcome, the same error included."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = False
+        self._begun = 0
+        self._answered = 0
+        self._outcome: tuple[str | None, BaseException | None] = (None, None)
+
+    def ask(self, question: Callable[[], str | None]) -> str | None:
+        with self._changed:
+            needed = self._begun + 1
+            while self._answered < needed:
+                if not self._running:
+                    self._running = True
+                    self._begun += 1
+                    number = self._begun
+                    break
+                self._changed.wait()
+            else:
+                return self._result()
+        try:
+            outcome: tuple[str | None, BaseException | None] = (question(), None)
+        except Exception as error:  # every caller waiting gets it, not only this one
+            outcome = (None, error)
+        with self._changed:
+            self._running = False
+            self._answered, self._outcome = number, outcome
+            self._changed.notify_all()
+            return self._result()
+
+    def _result(self) -> str | None:
+        head, error = self._outcome
+        if error is not None:
+            raise error
+        return head
+
+
+_HEADS: dict[tuple[str, str], _Heads] = {}
+
+
+def _heads_of(url: str, branch: str) -> _Heads:
+    with _LOCK:
+        return _HEADS.setdefault((url, branch), _Heads())
 
 
 def kept_at(repo: str | None, branch: str, settings: Settings, head: str) -> Snapshot | None:
@@ -271,6 +329,7 @@ def _settled(spec: PlatformSpec) -> PlatformSpec:
             if env in spec.environments:
                 spec.quota_of(entry.name, env)
     _ = (spec.teams, spec.team_names, spec.entry, spec.reach, spec.clusters, spec.cluster_of,
+         spec.tenant_namespaces,
          spec.digests, spec.listed_by(""))
     return spec
 

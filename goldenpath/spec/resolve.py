@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -211,6 +212,16 @@ class PlatformSpec:
     def cluster_of(self) -> dict[str, ClusterSpec]:
         """Environment name -> the one cluster that hosts it."""
         return {env: c for c in self.platform.spec.clusters for env in c.environments}
+
+    @cached_property
+    def tenant_namespaces(self) -> Mapping[str, tuple[str, str, str]]:
+        """Every namespace a team owns -> (cluster, team, environment); read-only (every
+        guardrail asks, several times per check, so it is built once per spec)."""
+        return MappingProxyType({
+            namespace_name(facts.name, env): (self.cluster_of[env].name, facts.name, env)
+            for facts in (entry.facts for entry in self.entries)
+            for env in facts.environments
+        })
 
     def subset(self, names: Iterable[str]) -> PlatformSpec:
         """The same platform with only the teams ``names``: what the per-team guardrails

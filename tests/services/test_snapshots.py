@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from goldenpath.errors import SpecError
+from goldenpath.errors import GitError, SpecError
 from goldenpath.gitops import layout
 from goldenpath.services import gitops, snapshots
 from goldenpath.services import teams as svc
@@ -205,3 +206,74 @@ def test_a_proposals_input_digests_are_those_of_the_whole_platform(where: Where)
     assert frozenset({"team-alpha"}) in seen
     assert frozenset({"team-alpha", "team-beta"}) in seen
     assert any(len(units) == 3 for units in seen)
+
+
+def test_requests_asking_together_share_one_head_question(
+        where: Where, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve plans at once ask the remote fewer times than there are plans: a
+    question running is shared by every request that came after it began."""
+    proposals = [changed(where, team, costCenter=f"CC-{n}")
+                 for n, team in enumerate(["alpha", "beta", "gamma"] * 4)]
+    svc.current_platform(where)
+    asked: list[str] = []
+    head = snapshots.remote_head
+    gate = threading.Barrier(len(proposals), timeout=30)
+
+    def slow(*args: Any) -> str | None:
+        asked.append("")
+        return head(*args)
+
+    def plan(p: dict[str, Any]) -> Any:
+        gate.wait()
+        return svc.plan_team(p["metadata"]["name"], p, where)
+
+    monkeypatch.setattr(snapshots, "remote_head", slow)
+    with ThreadPoolExecutor(len(proposals)) as pool:
+        plans = list(pool.map(plan, proposals))
+    assert len({p.base for p in plans}) == 1
+    assert 1 <= len(asked) < len(proposals)
+
+
+def test_a_shared_head_question_is_never_one_begun_before_the_caller_came() -> None:
+    """A question already running when a caller arrives may predate a push the caller
+    saw finish: the caller waits for a question begun after it came."""
+    heads = snapshots._Heads()
+    running, release = threading.Event(), threading.Event()
+    answers = iter(["old", "new"])
+
+    def question() -> str | None:
+        running.set()
+        assert release.wait(30)
+        return next(answers)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(heads.ask, question)
+        assert running.wait(30)  # "old" is being asked; then the branch moves
+        running.clear()
+        second = pool.submit(heads.ask, question)
+        release.set()
+        assert first.result(30) == "old"
+        assert second.result(30) == "new"
+
+
+def test_every_caller_sharing_a_head_question_gets_its_error() -> None:
+    heads = snapshots._Heads()
+    began, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def failing() -> str | None:
+        calls.append("")
+        began.set()
+        assert release.wait(30)
+        raise GitError("the remote did not answer")
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(heads.ask, failing)
+        assert began.wait(30)
+        waiting = [pool.submit(heads.ask, failing) for _ in range(2)]
+        time.sleep(0.2)  # both are waiting on the lock's condition, not yet asking
+        release.set()
+        for future in [first, *waiting]:
+            with pytest.raises(GitError, match="did not answer"):
+                future.result(30)
+    assert len(calls) == 2  # the first, then one question for both who came after
