@@ -26,6 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from goldenpath.errors import SpecError, SpecIssue
+from goldenpath.memo import ContentMemo
 
 
 def _yaml() -> YAML:
@@ -62,7 +63,19 @@ def replaced(text: str, file: str, document: dict[str, Any]) -> str:
     """``text`` of a spec file made to hold ``document`` (plain data, already validated),
     keeping the comments, key order, flow style and quoting of every key and list item
     that stays: maps are updated key by key, lists of named items (services) matched by
-    ``name``, other lists item by item; an unchanged scalar keeps its spelling."""
+    ``name``, other lists item by item; an unchanged scalar keeps its spelling.
+
+    The same edit is made once per process (:data:`_EDITS`): the API's submission
+    check, the worker's commit of that request and a plan of the same proposal all make
+    it, and the round trip is most of what each costs."""
+    if any(line.startswith("%") for line in text.splitlines()):
+        return _replaced((text, document), file)
+    found: str = _EDITS.get(file, (text, document), lambda edit: _replaced(edit, file))
+    return found
+
+
+def _replaced(edit: tuple[str, dict[str, Any]], file: str) -> str:
+    text, document = edit
     yaml, doc = _loaded(text, file)
     if not isinstance(doc, CommentedMap):
         return new_text(document)
@@ -70,6 +83,12 @@ def replaced(text: str, file: str, document: dict[str, Any]) -> str:
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+#: edits made before, by the text, the document and its types and key order exactly
+#: (see goldenpath.memo): an entry answers only the very same edit. A text with a
+#: directive is never kept (as in _PARSED).
+_EDITS: ContentMemo[str] = ContentMemo(8 << 20, len)
 
 
 #: texts parsed before, by text: parsing is most of an edit's cost, and a plan edits the

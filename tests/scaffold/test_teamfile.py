@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from goldenpath.scaffold import teamfile
@@ -47,6 +48,7 @@ def test_a_team_file_is_replaced_whole_never_seen_half_written(workspace: Worksp
 def _fresh(text: str, document: dict[str, Any]) -> str:
     """What an edit gives with nothing parsed before."""
     teamfile._PARSED.clear()
+    teamfile._EDITS.clear()
     return teamfile.replaced(text, "teams/x.yaml", document)
 
 
@@ -66,9 +68,42 @@ def test_an_edit_of_a_text_parsed_before_is_that_of_a_fresh_parse() -> None:
         second["spec"]["members"] = ["group:second"]
         expected = [_fresh(text, first), _fresh(text, second)]
         teamfile._PARSED.clear()
+        teamfile._EDITS.clear()
         edits = [teamfile.replaced(text, "teams/x.yaml", doc)
                  for doc in (first, second, first, second)]
         assert edits == expected * 2
         assert "CC-first" not in edits[1]
     teamfile.replaced(texts[0], "teams/x.yaml", yaml.safe_load(texts[0]))
     assert list(teamfile._PARSED) == [texts[0]]  # the directive's text was not kept
+
+
+def test_the_same_edit_again_is_answered_without_parsing_or_dumping(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An API submission check, the worker's edit of the same request and a portal's
+    plan of the same proposal make one edit: it is made once per process. Anything that
+    differs (a value's type, the order of new keys, the text) is an edit of its own."""
+    text = sorted((ROOT / "platform" / "teams").glob("*.yaml"))[0].read_text()
+    base = yaml.safe_load(text)
+    teamfile._PARSED.clear()
+    teamfile._EDITS.clear()
+    dumps: list[int] = []
+    dump = teamfile.YAML.dump
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        dumps.append(1)
+        dump(self, *args, **kwargs)
+
+    monkeypatch.setattr(teamfile.YAML, "dump", counted)
+    changed = copy.deepcopy(base)
+    changed["spec"]["costCenter"] = "CC-1"
+    first = teamfile.replaced(text, "teams/x.yaml", changed)
+    assert teamfile.replaced(text, "teams/x.yaml", copy.deepcopy(changed)) == first
+    assert len(dumps) == 1
+    variants = [dict(changed, spec={**changed["spec"], "costCenter": 1}),
+                dict(changed, spec={**changed["spec"], "costCenter": True}),
+                dict(changed, spec={"extra": "x", **changed["spec"]}),
+                dict(changed, spec={**changed["spec"], "extra": "x"})]
+    outs = [teamfile.replaced(text, "teams/x.yaml", v) for v in variants]
+    assert len(dumps) == 1 + len(variants)
+    assert outs == [_fresh(text, v) for v in variants]
+    assert teamfile.replaced(text + "# end\n", "teams/x.yaml", changed) != first
