@@ -174,44 +174,54 @@ def _save(path: Path, head: str, base: BaseTree) -> None:
 
 def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> _Advance:
     """The saved analysis moved to a later commit by the paths that changed since."""
-    before = saved.records()
-    records = dict(before)
-    manifests: dict[str, str] = {}
-    touched: set[str] = set()
-    for path, blob in changed.items():
-        unit = ownership.unit_of_manifest(path)
-        if unit is None:
-            continue
-        touched.add(unit)
-        if blob is None:
-            records.pop(unit, None)
-        else:
-            manifests[unit] = blob
-    records.update(_records(ws, manifests))
-    return _Advance(saved, before, records, touched, changed)
+    manifests = {unit: blob for path, blob in changed.items()
+                 if (unit := ownership.unit_of_manifest(path)) is not None and blob is not None}
+    return _Advance(saved.records(), saved.drift, saved.unowned, changed,
+                    _records(ws, manifests))
+
+
+def advanced(tree: BaseTree, changed: dict[str, str | None],
+             manifests: dict[str, UnitState]) -> BaseTree:
+    """The analysis of a commit this process made on ``tree``'s commit, without asking
+    git: ``changed`` is everything the commit changed (path -> its blob, None: deleted)
+    and ``manifests`` the ownership records it wrote (unit -> the record, parsed from
+    the bytes committed). What :func:`read` gives for that commit (a chain of commits
+    made in memory, see :func:`goldenpath.services.gitops.apply_edits`)."""
+    return _Advance(dict(tree.records), tree.drift_entries, tree.unowned, changed,
+                    manifests).tree()
 
 
 class _Advance:
-    """The drift and unowned files at the new commit, from those at the saved one.
+    """The drift and unowned files at the new commit, from those at an earlier one (the
+    saved analysis, or the base a chain of commits made here started from).
 
     ``read_every_unit`` tells whether that took reading every unit's path map: the
     analysis is then saved at once, so the next apply does not pay for it again."""
 
-    def __init__(self, saved: _Pack, before: dict[str, UnitState],
-                 records: dict[str, UnitState], touched: set[str],
-                 changed: dict[str, str | None]) -> None:
-        self._saved, self._before, self._records = saved, before, records
+    def __init__(self, before: dict[str, UnitState], drift: Drift, unowned: dict[str, str],
+                 changed: dict[str, str | None], manifests: dict[str, UnitState]) -> None:
+        records = dict(before)
+        touched: set[str] = set()
+        for path, blob in changed.items():
+            unit = ownership.unit_of_manifest(path)
+            if unit is not None:
+                touched.add(unit)
+                if blob is None:
+                    records.pop(unit, None)
+        records.update(manifests)
+        self._before, self._records = before, records
+        self._drift, self._unowned = drift, unowned
         self._touched, self._changed = touched, changed
-        self._drift_before = {p: current for (_, p), current in saved.drift.items()}
-        #: paths that had drifted at the saved commit for a unit the change did not touch
-        self._untouched_drift = {p for (u, p) in saved.drift if u not in touched}
+        self._drift_before = {p: current for (_, p), current in drift.items()}
+        #: paths that had drifted at the earlier commit for a unit the change did not touch
+        self._untouched_drift = {p for (u, p) in drift if u not in touched}
         self._claims_before: dict[str, str] | None = None
         self.read_every_unit = False
 
     def tree(self) -> BaseTree:
-        drift: Drift = {key: current for key, current in self._saved.drift.items()
+        drift: Drift = {key: current for key, current in self._drift.items()
                         if key[0] not in self._touched and key[1] not in self._changed}
-        unowned = dict(self._saved.unowned)
+        unowned = dict(self._unowned)
         claimed = self._compare_touched(drift, unowned)
         self._settle_others(claimed, drift, unowned)
         for path, new in self._changed.items():  # the manifests: never owned by a record
@@ -241,7 +251,7 @@ class _Advance:
                     for p in self._before[unit].blobs
                     if p not in claimed and p not in changed and self._now(p, unit) is not None]
         # A file nobody owned before still is: the untouched units' records are as then.
-        nobodys = [p for p in rest if p in self._saved.unowned and p not in self._untouched_drift]
+        nobodys = [p for p in rest if p in self._unowned and p not in self._untouched_drift]
         for path in nobodys:
             _file_of_nobody(unowned, path, None if path in claimed else changed[path])
         unknown = [p for p in [*rest, *given_up] if p not in nobodys]
@@ -264,8 +274,8 @@ class _Advance:
         """The blob at ``path`` in the saved commit; ``unit`` likely owned it then."""
         if path in self._drift_before:
             return self._drift_before[path]
-        if path in self._saved.unowned:
-            return self._saved.unowned[path]
+        if path in self._unowned:
+            return self._unowned[path]
         old = self._before.get(unit) if unit is not None else None
         if old is not None and path in old.blobs:
             return old.blobs[path]

@@ -327,3 +327,47 @@ def test_an_altered_path_map_is_refused_and_removed(
                                "match its recorded digest); it has been removed: run the "
                                "command again")
     assert not path.exists()
+
+
+def test_a_chain_of_commits_made_here_knows_each_commits_analysis_without_git(
+    remote: Path, saved: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch of changes derives each commit's analysis from the one before and the
+    bytes it committed: on a repository with drift, files added and manifests deleted by
+    hand, through updates, an onboarding and an offboarding, each is what reading the
+    commit from scratch gives, and so are its spec files."""
+    from goldenpath.gitops import specfiles
+    from goldenpath.services import teams as svc
+    from tests.factories import team_doc
+
+    settings, clone = saved
+    (clone / QUOTA).write_text("edited by hand\n")
+    (clone / QUOTA.replace("alpha", "beta")).write_text("edited by hand\n")
+    (clone / "NOTES.md").write_text("ours\n")
+    (clone / "tenants/beta/dev/extra.yaml").write_text("kind: ConfigMap\n")
+    _push(clone, "hand edits")
+    where = svc.Where(str(remote), "main", settings)
+    checked: list[str] = []
+    derive = gitops._committed
+
+    def compared(at: gitops._Base, commit: str, change: gitops.ChangeSet) -> gitops._Base:
+        derived = derive(at, commit, change)
+        # the chain holds the cache's lock; its commits are not pushed yet
+        ws = Workspace.reading(settings.state_dir / "cache", Remote(str(remote)))
+        _same(derived.tree, base._from_scratch(ws, commit))
+        assert derived.specs == ws.tree(commit, under=specfiles.SPEC_DIR)
+        checked.append(commit)
+        return derived
+
+    monkeypatch.setattr(gitops, "_committed", compared)
+    alpha, beta = svc.get_team("alpha", where), svc.get_team("beta", where)
+    quota = dict(alpha.document, spec={**alpha.document["spec"], "quota": {"cpu": "7"}})
+    asks = [svc.updating("alpha", quota, alpha.etag),
+            svc.onboarding(team_doc("gamma")),
+            svc.offboarding("beta", beta.etag, allow_offboarding=True),
+            svc.onboarding(team_doc("delta"))]
+    outcomes = svc.make_all([(p, svc.Requester("user:bob@example.com", f"req-{n}"))
+                             for n, p in enumerate(asks)], where)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert len(checked) == len(asks)
+    assert checked[-1] == git("rev-parse", "main", cwd=remote).strip()
