@@ -8,6 +8,7 @@ Pure text, no git import: both git adapters (``gitops.repo``, ``scaffold.vcs``) 
 from __future__ import annotations
 
 import re
+import signal
 import tempfile
 
 #: GitPython's wrapping of git's output in a GitCommandError: ``stderr: '...'``
@@ -36,7 +37,27 @@ def explanation(output: str, status: object) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     said = [_PREFIX.sub("", line) for n, line in enumerate(lines)
             if _PREFIX.match(line) or line.startswith("remote: ") or _continues(lines, n)]
-    return "; ".join(said or lines) or f"git exited with status {status}"
+    return "; ".join(said or lines) or _status(status)
+
+
+#: Signals that say why the kernel stopped git, and what to do about it.
+_KILLED_BECAUSE = {
+    signal.SIGXFSZ: "a file it wrote outgrew the file size limit; free space (or raise the "
+                    "limit) where goldenpath writes: its state directory "
+                    "(GOLDENPATH_STATE_DIR) and TMPDIR",
+}
+
+
+def _status(status: object) -> str:
+    """git's exit status in words; a negative one is the signal that killed it."""
+    if isinstance(status, int) and status < 0:
+        try:
+            killer = signal.Signals(-status)
+        except ValueError:
+            return f"git was killed by signal {-status}"
+        reason = _KILLED_BECAUSE.get(killer)
+        return f"git was killed by {killer.name}" + (f": {reason}" if reason else "")
+    return f"git exited with status {status}"
 
 
 def _continues(lines: list[str], n: int) -> bool:

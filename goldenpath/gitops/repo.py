@@ -157,7 +157,11 @@ class Workspace:
         path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
-                yield cls(repo, remote)
+                _clear_stale_locks(path)
+                try:
+                    yield cls(repo, remote)
+                finally:  # a git killed in the block (a full disk) leaves none either
+                    _clear_stale_locks(path)
             return
         with tempfile.TemporaryDirectory(prefix="goldenpath-cache-") as tmp:
             fresh = Path(tmp) / "cache.git"
@@ -374,6 +378,20 @@ def _locked(path: Path) -> Iterator[None]:
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+#: The lock files git takes in a bare repository (besides one per ref under refs/).
+_GIT_LOCKS = ("HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+
+
+def _clear_stale_locks(path: Path) -> None:
+    """Remove the lock files a git process left in the cache when it was killed (SIGKILL,
+    SIGXFSZ on a full disk): else every later fetch fails with "cannot lock ref". Called
+    under the cache's lock, so no git process of another goldenpath runs in it: any lock
+    file there is a dead one's."""
+    for lock in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock")]:
+        with suppress(FileNotFoundError):
+            lock.unlink()
 
 
 @contextmanager
