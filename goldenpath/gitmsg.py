@@ -11,6 +11,8 @@ import re
 import signal
 import tempfile
 
+from goldenpath.statefile import ROOM
+
 #: GitPython's wrapping of git's output in a GitCommandError: ``stderr: '...'``
 _WRAPPER = re.compile(r"^(?:stderr|stdout): '(.*)'$", re.DOTALL)
 _PREFIX = re.compile(r"^(?:fatal|error): ")
@@ -42,9 +44,7 @@ def explanation(output: str, status: object) -> str:
 
 #: Signals that say why the kernel stopped git, and what to do about it.
 _KILLED_BECAUSE = {
-    signal.SIGXFSZ: "a file it wrote outgrew the file size limit; free space (or raise the "
-                    "limit) where goldenpath writes: its state directory "
-                    "(GOLDENPATH_STATE_DIR) and TMPDIR",
+    signal.SIGXFSZ: f"a file it wrote outgrew the file size limit (the disk is full); {ROOM}",
 }
 
 
@@ -64,6 +64,15 @@ def _continues(lines: list[str], n: int) -> bool:
     """Whether line ``n`` goes on a ``fatal:`` line that ended with a colon (git's
     "unable to connect to host:" puts the reason, errno and all, on the next line)."""
     return n > 0 and _PREFIX.match(lines[n - 1]) is not None and lines[n - 1].endswith(":")
+
+
+#: How git says a disk it wrote to is full (its own, or a remote's in ``remote:`` lines).
+_FULL = re.compile(r"no space left on device|disk quota exceeded|file too large", re.IGNORECASE)
+
+
+def disk_full(output: str, status: object) -> bool:
+    """Whether git failed for want of room: it says so, or SIGXFSZ killed it."""
+    return _FULL.search(output) is not None or status == -signal.SIGXFSZ
 
 
 def unreachable(output: str) -> bool:

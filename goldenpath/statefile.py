@@ -22,6 +22,9 @@ from pathlib import Path
 
 #: errno values that say the disk (or the process's share of it) is full
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+#: what to do when a write met one of them
+ROOM = ("free space (or raise the file size limit) where goldenpath writes: its state "
+        "directory (GOLDENPATH_STATE_DIR) and TMPDIR")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -42,6 +45,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 def fix_for(error: OSError, state_dir: Path) -> str:
     """What to do about ``error``, met writing under ``state_dir``."""
     if error.errno in FULL:
-        return (f"free space on the filesystem of {state_dir} (or raise the file size "
-                "limit), then run the command again")
+        return (f"free space (or raise the file size limit) where goldenpath writes: "
+                f"{state_dir} and {tempfile.gettempdir()} (TMPDIR)")
     return "set GOLDENPATH_STATE_DIR to a directory you can write"

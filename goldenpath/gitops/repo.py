@@ -39,7 +39,8 @@ from typing import Any
 import git
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, GitError, RemoteUnavailable
+from goldenpath.errors import Conflict, DiskFull, GitError, GoldenpathError, RemoteUnavailable
+from goldenpath.statefile import FULL, ROOM
 
 #: How git says the branch moved (or is being moved) underneath a push.
 #: (A hook's "[remote rejected] (... hook declined)" is a refusal, not a race: not here.)
@@ -262,7 +263,7 @@ class Workspace:
         """blob id -> content, with one ``git cat-file --batch`` for all of them."""
         if not blobs:
             return {}
-        with tempfile.TemporaryFile() as ids:
+        with self._scratch(), tempfile.TemporaryFile() as ids:
             ids.write("".join(f"{blob}\n" for blob in blobs).encode())
             ids.seek(0)
             out: bytes = self._run("cat-file", "--batch", istream=ids, stdout_as_string=False,
@@ -277,7 +278,7 @@ class Workspace:
                message: str, author: Author | None = None) -> str:
         """A commit of ``base`` with the changes applied, made by one ``git fast-import``;
         authored by ``author`` when given (the committer is always goldenpath)."""
-        with tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
+        with self._scratch(), tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
             stream, marks = Path(tmp) / "commit.fi", Path(tmp) / "marks"
             with stream.open("wb") as out:
                 out.write(self._commit_header(base, message, author))
@@ -292,6 +293,12 @@ class Workspace:
                 self._git("fast-import", "--quiet", "--force", "--date-format=raw",
                           f"--export-marks={marks}", istream=stdin)
             return marks.read_text().split()[1]
+
+    def _scratch(self) -> Any:
+        """Where git's input is written to a temporary file first: failing to write it
+        (a full TMPDIR) is DiskFull or GitError, as git's own failures are."""
+        return _wrapped(self.remote, "write a temporary file for the local cache of",
+                        hide=(Path(self._repo.git_dir),))
 
     def _commit_header(self, base: str | None, message: str, author: Author | None) -> bytes:
         env = {**_IDENTITY, **os.environ}
@@ -351,10 +358,14 @@ def _wrapped(remote: Remote, what: str, hide: tuple[Path, ...] = ()) -> Iterator
     except git.GitCommandError as e:
         output = e.stderr or e.stdout or ""
         detail = gitmsg.explanation(output, e.status)
-        kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
+        kind: type[GoldenpathError] = RemoteUnavailable if gitmsg.unreachable(output) \
+            else DiskFull if gitmsg.disk_full(output, e.status) else GitError
         raise kind(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
     except (git.GitError, OSError, ValueError) as e:
         detail = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+        if isinstance(e, OSError) and e.errno in FULL:
+            raise DiskFull(_clean(remote, f"cannot {what} {remote.display}: {detail}; {ROOM}",
+                                  hide)) from e
         raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
 
 

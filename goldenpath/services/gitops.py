@@ -52,6 +52,7 @@ from pathlib import Path
 from goldenpath import gitmsg
 from goldenpath.errors import (
     Conflict,
+    DiskFull,
     FileSystemError,
     GitError,
     GoldenpathError,
@@ -75,6 +76,7 @@ from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
+from goldenpath.statefile import FULL, fix_for
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
@@ -254,15 +256,21 @@ def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[
 
 @contextmanager
 def _local_state(settings: Settings) -> Iterator[None]:
-    """The state directory's own failures (not a directory, not writable) as errors."""
+    """The state directory's own failures (not a directory, not writable, full) as
+    errors that say what to do: a full disk is DiskFull (the worker retries)."""
     try:
         yield
     except OSError as error:
-        where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
-        raise FileSystemError(
-            f"cannot use the state directory {settings.state_dir}: {error.strerror or error}"
-            f"{where}; set GOLDENPATH_STATE_DIR to a directory you can write"
-        ) from error
+        raise state_error(settings.state_dir, error) from error
+
+
+def state_error(state_dir: Path, error: OSError) -> FileSystemError:
+    """``error``, met writing under ``state_dir`` (or a temporary directory), as
+    goldenpath's error: what failed, where, and what to do."""
+    where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
+    kind = DiskFull if error.errno in FULL else FileSystemError
+    return kind(f"cannot use the state directory {state_dir}: {error.strerror or error}"
+                f"{where}; {fix_for(error, state_dir)}")
 
 
 def _usable_state_dir(state: Path) -> None:

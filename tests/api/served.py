@@ -3,7 +3,8 @@
 control repository (``test_replicas.py``).
 
 Each process runs the CLI's ``serve`` with the test's settings in its environment (no
-inherited ``GOLDENPATH_*`` variable), logs JSON lines to a file, and is stopped with
+inherited ``GOLDENPATH_*`` variable), logs JSON lines to a pipe that the test copies to a
+file (a limit on the server's own writes does not stop its log), and is stopped with
 SIGINT (SIGKILL after 20 s) however the test ends. Every wait is bounded (:func:`until`).
 Each runs in a process group of its own, so :meth:`Served.kill` can SIGKILL it with every
 process it started (git, its hooks), as a container's end does.
@@ -16,12 +17,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -77,10 +79,20 @@ def start(settings: Settings, log: Path, **env: str) -> Served:
                    **env)
     command = [sys.executable, "-c", "from goldenpath.cli import main; main()", "serve",
                "--port", str(port), "--platform", str(settings.platform_dir)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=environ, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    log.write_bytes(b"")
+    threading.Thread(target=_copy, args=(process.stdout, log), daemon=True).start()
     return Served(f"http://127.0.0.1:{port}/v1", process, log)
+
+
+def _copy(output: IO[bytes], log: Path) -> None:
+    """The server's output into its log, by this process: the server writes a pipe, as
+    to a container's log, so a limit on its own writes (a full disk) does not stop it."""
+    with output, log.open("ab") as out:
+        for line in output:
+            out.write(line)
+            out.flush()
 
 
 @contextmanager

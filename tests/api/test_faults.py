@@ -207,7 +207,7 @@ def _queued_while_down(settings: Settings, served: Served, daemon: GitDaemon, re
     assert ready.status_code == 503 and took < FAST, (ready.text, took)
     down = f"cannot reach {url}: unable to connect to 127.0.0.1:; 127.0.0.1[0: 127.0.0.1]: " \
            "errno=Connection refused"
-    assert ready.json()["checks"] == {"database": "ok", "git": down}
+    assert ready.json()["checks"] == {"database": "ok", "git": down, "state": "ok"}
     # a new write needs the specs to be decided: refused at once, saying why
     refused, took = timed(lambda: httpx.put(f"{served.url}/teams/payments", json=doc,
                                             headers={**ADMIN, "If-Match": read.headers["ETag"]},

@@ -23,6 +23,7 @@ import pytest
 
 from goldenpath.gitops import base
 from goldenpath.spec import cache as spec_cache
+from goldenpath.statefile import ROOM
 from tests.factories import EXAMPLE_PLATFORM
 
 pytestmark = pytest.mark.slow
@@ -87,8 +88,7 @@ def test_apply_on_a_full_disk_says_so_and_the_next_run_recovers(here: Path) -> N
     assert "Traceback" not in full.stderr
     assert " ".join(full.stderr.split()) == (
         f"error: cannot fetch branch main from {remote}: git was killed by SIGXFSZ: a file "
-        "it wrote outgrew the file size limit; free space (or raise the limit) where "
-        "goldenpath writes: its state directory (GOLDENPATH_STATE_DIR) and TMPDIR")
+        f"it wrote outgrew the file size limit (the disk is full); {ROOM}")
     assert _git("rev-parse", "main", cwd=remote) == before  # nothing pushed
     assert _leftovers(here / "state") == []  # no lock left by the killed git
 

@@ -1,0 +1,129 @@
+"""A ``goldenpath serve`` process whose disk fills, and whose state directory cannot be
+used (issue 13, item 3): ``/readyz`` says so, writes are answered 503 with what is wrong,
+where and what to do (never a 500 and a traceback), a request accepted before waits and
+is retried, and everything proceeds once there is room, without a restart.
+
+The disk fills for real: the running server's ``RLIMIT_FSIZE`` is lowered to one byte
+(``prlimit``, its soft limit, which the test can raise again): every write of more than
+that fails with EFBIG in the server, and the git it runs is killed by SIGXFSZ, as on a
+full disk; the limit raised again is the space freed.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from goldenpath.statefile import ROOM
+from tests.api.conftest import make_settings
+from tests.api.served import ADMIN, Served, finals, fsck, is_ready, request_ids, serve, until
+from tests.api.test_teams import new_team
+from tests.gitops.conftest import git
+
+pytestmark = pytest.mark.slow
+
+#: how long an answer may take while the disk is full ("fail fast")
+FAST = 5.0
+
+
+def _fill(served: Served) -> None:
+    _, hard = resource.prlimit(served.process.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(served.process.pid, resource.RLIMIT_FSIZE, (1, hard))
+
+
+def _free(served: Served) -> None:
+    _, hard = resource.prlimit(served.process.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(served.process.pid, resource.RLIMIT_FSIZE, (hard, hard))
+
+
+def _timed(call: Any) -> tuple[httpx.Response, float]:
+    began = time.monotonic()
+    answer = call()
+    return answer, time.monotonic() - began
+
+
+def _onboard(served: Served, name: str) -> httpx.Response:
+    return httpx.post(f"{served.url}/teams", json=new_team(name), headers=ADMIN, timeout=30)
+
+
+def test_a_full_disk_under_the_embedded_state(tmp_path: Path) -> None:
+    """Everything in the state directory (SQLite, the embedded control repository, the
+    caches): nothing can be accepted while the disk is full; all of it works again once
+    there is room."""
+    settings = make_settings(tmp_path)
+    state = settings.state_dir
+    with serve(settings, tmp_path / "server.log") as served:
+        first = _onboard(served, "before").json()["id"]
+        finals(served.url, [first], 60)
+        _fill(served)
+
+        ready, took = _timed(lambda: httpx.get(f"{served.url}/readyz", timeout=30))
+        assert ready.status_code == 503 and took < FAST, (ready.text, took)
+        assert ready.json()["checks"] == {
+            "database": "ok", "git": "ok",
+            "state": f"cannot use the state directory {state}: File too large; free space "
+                     "(or raise the file size limit) where goldenpath writes: "
+                     f"{state} and {tempfile.gettempdir()} (TMPDIR)"}
+        refused, took = _timed(lambda: _onboard(served, "during"))
+        assert refused.status_code == 503 and took < FAST, (refused.text, took)
+        body = refused.json()
+        assert (body["error"], body["message"]) == (
+            "DiskFull", "cannot write a temporary file for the local cache of "
+            f"{state.resolve()}/gitops.git: File too large; {ROOM}")
+        assert not list(state.glob(".goldenpath-ready*"))  # the probe left nothing
+
+        _free(served)
+        until(lambda: is_ready(served), 30, "/readyz once there is room")
+        after = _onboard(served, "after")
+        assert after.status_code == 202, after.text
+        done = finals(served.url, [after.json()["id"]], 60)
+        assert [state for state, _ in done.values()] == ["succeeded"]
+        assert served.process.poll() is None  # the same process throughout
+    control = settings.embedded_gitops_repo
+    teams = git("ls-tree", "--name-only", "main", "platform/teams/", cwd=control).split()
+    assert "platform/teams/during.yaml" not in teams
+    assert {"platform/teams/before.yaml", "platform/teams/after.yaml"} <= set(teams)
+    fsck(control)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_request_accepted_before_the_disk_filled_waits_for_room(
+        tmp_path: Path, database_url: str) -> None:
+    """The database elsewhere (PostgreSQL): a request is accepted, the disk fills before
+    the worker does it: the worker gives it back to the queue with the reason and
+    retries; once there is room it completes, once."""
+    settings = make_settings(tmp_path)
+    with serve(settings, tmp_path / "server.log", GOLDENPATH_DATABASE_URL=database_url,
+               GOLDENPATH_API_WORKERS="0") as accepting, \
+            serve(settings, tmp_path / "worker.log",
+                  GOLDENPATH_DATABASE_URL=database_url) as working:
+        control = settings.embedded_gitops_repo
+        seeded = git("rev-parse", "main", cwd=control).strip()
+        _fill(working)
+        accepted = _onboard(accepting, "waiting")
+        assert accepted.status_code == 202, accepted.text
+        rid = accepted.json()["id"]
+
+        def retried() -> list[str]:
+            log = httpx.get(f"{accepting.url}/requests/{rid}", headers=ADMIN,
+                            timeout=30).json()["log"]
+            return [line["message"] for line in log
+                    if "the request stays queued" in line["message"]]
+
+        until(lambda: len(retried()) >= 2, 60, "two retries")
+        assert retried()[0].startswith("DiskFull: cannot fetch branch main from ")
+        assert "git was killed by SIGXFSZ: a file it wrote outgrew the file size limit (the " \
+            f"disk is full); {ROOM}; the request stays queued: retry 1 at " in retried()[0]
+        assert git("rev-parse", "main", cwd=control).strip() == seeded
+
+        _free(working)
+        (state, result), = finals(accepting.url, [rid], 60).values()
+    assert state == "succeeded", result
+    assert request_ids(control, seeded) == [rid]  # once
+    fsck(control)
