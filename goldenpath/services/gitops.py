@@ -245,7 +245,7 @@ def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[
     """The remote's cache; a new one is kept only when ``keep`` and the block succeeds."""
     with _local_state(settings):
         if keep:  # checked before anything is pushed, not when the cache is saved after
-            _usable_state_dir(settings.state_dir)
+            usable_state_dir(settings.state_dir)
         remote = remote_for(repo, settings)
         with Workspace.open(settings.state_dir / "cache", remote, keep=keep) as ws:
             yield _Repo(ws, _embedded(repo, settings))
@@ -273,7 +273,8 @@ def state_error(state_dir: Path, error: OSError) -> FileSystemError:
                 f"{where}; {fix_for(error, state_dir)}")
 
 
-def _usable_state_dir(state: Path) -> None:
+def usable_state_dir(state: Path) -> None:
+    """FileSystemError unless ``state`` (and its cache) are directories or can be made."""
     for path in (state, state / "cache"):
         if path.exists() and not path.is_dir():
             raise FileSystemError(f"the state directory {state} is not usable: {path} is a "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from goldenpath.errors import GoldenpathError
 from goldenpath.gitops.repo import check_reachable
-from goldenpath.services.gitops import remote_for, state_error
+from goldenpath.services.gitops import remote_for, state_error, usable_state_dir
 from goldenpath.settings import Settings
 from goldenpath.statefile import write_atomic
 from goldenpath.store import Store
@@ -42,10 +42,27 @@ def readiness(settings: Settings, store: Store) -> dict[str, str]:
 
 def writable(state_dir: Path) -> str:
     """``ok`` when ``state_dir`` takes a write, else what is wrong and what to do."""
-    probe = state_dir / PROBE
     try:
-        write_atomic(probe, f"{os.getpid()}\n".encode())
-        probe.unlink()
+        _probe(state_dir)
     except OSError as error:
         return str(state_error(state_dir, error))
     return "ok"
+
+
+def prepare_state(settings: Settings) -> None:
+    """Make the state directory and its spec cache, and prove it takes a write
+    (``goldenpath serve``, before the API starts): a path that is a file, a directory
+    that cannot be written or a full disk is a FileSystemError saying which and what to
+    do, not a traceback."""
+    usable_state_dir(settings.state_dir)
+    try:
+        settings.spec_cache_dir.mkdir(parents=True, exist_ok=True)
+        _probe(settings.state_dir)
+    except OSError as error:
+        raise state_error(settings.state_dir, error) from error
+
+
+def _probe(state_dir: Path) -> None:
+    probe = state_dir / PROBE
+    write_atomic(probe, f"{os.getpid()}\n".encode())
+    probe.unlink()
