@@ -20,6 +20,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from goldenpath.errors import DiskFull, FileSystemError
+
 #: errno values that say the disk (or the process's share of it) is full
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 #: what to do when a write met one of them
@@ -47,4 +49,14 @@ def fix_for(error: OSError, state_dir: Path) -> str:
     if error.errno in FULL:
         return (f"free space (or raise the file size limit) where goldenpath writes: "
                 f"{state_dir} and {tempfile.gettempdir()} (TMPDIR)")
-    return "set GOLDENPATH_STATE_DIR to a directory you can write"
+    return (f"make {state_dir} writable by goldenpath's user, or set GOLDENPATH_STATE_DIR "
+            "to a directory it can write")
+
+
+def state_error(state_dir: Path, error: OSError) -> FileSystemError:
+    """``error``, met writing under ``state_dir`` (or TMPDIR), as goldenpath's error:
+    what failed, where, and what to do; DiskFull when the disk is full."""
+    where = f" ({error.filename})" if error.filename else ""
+    kind = DiskFull if error.errno in FULL else FileSystemError
+    return kind(f"cannot use the state directory {state_dir}: {error.strerror or error}"
+                f"{where}; {fix_for(error, state_dir)}")

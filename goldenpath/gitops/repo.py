@@ -40,7 +40,7 @@ import git
 
 from goldenpath import gitmsg
 from goldenpath.errors import Conflict, DiskFull, GitError, GoldenpathError, RemoteUnavailable
-from goldenpath.statefile import FULL, ROOM
+from goldenpath.statefile import FULL, ROOM, state_error
 
 #: How git says the branch moved (or is being moved) underneath a push.
 #: (A hook's "[remote rejected] (... hook declined)" is a refusal, not a race: not here.)
@@ -386,7 +386,11 @@ def _clean(remote: Remote, text: str, hide: tuple[Path, ...]) -> str:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock on one cache repository, held by one goldenpath process."""
-    with open(path.with_suffix(".lock"), "w") as lock:
+    try:
+        lock = open(path.with_suffix(".lock"), "w")  # noqa: SIM115 (closed below)
+    except OSError as error:  # the state directory cannot be written (cache_root/..)
+        raise state_error(path.parent.parent, error) from error
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

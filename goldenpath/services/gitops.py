@@ -49,10 +49,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from goldenpath import gitmsg
 from goldenpath.errors import (
     Conflict,
-    DiskFull,
     FileSystemError,
     GitError,
     GoldenpathError,
@@ -76,7 +74,7 @@ from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
-from goldenpath.statefile import FULL, fix_for
+from goldenpath.statefile import state_error
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
@@ -262,15 +260,6 @@ def _local_state(settings: Settings) -> Iterator[None]:
         yield
     except OSError as error:
         raise state_error(settings.state_dir, error) from error
-
-
-def state_error(state_dir: Path, error: OSError) -> FileSystemError:
-    """``error``, met writing under ``state_dir`` (or a temporary directory), as
-    goldenpath's error: what failed, where, and what to do."""
-    where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
-    kind = DiskFull if error.errno in FULL else FileSystemError
-    return kind(f"cannot use the state directory {state_dir}: {error.strerror or error}"
-                f"{where}; {fix_for(error, state_dir)}")
 
 
 def usable_state_dir(state: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from goldenpath.errors import GoldenpathError
 from goldenpath.gitops.repo import check_reachable
-from goldenpath.services.gitops import remote_for, state_error, usable_state_dir
+from goldenpath.services.gitops import remote_for, usable_state_dir
 from goldenpath.settings import Settings
-from goldenpath.statefile import write_atomic
+from goldenpath.statefile import state_error, write_atomic
 from goldenpath.store import Store
 
 #: what the readiness probe writes in the state directory (and removes)

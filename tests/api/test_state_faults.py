@@ -1,17 +1,24 @@
 """A ``goldenpath serve`` process whose disk fills, and whose state directory cannot be
 used (issue 13, item 3): ``/readyz`` says so, writes are answered 503 with what is wrong,
 where and what to do (never a 500 and a traceback), a request accepted before waits and
-is retried, and everything proceeds once there is room, without a restart.
+is retried, and everything proceeds once there is room, without a restart. A state
+directory that is a file stops ``serve`` before it starts, with one line saying so.
 
-The disk fills for real: the running server's ``RLIMIT_FSIZE`` is lowered to one byte
-(``prlimit``, its soft limit, which the test can raise again): every write of more than
-that fails with EFBIG in the server, and the git it runs is killed by SIGXFSZ, as on a
-full disk; the limit raised again is the space freed.
+The faults are real. The disk fills: the running server's ``RLIMIT_FSIZE`` is lowered
+to one byte (``prlimit``, its soft limit, which the test can raise again): every write
+of more than that fails with EFBIG in the server, and the git it runs is killed by
+SIGXFSZ, as on a full disk; the limit raised again is the space freed. The state
+directory becomes unwritable, for root too (tests may run as root, whom permissions do
+not stop): ``chattr -R +i`` makes it and everything in it immutable (skipped where the
+filesystem has no such attribute).
 """
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,7 +90,7 @@ def test_a_full_disk_under_the_embedded_state(tmp_path: Path) -> None:
         after = _onboard(served, "after")
         assert after.status_code == 202, after.text
         done = finals(served.url, [after.json()["id"]], 60)
-        assert [state for state, _ in done.values()] == ["succeeded"]
+        assert [outcome for outcome, _ in done.values()] == ["succeeded"]
         assert served.process.poll() is None  # the same process throughout
     control = settings.embedded_gitops_repo
     teams = git("ls-tree", "--name-only", "main", "platform/teams/", cwd=control).split()
@@ -127,3 +134,65 @@ def test_a_request_accepted_before_the_disk_filled_waits_for_room(
     assert state == "succeeded", result
     assert request_ids(control, seeded) == [rid]  # once
     fsck(control)
+
+
+def test_serve_refuses_a_state_directory_that_is_a_file(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    settings.state_dir.write_text("not a directory")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
+    env.update(GOLDENPATH_STATE_DIR=str(settings.state_dir),
+               PYTHONPATH=os.pathsep.join(sys.path))
+    started = subprocess.run([sys.executable, "-c", "from goldenpath.cli import main; main()",
+                              "serve", "--port", "1", "--platform", str(settings.platform_dir)],
+                             env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert started.returncode == 1
+    assert " ".join(started.stderr.split()) == (
+        f"error: the state directory {settings.state_dir} is not usable: "
+        f"{settings.state_dir} is a file; set GOLDENPATH_STATE_DIR to a directory")
+    assert "Traceback" not in started.stdout + started.stderr
+
+
+def _immutable(path: Path, on: bool) -> None:
+    subprocess.run(["chattr", "-R", "+i" if on else "-i", str(path)], check=True,
+                   capture_output=True, timeout=60)
+
+
+def test_an_unwritable_state_directory(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    state = settings.state_dir
+    with serve(settings, tmp_path / "server.log") as served:
+        first = _onboard(served, "before").json()["id"]
+        finals(served.url, [first], 60)
+        try:
+            _immutable(state, True)
+        except (OSError, subprocess.CalledProcessError) as err:
+            pytest.skip(f"chattr +i is not available here: {err}")
+        try:
+            ready, took = _timed(lambda: httpx.get(f"{served.url}/readyz", timeout=30))
+            assert ready.status_code == 503 and took < FAST, (ready.text, took)
+            checks = ready.json()["checks"]
+            fix = (f"; make {state} writable by goldenpath's user, or set "
+                   "GOLDENPATH_STATE_DIR to a directory it can write")
+            assert checks["state"].startswith(f"cannot use the state directory {state}: "
+                                              f"Operation not permitted ({state}/")
+            assert checks["state"].endswith(fix)
+            refused, took = _timed(lambda: _onboard(served, "during"))
+            assert refused.status_code == 503 and took < FAST, (refused.text, took)
+            (cache,) = (state / "cache").glob("*.git")
+            assert refused.json() == {
+                "error": "FileSystemError", "details": [], "guardrails": [],
+                "message": f"cannot use the state directory {state}: Operation not "
+                           f"permitted ({cache.with_suffix('.lock')}){fix}"}
+            read = httpx.get(f"{served.url}/teams/payments", headers=ADMIN, timeout=30)
+            assert read.status_code == 200  # what needs no write is served
+        finally:
+            _immutable(state, False)
+        until(lambda: is_ready(served), 30, "/readyz once the directory is writable")
+        after = _onboard(served, "after")
+        assert after.status_code == 202, after.text
+        done = finals(served.url, [after.json()["id"]], 60)
+        assert [outcome for outcome, _ in done.values()] == ["succeeded"]
+    teams = git("ls-tree", "--name-only", "main", "platform/teams/",
+                cwd=settings.embedded_gitops_repo).split()
+    assert "platform/teams/during.yaml" not in teams
+    assert "platform/teams/after.yaml" in teams
