@@ -102,9 +102,10 @@ def test_a_full_disk_under_the_embedded_state(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_request_accepted_before_the_disk_filled_waits_for_room(
         tmp_path: Path, database_url: str) -> None:
-    """The database elsewhere (PostgreSQL): a request is accepted, the disk fills before
-    the worker does it: the worker gives it back to the queue with the reason and
-    retries; once there is room it completes, once."""
+    """The database elsewhere (PostgreSQL): a team change and a scaffold are accepted,
+    the disk fills before the worker does them: the worker gives them back to the queue
+    with the reason and retries; once there is room each completes, once, and no
+    repository is left half made."""
     settings = make_settings(tmp_path)
     with serve(settings, tmp_path / "server.log", GOLDENPATH_DATABASE_URL=database_url,
                GOLDENPATH_API_WORKERS="0") as accepting, \
@@ -116,24 +117,34 @@ def test_a_request_accepted_before_the_disk_filled_waits_for_room(
         accepted = _onboard(accepting, "waiting")
         assert accepted.status_code == 202, accepted.text
         rid = accepted.json()["id"]
+        scaffold = httpx.post(f"{accepting.url}/teams/payments/services", headers=ADMIN,
+                              timeout=30, json={"name": "refunds", "template": "python-worker",
+                                                "parameters": {"queue": "refunds"}})
+        assert scaffold.status_code == 202, scaffold.text
+        sid = scaffold.json()["id"]
 
-        def retried() -> list[str]:
-            log = httpx.get(f"{accepting.url}/requests/{rid}", headers=ADMIN,
+        def retried(request: str) -> list[str]:
+            log = httpx.get(f"{accepting.url}/requests/{request}", headers=ADMIN,
                             timeout=30).json()["log"]
             return [line["message"] for line in log
                     if "the request stays queued" in line["message"]]
 
-        until(lambda: len(retried()) >= 2, 60, "two retries")
-        assert retried()[0].startswith("DiskFull: cannot fetch branch main from ")
+        until(lambda: len(retried(rid)) >= 2 and len(retried(sid)) >= 2, 60, "two retries")
+        assert retried(rid)[0].startswith("DiskFull: cannot fetch branch main from ")
         assert "git was killed by SIGXFSZ: a file it wrote outgrew the file size limit (the " \
-            f"disk is full); {ROOM}; the request stays queued: retry 1 at " in retried()[0]
+            f"disk is full); {ROOM}; the request stays queued: retry 1 at " in retried(rid)[0]
+        assert retried(sid)[0].startswith("DiskFull: "), retried(sid)[0]
         assert git("rev-parse", "main", cwd=control).strip() == seeded
+        assert not (settings.state_dir / "repos" / "payments" / "refunds.git").exists()
 
         _free(working)
-        (state, result), = finals(accepting.url, [rid], 60).values()
-    assert state == "succeeded", result
-    assert request_ids(control, seeded) == [rid]  # once
+        done = finals(accepting.url, [rid, sid], 60)
+    assert [done[rid][0], done[sid][0]] == ["succeeded", "succeeded"], done
+    assert sorted(request_ids(control, seeded)) == sorted([rid, sid])  # each once
+    repository = settings.state_dir / "repos" / "payments" / "refunds.git"
+    assert git("rev-parse", "main", cwd=repository).strip() == done[sid][1]["commit"]
     fsck(control)
+    fsck(repository)
 
 
 def test_serve_refuses_a_state_directory_that_is_a_file(tmp_path: Path) -> None:
