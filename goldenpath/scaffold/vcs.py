@@ -20,6 +20,7 @@ import git
 
 from goldenpath import gitmsg
 from goldenpath.errors import Conflict, DiskFull, GitError, GoldenpathError, RemoteUnavailable
+from goldenpath.statefile import FULL, ROOM
 
 BRANCH = "main"
 IDENTITY = {
@@ -41,6 +42,8 @@ def wrapped(action: str) -> Iterator[None]:
             else DiskFull if gitmsg.disk_full(output, err.status) else GitError
         raise kind(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
+        if isinstance(err, OSError) and err.errno in FULL:
+            raise DiskFull(f"git: cannot {action}: {err.strerror}; {ROOM}") from err
         raise GitError(f"git: cannot {action}: {gitmsg.scrub(str(err).strip())}"
                        ) from err
 

@@ -24,16 +24,17 @@ import pytest
 from goldenpath.gitops import base
 from goldenpath.spec import cache as spec_cache
 from goldenpath.statefile import ROOM
-from tests.factories import EXAMPLE_PLATFORM
+from tests.factories import EXAMPLE_PLATFORM, ROOT
 
 pytestmark = pytest.mark.slow
 
 
 def _cli(here: Path, *args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    """``goldenpath`` in ``here`` (state in ``here/state``), its files at most ``limit``
-    bytes each when given."""
+    """``goldenpath`` in ``here`` (state in ``here/state``, this checkout's templates),
+    its files at most ``limit`` bytes each when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
-    env.update(PYTHONPATH=os.pathsep.join(sys.path), GOLDENPATH_STATE_DIR="state")
+    env.update(PYTHONPATH=os.pathsep.join(sys.path), GOLDENPATH_STATE_DIR="state",
+               GOLDENPATH_TEMPLATES_ROOT=str(ROOT))
 
     def limited() -> None:
         if limit is not None:
@@ -98,6 +99,27 @@ def test_apply_on_a_full_disk_says_so_and_the_next_run_recovers(here: Path) -> N
     assert "# second" in _git("show", "main:platform/teams/payments.yaml", cwd=remote)
     for repository in (remote, _cache_repository(here)):
         _git("fsck", "--strict", "--no-dangling", cwd=repository)
+
+
+def test_new_service_on_a_full_disk_says_so_and_leaves_nothing(here: Path) -> None:
+    team = here / "platform" / "teams" / "payments.yaml"
+    before = team.read_bytes()
+    args = ("new-service", "-t", "payments", "-n", "refunds", "--template", "python-worker",
+            "--param", "queue=refunds")
+    full = _cli(here, *args, limit=1)
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "Traceback" not in full.stderr
+    message = " ".join(full.stderr.split())
+    assert message.startswith("error: cannot render template python-worker: ")
+    assert message.endswith(f": File too large; {ROOM}")
+    assert team.read_bytes() == before
+    assert not (here / "state" / "repos" / "payments" / "refunds.git").exists()
+
+    made = _cli(here, *args)
+    assert made.returncode == 0, made.stdout + made.stderr
+    repository = here / "state" / "repos" / "payments" / "refunds.git"
+    assert _git("rev-list", "--count", "main", cwd=repository).strip() == "1"
+    assert team.read_text().count("- name: refunds") == 1
 
 
 def test_a_cache_that_cannot_be_saved_fails_nothing(here: Path) -> None:
