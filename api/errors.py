@@ -81,7 +81,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No bearer token, or one not accepted"},
     403: {"model": Problem, "description": "Not allowed (says nothing of other teams)"},
     503: {"model": Problem, "description": "The database, the git remote or the identity "
-                                           "provider is down"},
+                                           "provider is down, or the disk is full"},
 }
 
 
