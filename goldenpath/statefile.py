@@ -10,6 +10,10 @@ not: the next run builds it again).
 Readers do not rely on this alone: every cache file is checked when read (a MAC, a
 digest, a length) and rebuilt when the check fails, since a file may have been cut
 short by something other than goldenpath.
+
+A write under the state directory that does matter and fails is :func:`state_error`: a
+DiskFull (transient: the worker retries) when the disk is full, else a FileSystemError,
+either naming the path and what to do.
 """
 
 from __future__ import annotations

@@ -15,8 +15,14 @@ Every gitpython error is wrapped in GitError saying what failed and git's own wo
 rejected push (someone pushed first) is PushRejected, which apply answers by fetching and
 retrying (a hook's refusal is a GitError: retrying would not help); a remote that could
 not be reached at all (connection refused, timed out, name not resolved) is
-RemoteUnavailable, which the worker answers by retrying the request later. Pushes are
-never forced.
+RemoteUnavailable, which the worker answers by retrying the request later; a write that
+failed for want of room (git says so, or was killed by SIGXFSZ; a temporary file that
+could not be written) is DiskFull, retried the same way. Pushes are never forced.
+
+A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ) leaves
+its lock files behind, which would fail every later fetch with "cannot lock ref": the
+cache is used under an exclusive ``flock`` by one process at a time, so whoever holds it
+removes them (:func:`_clear_stale_locks`).
 """
 
 from __future__ import annotations
