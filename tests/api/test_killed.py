@@ -23,6 +23,8 @@ service repository; ``git fsck --strict`` finds nothing wrong in any remote.
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,10 @@ class Gate:
         return [(new, ref) for _, new, ref in (line.split() for line in lines)]
 
 
+#: makes one request of a server; its id
+Send = Callable[[Served], str]
+
+
 @dataclass
 class Stage:
     """The servers' settings and environment, the control repository and its gate."""
@@ -104,11 +110,11 @@ class Stage:
     env: dict[str, str]
     started: int = 0
 
-    def server(self) -> Any:
+    def server(self) -> AbstractContextManager[Served]:
         self.started += 1
         return serve(self.settings, self.tmp / f"server-{self.started}.log", **self.env)
 
-    def killed_while(self, gate: Gate, hook: str, send: Any) -> str:
+    def killed_while(self, gate: Gate, hook: str, send: Send) -> str:
         """Start a server, hold ``hook`` of ``gate``, make the request ``send`` sends
         (its id), and SIGKILL the server (with its git and the hook) once the push
         reached the hook."""
@@ -159,7 +165,7 @@ def _commits(remote: Path, rid: str) -> list[str]:
 # --- an apply ----------------------------------------------------------------------------
 
 
-def _update_viewers(viewer: str) -> Any:
+def _update_viewers(viewer: str) -> Send:
     def send(served: Served) -> str:
         read = httpx.get(f"{served.url}/teams/payments", headers=ADMIN, timeout=30)
         doc = read.json()["spec"]
@@ -209,7 +215,7 @@ def test_killed_during_an_apply(tmp_path: Path) -> None:
 # --- a scaffold --------------------------------------------------------------------------
 
 
-def _scaffold(name: str) -> Any:
+def _scaffold(name: str) -> Send:
     def send(served: Served) -> str:
         answer = httpx.post(f"{served.url}/teams/payments/services", headers=ADMIN,
                             timeout=30, json={"name": name, "template": "python-worker",
