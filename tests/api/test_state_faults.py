@@ -80,9 +80,12 @@ def test_a_full_disk_under_the_embedded_state(tmp_path: Path) -> None:
         refused, took = _timed(lambda: _onboard(served, "during"))
         assert refused.status_code == 503 and took < FAST, (refused.text, took)
         body = refused.json()
-        assert (body["error"], body["message"]) == (
-            "DiskFull", "cannot write a temporary file for the local cache of "
-            f"{state.resolve()}/gitops.git: File too large; {ROOM}")
+        # what failed first (here, in practice, a temporary file the cache's git reads
+        # from) depends on what the cache holds; where and what to do do not
+        assert body["error"] == "DiskFull", body
+        assert body["message"].startswith("cannot "), body
+        assert f" the local cache of {state.resolve()}/gitops.git: " in body["message"]
+        assert body["message"].endswith(f"; {ROOM}"), body
         assert not list(state.glob(".goldenpath-ready*"))  # the probe left nothing
 
         _free(served)
