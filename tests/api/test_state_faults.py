@@ -84,7 +84,7 @@ def test_a_full_disk_under_the_embedded_state(tmp_path: Path) -> None:
         # from) depends on what the cache holds; where and what to do do not
         assert body["error"] == "DiskFull", body
         assert body["message"].startswith("cannot "), body
-        assert f" the local cache of {state.resolve()}/gitops.git: " in body["message"]
+        assert f" {state.resolve()}/gitops.git: " in body["message"], body
         assert body["message"].endswith(f"; {ROOM}"), body
         assert not list(state.glob(".goldenpath-ready*"))  # the probe left nothing
 
