@@ -14,7 +14,7 @@ registered in :func:`api.main.create_app`, and nowhere else (routes never catch)
 | GitError | 502 | a git server goldenpath depends on failed |
 | RemoteUnavailable | 503 | that git server cannot be reached now (down, refusing connections) |
 | StoreError (StoreUnavailable), IdentityProviderError | 503 | goldenpath cannot serve now |
-| SettingsError, FileSystemError | 503 | the same: goldenpath's own configuration or state |
+| SettingsError, FileSystemError (DiskFull) | 503 | goldenpath's own configuration or state |
 | any other GoldenpathError | 500 | a type added without a row here |
 
 Request bodies FastAPI refuses before a route runs (missing or unknown fields, wrong
@@ -71,6 +71,7 @@ STATUS: dict[type[GoldenpathError], int] = {
     errors.IdentityProviderError: 503,
     errors.SettingsError: 503,
     errors.FileSystemError: 503,
+    errors.DiskFull: 503,
     errors.GoldenpathError: 500,
 }
 STATUS[teams.PreconditionFailed] = 412
@@ -80,7 +81,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No bearer token, or one not accepted"},
     403: {"model": Problem, "description": "Not allowed (says nothing of other teams)"},
     503: {"model": Problem, "description": "The database, the git remote or the identity "
-                                           "provider is down"},
+                                           "provider is down, or the disk is full"},
 }
 
 

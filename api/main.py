@@ -45,6 +45,7 @@ from api.routes import (
 )
 from goldenpath import __version__
 from goldenpath.identity import Authenticator, Principal
+from goldenpath.services.health import prepare_state
 from goldenpath.services.teams import Where
 from goldenpath.services.teams import seed as seed_specs
 from goldenpath.services.worker import Worker
@@ -122,8 +123,7 @@ def create_app(settings: Settings | None = None, *, bootstrap: bool = False,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = settings or get_settings()
-        current.state_dir.mkdir(parents=True, exist_ok=True)
-        current.spec_cache_dir.mkdir(parents=True, exist_ok=True)
+        prepare_state(current)
         store = open_store(current)
         try:
             if bootstrap:

@@ -17,14 +17,17 @@ re-raised with ``raise ... from err`` so callers never depend on a library's typ
     │   └── StoreUnavailable   its database cannot be reached: retry later
     ├── SettingsError      a GOLDENPATH_* environment variable is invalid
     ├── FileSystemError    a local directory goldenpath must use (--out, the state
-    │                      directory) is not one, or cannot be written
+    │   │                  directory) is not one, or cannot be written
+    │   └── DiskFull       the disk it writes to is full (or the file size limit is
+    │                      reached): retry once there is room
     ├── Unauthorized       no bearer token, or one that proves nobody (API: 401)
     ├── Forbidden          the caller is known but may not do this (API: 403)
     └── IdentityProviderError  the OIDC issuer could not be reached or answered nonsense (503)
 
-The two ``*Unavailable`` errors are transient: nothing is wrong with what was asked, a
-server goldenpath depends on is down. The API answers them with 503, and the worker
-gives a request that met one back to the queue to retry later rather than failing it.
+The two ``*Unavailable`` errors and ``DiskFull`` are transient: nothing is wrong with
+what was asked, a server goldenpath depends on is down or its disk is full. The API
+answers them with 503, and the worker gives a request that met one back to the queue to
+retry later rather than failing it.
 
 The CLI maps them to exit code 1 and prints ``str(error)``; the API maps each type to one
 HTTP status in one place.
@@ -211,6 +214,14 @@ class SettingsError(GoldenpathError):
 class FileSystemError(GoldenpathError):
     """A local path goldenpath must read or write (``render --out``, the state directory)
     is not a directory, or cannot be written. Messages name the path and what to do."""
+
+
+class DiskFull(FileSystemError):
+    """A write failed for want of room: no space left on the device (ENOSPC), the quota
+    (EDQUOT) or the file size limit (EFBIG; git killed by SIGXFSZ) reached, where
+    goldenpath writes (its state directory, TMPDIR) or, as git reports it, on a git
+    server it pushes to. Nothing was written in part: the same operation may pass once
+    there is room. Messages name where and what to free."""
 
 
 class Unauthorized(GoldenpathError):

@@ -8,7 +8,10 @@ Pure text, no git import: both git adapters (``gitops.repo``, ``scaffold.vcs``) 
 from __future__ import annotations
 
 import re
+import signal
 import tempfile
+
+from goldenpath.statefile import ROOM
 
 #: GitPython's wrapping of git's output in a GitCommandError: ``stderr: '...'``
 _WRAPPER = re.compile(r"^(?:stderr|stdout): '(.*)'$", re.DOTALL)
@@ -36,13 +39,40 @@ def explanation(output: str, status: object) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     said = [_PREFIX.sub("", line) for n, line in enumerate(lines)
             if _PREFIX.match(line) or line.startswith("remote: ") or _continues(lines, n)]
-    return "; ".join(said or lines) or f"git exited with status {status}"
+    return "; ".join(said or lines) or _status(status)
+
+
+#: Signals that say why the kernel stopped git, and what to do about it.
+_KILLED_BECAUSE = {
+    signal.SIGXFSZ: f"a file it wrote outgrew the file size limit (the disk is full); {ROOM}",
+}
+
+
+def _status(status: object) -> str:
+    """git's exit status in words; a negative one is the signal that killed it."""
+    if isinstance(status, int) and status < 0:
+        try:
+            killer = signal.Signals(-status)
+        except ValueError:
+            return f"git was killed by signal {-status}"
+        reason = _KILLED_BECAUSE.get(killer)
+        return f"git was killed by {killer.name}" + (f": {reason}" if reason else "")
+    return f"git exited with status {status}"
 
 
 def _continues(lines: list[str], n: int) -> bool:
     """Whether line ``n`` goes on a ``fatal:`` line that ended with a colon (git's
     "unable to connect to host:" puts the reason, errno and all, on the next line)."""
     return n > 0 and _PREFIX.match(lines[n - 1]) is not None and lines[n - 1].endswith(":")
+
+
+#: How git says a disk it wrote to is full (its own, or a remote's in ``remote:`` lines).
+_FULL = re.compile(r"no space left on device|disk quota exceeded|file too large", re.IGNORECASE)
+
+
+def disk_full(output: str, status: object) -> bool:
+    """Whether git failed for want of room: it says so, or SIGXFSZ killed it."""
+    return _FULL.search(output) is not None or status == -signal.SIGXFSZ
 
 
 def unreachable(output: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from goldenpath.cli.app import DEFAULT_PLATFORM, PlatformOption, app, out, reported_errors
+from goldenpath.services.health import prepare_state
 from goldenpath.settings import get_settings
 
 APP = "api.main:serve_app"
@@ -30,7 +31,9 @@ def serve(
     with reported_errors():
         os.environ["GOLDENPATH_PLATFORM_DIR"] = str(platform)
         get_settings.cache_clear()
-        get_settings()  # a bad GOLDENPATH_* variable is an error here, not a traceback
+        # a bad GOLDENPATH_* variable or an unusable state directory is an error here,
+        # not a traceback when the API starts
+        prepare_state(get_settings())
     out.print(f"goldenpath API on http://{host}:{port}/v1 (interactive docs: "
               f"http://{host}:{port}/docs); authenticate with 'Authorization: Bearer <token>'",
               soft_wrap=True)

@@ -22,8 +22,13 @@ so nothing in it is trusted until checked: it holds only plain data (``marshal``
 ``pickle``, which runs code), the header is authenticated with an HMAC-SHA-256 under the
 state's secret key (:func:`goldenpath.spec.cache.secret_key`, mode 0600) before it is
 unmarshalled, and it records the SHA-256 of each unit's path map, checked when that map
-is read. A file that fails a check is read from scratch (the header) or refused with a
-clear error, and removed (a path map, read later in the run).
+is read. A file that fails a check is read from scratch (the header, or a file shorter or
+longer than its header says: cut short by a full disk, say) or refused with a clear
+error, and removed (a path map, read later in the run).
+
+It is written whole or not at all (:func:`goldenpath.statefile.write_atomic`), and
+saving it is no part of the work: an analysis that cannot be saved (the disk is full)
+leaves nothing behind, and the next run makes it again.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ import marshal
 import mmap
 import os
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,7 @@ from goldenpath.gitops.repo import Workspace
 from goldenpath.gitops.tree import BaseTree, LazyBlobs
 from goldenpath.spec import fingerprint
 from goldenpath.spec.cache import secret_key
+from goldenpath.statefile import write_atomic
 
 FILE = "goldenpath-base.pack"
 #: Beyond this many changed paths since the saved commit, save the analysis of the new one.
@@ -77,6 +82,12 @@ def read(ws: Workspace, head: str | None) -> BaseTree:
     base = _from_scratch(ws, head)
     _save(ws.path / FILE, head, base)
     return base
+
+
+def _save(path: Path, head: str, base: BaseTree) -> None:
+    """Keep the analysis of ``head`` for the next run, if the disk takes it."""
+    with contextlib.suppress(OSError):
+        _write(path, head, base)
 
 
 def _from_scratch(ws: Workspace, head: str) -> BaseTree:
@@ -126,6 +137,8 @@ class _Pack:
             if not (isinstance(header, tuple) and len(header) == 5
                     and header[0] == fingerprint.code_fingerprint()):
                 raise ValueError("saved by another goldenpath")
+            if start + length + sum(unit[3] for unit in header[2].values()) != len(data):
+                raise ValueError("not the length its header says: cut short")
         except _UNREADABLE:  # absent (or empty: mmap refuses), damaged, foreign or forged
             return None
         return cls(data, header, start + length, path)
@@ -153,7 +166,7 @@ def _mac(directory: Path, data: bytes) -> bytes:
     return hmac.digest(secret_key(directory), data, "sha256")
 
 
-def _save(path: Path, head: str, base: BaseTree) -> None:
+def _write(path: Path, head: str, base: BaseTree) -> None:
     units: dict[str, tuple[str, str, int, int, bytes]] = {}
     chunks: list[bytes] = []
     at = 0
@@ -165,11 +178,8 @@ def _save(path: Path, head: str, base: BaseTree) -> None:
         at += len(chunk)
     header = marshal.dumps((fingerprint.code_fingerprint(), head, units,
                             dict(base.drift_entries), dict(base.unowned)))
-    fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as out:
-        out.write(_MAGIC + _mac(path.parent, header) + _LENGTH.pack(len(header)) + header)
-        out.writelines(chunks)
-    os.replace(tmp, path)
+    write_atomic(path, b"".join([_MAGIC, _mac(path.parent, header),
+                                 _LENGTH.pack(len(header)), header, *chunks]))
 
 
 def _advance(ws: Workspace, saved: _Pack, changed: dict[str, str | None]) -> _Advance:

@@ -15,8 +15,14 @@ Every gitpython error is wrapped in GitError saying what failed and git's own wo
 rejected push (someone pushed first) is PushRejected, which apply answers by fetching and
 retrying (a hook's refusal is a GitError: retrying would not help); a remote that could
 not be reached at all (connection refused, timed out, name not resolved) is
-RemoteUnavailable, which the worker answers by retrying the request later. Pushes are
-never forced.
+RemoteUnavailable, which the worker answers by retrying the request later; a write that
+failed for want of room (git says so, or was killed by SIGXFSZ; a temporary file that
+could not be written) is DiskFull, retried the same way. Pushes are never forced.
+
+A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ) leaves
+its lock files behind, which would fail every later fetch with "cannot lock ref": the
+cache is used under an exclusive ``flock`` by one process at a time, so whoever holds it
+removes them (:func:`_clear_stale_locks`).
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from typing import Any
 import git
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, GitError, RemoteUnavailable
+from goldenpath.errors import Conflict, DiskFull, GitError, GoldenpathError, RemoteUnavailable
+from goldenpath.statefile import FULL, ROOM, state_error
 
 #: How git says the branch moved (or is being moved) underneath a push.
 #: (A hook's "[remote rejected] (... hook declined)" is a refusal, not a race: not here.)
@@ -157,7 +164,11 @@ class Workspace:
         path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
-                yield cls(repo, remote)
+                _clear_stale_locks(path)
+                try:
+                    yield cls(repo, remote)
+                finally:  # a git killed in the block (a full disk) leaves none either
+                    _clear_stale_locks(path)
             return
         with tempfile.TemporaryDirectory(prefix="goldenpath-cache-") as tmp:
             fresh = Path(tmp) / "cache.git"
@@ -258,7 +269,7 @@ class Workspace:
         """blob id -> content, with one ``git cat-file --batch`` for all of them."""
         if not blobs:
             return {}
-        with tempfile.TemporaryFile() as ids:
+        with self._scratch(), tempfile.TemporaryFile() as ids:
             ids.write("".join(f"{blob}\n" for blob in blobs).encode())
             ids.seek(0)
             out: bytes = self._run("cat-file", "--batch", istream=ids, stdout_as_string=False,
@@ -273,7 +284,7 @@ class Workspace:
                message: str, author: Author | None = None) -> str:
         """A commit of ``base`` with the changes applied, made by one ``git fast-import``;
         authored by ``author`` when given (the committer is always goldenpath)."""
-        with tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
+        with self._scratch(), tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
             stream, marks = Path(tmp) / "commit.fi", Path(tmp) / "marks"
             with stream.open("wb") as out:
                 out.write(self._commit_header(base, message, author))
@@ -288,6 +299,12 @@ class Workspace:
                 self._git("fast-import", "--quiet", "--force", "--date-format=raw",
                           f"--export-marks={marks}", istream=stdin)
             return marks.read_text().split()[1]
+
+    def _scratch(self) -> Any:
+        """Where git's input is written to a temporary file first: failing to write it
+        (a full TMPDIR) is DiskFull or GitError, as git's own failures are."""
+        return _wrapped(self.remote, "write a temporary file for the local cache of",
+                        hide=(Path(self._repo.git_dir),))
 
     def _commit_header(self, base: str | None, message: str, author: Author | None) -> bytes:
         env = {**_IDENTITY, **os.environ}
@@ -347,10 +364,14 @@ def _wrapped(remote: Remote, what: str, hide: tuple[Path, ...] = ()) -> Iterator
     except git.GitCommandError as e:
         output = e.stderr or e.stdout or ""
         detail = gitmsg.explanation(output, e.status)
-        kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
+        kind: type[GoldenpathError] = RemoteUnavailable if gitmsg.unreachable(output) \
+            else DiskFull if gitmsg.disk_full(output, e.status) else GitError
         raise kind(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
     except (git.GitError, OSError, ValueError) as e:
         detail = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+        if isinstance(e, OSError) and e.errno in FULL:
+            raise DiskFull(_clean(remote, f"cannot {what} {remote.display}: {detail}; {ROOM}",
+                                  hide)) from e
         raise GitError(_clean(remote, f"cannot {what} {remote.display}: {detail}", hide)) from e
 
 
@@ -371,9 +392,27 @@ def _clean(remote: Remote, text: str, hide: tuple[Path, ...]) -> str:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock on one cache repository, held by one goldenpath process."""
-    with open(path.with_suffix(".lock"), "w") as lock:
+    try:
+        lock = open(path.with_suffix(".lock"), "w")  # noqa: SIM115 (closed below)
+    except OSError as error:  # the state directory cannot be written (cache_root/..)
+        raise state_error(path.parent.parent, error) from error
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+#: The lock files git takes in a bare repository (besides one per ref under refs/).
+_GIT_LOCKS = ("HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+
+
+def _clear_stale_locks(path: Path) -> None:
+    """Remove the lock files a git process left in the cache when it was killed (SIGKILL,
+    SIGXFSZ on a full disk): else every later fetch fails with "cannot lock ref". Called
+    under the cache's lock, so no git process of another goldenpath runs in it: any lock
+    file there is a dead one's."""
+    for lock in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock")]:
+        with suppress(FileNotFoundError):
+            lock.unlink()
 
 
 @contextmanager

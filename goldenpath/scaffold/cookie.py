@@ -40,7 +40,8 @@ from cookiecutter.utils import create_env_with_context
 from jinja2 import Environment
 from jinja2 import TemplateError as JinjaError
 
-from goldenpath.errors import TemplateError
+from goldenpath.errors import DiskFull, TemplateError
+from goldenpath.statefile import FULL, ROOM
 
 HOOK = "post_gen_project.py"
 CONTEXT_VARIABLE = "GOLDENPATH_CONTEXT"
@@ -65,7 +66,12 @@ def render(template: Path, values: Mapping[str, Any], output_dir: Path) -> Path:
         project = _check_paths(template, context, output_dir)
         generate_files(repo_dir=str(template), context=context, output_dir=str(output_dir),
                        accept_hooks=False)
-    except (CookiecutterException, JinjaError, OSError, ValueError) as err:
+    except OSError as err:
+        if err.errno in FULL:  # no fault of the template: rendering it again may pass
+            raise DiskFull(f"cannot render template {template.name}: {err.strerror}; "
+                           f"{ROOM}") from err
+        raise TemplateError(f"cannot render template {template.name}: {err}") from err
+    except (CookiecutterException, JinjaError, ValueError) as err:
         raise TemplateError(f"cannot render template {template.name}: {err}") from err
     _run_hook(template, project, context["cookiecutter"])
     _check_output(template, project)

@@ -19,7 +19,8 @@ from pathlib import Path
 import git
 
 from goldenpath import gitmsg
-from goldenpath.errors import Conflict, GitError, RemoteUnavailable
+from goldenpath.errors import Conflict, DiskFull, GitError, GoldenpathError, RemoteUnavailable
+from goldenpath.statefile import FULL, ROOM
 
 BRANCH = "main"
 IDENTITY = {
@@ -37,9 +38,12 @@ def wrapped(action: str) -> Iterator[None]:
     except git.GitCommandError as err:  # git's words, not GitPython's command line
         output = err.stderr or err.stdout or ""
         detail = gitmsg.explanation(output, err.status)
-        kind = RemoteUnavailable if gitmsg.unreachable(output) else GitError
+        kind: type[GoldenpathError] = RemoteUnavailable if gitmsg.unreachable(output) \
+            else DiskFull if gitmsg.disk_full(output, err.status) else GitError
         raise kind(f"git: cannot {action}: {gitmsg.scrub(detail)}") from err
     except (git.GitError, OSError, ValueError) as err:
+        if isinstance(err, OSError) and err.errno in FULL:
+            raise DiskFull(f"git: cannot {action}: {err.strerror}; {ROOM}") from err
         raise GitError(f"git: cannot {action}: {gitmsg.scrub(str(err).strip())}"
                        ) from err
 

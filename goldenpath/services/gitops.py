@@ -49,7 +49,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from goldenpath import gitmsg
 from goldenpath.errors import (
     Conflict,
     FileSystemError,
@@ -75,6 +74,7 @@ from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
 from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
+from goldenpath.statefile import state_error
 
 MAX_ATTEMPTS = 5
 _SUMMARY_LINES = 40
@@ -243,7 +243,7 @@ def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[
     """The remote's cache; a new one is kept only when ``keep`` and the block succeeds."""
     with _local_state(settings):
         if keep:  # checked before anything is pushed, not when the cache is saved after
-            _usable_state_dir(settings.state_dir)
+            usable_state_dir(settings.state_dir)
         remote = remote_for(repo, settings)
         with Workspace.open(settings.state_dir / "cache", remote, keep=keep) as ws:
             yield _Repo(ws, _embedded(repo, settings))
@@ -254,18 +254,16 @@ def _workspace(repo: str | None, settings: Settings, *, keep: bool) -> Iterator[
 
 @contextmanager
 def _local_state(settings: Settings) -> Iterator[None]:
-    """The state directory's own failures (not a directory, not writable) as errors."""
+    """The state directory's own failures (not a directory, not writable, full) as
+    errors that say what to do: a full disk is DiskFull (the worker retries)."""
     try:
         yield
     except OSError as error:
-        where = f" ({gitmsg.scrub(str(error.filename))})" if error.filename else ""
-        raise FileSystemError(
-            f"cannot use the state directory {settings.state_dir}: {error.strerror or error}"
-            f"{where}; set GOLDENPATH_STATE_DIR to a directory you can write"
-        ) from error
+        raise state_error(settings.state_dir, error) from error
 
 
-def _usable_state_dir(state: Path) -> None:
+def usable_state_dir(state: Path) -> None:
+    """FileSystemError unless ``state`` (and its cache) are directories or can be made."""
     for path in (state, state / "cache"):
         if path.exists() and not path.is_dir():
             raise FileSystemError(f"the state directory {state} is not usable: {path} is a "

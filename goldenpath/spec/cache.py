@@ -24,7 +24,10 @@ Two more things are recorded in the index:
 
 Only valid files are cached; a file with issues is parsed and checked every time, so
 every issue is still reported. Anything that cannot be read is ignored and rebuilt, and
-``save`` keeps only what the last load used.
+``save`` keeps only what the last load used. Each file is written whole or not at all
+(:func:`goldenpath.statefile.write_atomic`), and a save that fails (the disk is full,
+the directory cannot be written) is no failure of the load: nothing of it is left, and
+the next load reads the files again.
 
 Nothing read from the cache can run code, whoever wrote it. The cache lives under the
 state directory, which only goldenpath should write, but a cache is not trusted for
@@ -59,6 +62,7 @@ from pydantic import BaseModel, ValidationError
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import ResolvedQuota, document_digest
 from goldenpath.spec.teams import TeamFacts
+from goldenpath.statefile import write_atomic
 
 INDEX = "spec-index.marshal"
 MODELS = "models"
@@ -216,22 +220,27 @@ class SpecCache:
     # --- saving --------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write what this load used, atomically; nothing when it is what was read."""
+        """Write what this load used, atomically; nothing when it is what was read, or
+        when it cannot be written (the next load reads the files again)."""
         if self._dir is None:
             return
+        with contextlib.suppress(OSError):
+            self._save(self._dir)
+
+    def _save(self, directory: Path) -> None:
         if not self._changed and self._used_docs.keys() == self._docs.keys() \
                 and self._used_paths.keys() == self._paths.keys() \
                 and self._used_checked.keys() == self._checked.keys():
             return
-        models = self._dir / MODELS
+        models = directory / MODELS
         models.mkdir(mode=0o700, parents=True, exist_ok=True)
         for key, data in self._new_models.items():
-            _write(models / f"{key}.json", data)
+            write_atomic(models / f"{key}.json", data)
         index = {"format": _FORMAT, "code": fingerprint.code_fingerprint(),
                  "saved": time.time_ns(), "docs": self._used_docs,
                  "paths": self._used_paths, "checked": self._used_checked}
         data = marshal.dumps(index)
-        _write(self._dir / INDEX, _MAGIC + _mac(self._key, data) + data)
+        write_atomic(directory / INDEX, _MAGIC + _mac(self._key, data) + data)
         self._prune(models)
 
     def _prune(self, models: Path) -> None:
@@ -245,13 +254,6 @@ class SpecCache:
         for name in gone:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(models / name)
-
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -326,6 +328,8 @@ def _new_key(path: Path, *, replace: bool) -> bytes:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(key)
+            out.flush()
+            os.fsync(out.fileno())
         if replace:
             os.replace(tmp, path)
             return key
