@@ -1,4 +1,6 @@
-"""Readiness: can this process do its work now? The database answers, and the GitOps
+"""Readiness: can this process do its work now? The database answers with a schema this
+version works on (not behind it: ``goldenpath migrate`` then; see
+:func:`goldenpath.store.migrate.check`), and the GitOps
 repository answers ``git ls-remote`` (the embedded one counts as ready before the first
 apply creates it)."""
 
@@ -16,7 +18,8 @@ def readiness(settings: Settings, store: Store) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
         store.ping()
-        checks["database"] = "ok"
+        # a replica whose code is newer than the schema (not migrated yet) is not ready
+        checks["database"] = store.check_schema()
     except GoldenpathError as err:
         checks["database"] = str(err)
     remote = remote_for(None, settings)
