@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from goldenpath.errors import StoreError
-from goldenpath.services.worker import release
+from goldenpath.services.worker import Worker, release
 from goldenpath.settings import Settings
 from goldenpath.store import Store, migrate, open_store
 from goldenpath.store.records import Request
@@ -362,3 +362,56 @@ def test_the_fixture_is_the_previous_releases_schema() -> None:
     assert "payload_version" not in DATA["tables"]["requests"][0]
     assert "retries" not in DATA["tables"]["requests"][0]
     assert datetime.fromisoformat(DATA["now"]).tzinfo == UTC
+
+
+def test_a_worker_claims_only_the_formats_it_reads(store: Store) -> None:
+    """A request in a payload format newer than the worker's (a newer replica submitted
+    it) stays queued for a worker that reads it."""
+    lease = timedelta(seconds=30)
+    old = store.requests.submit(kind="k", team="t", actor="a", payload={"v": 1}).request
+    new = store.requests.submit(kind="k", team="t", actor="a", payload={"v": 2},
+                                payload_version=2).request
+    other = store.requests.submit(kind="other", team="t", actor="a", payload={}).request
+    assert (old.payload_version, new.payload_version) == (1, 2)
+    (claim,) = store.queue.claim("w1", version="v1", lease=lease, limit=10,
+                                 formats={"k": 1})
+    assert claim.request.id == old.id
+    assert store.queue.claim("w1", version="v1", lease=lease, limit=10,
+                             formats={"k": 1}) == []
+    assert store.queue.claim("w1", version="v1", lease=lease, formats={}) == []
+    (claim,) = store.queue.claim("w2", version="v2", lease=lease, limit=10,
+                                 formats={"k": 2})
+    assert (claim.request.id, claim.request.claimed_by_version) == (new.id, "v2")
+    assert store.requests.get(other.id).state == "queued"
+
+
+@pytest.mark.parametrize("version", [0, -1, 1_000_001, True, "1", 1.0])
+def test_a_payload_version_out_of_range_is_refused(store: Store, version: Any) -> None:
+    with pytest.raises(StoreError) as caught:
+        store.requests.submit(kind="k", team="t", actor="a", payload={},
+                              payload_version=version)
+    assert str(caught.value) == (f"request payload_version {version!r}: must be an integer "
+                                 "from 1 to 1000000")
+    assert store.requests.counts()["queued"] == 0
+
+
+def test_a_worker_leaves_kinds_and_formats_it_does_not_know_queued(
+        store: Store, tmp_path: Path) -> None:
+    """During a rolling update a newer replica may submit a kind, or a format of a kind,
+    this version does not know: this version's worker leaves it to a newer worker
+    instead of failing it ("no worker handles requests of kind ...")."""
+    done: list[str] = []
+    worker = Worker(Settings(state_dir=tmp_path), store, "w",
+                    handlers={"k": lambda job: done.append(job.request.id)}, batches={})
+    unknown = store.requests.submit(kind="service.archive", team="t", actor="a",
+                                    payload={}).request
+    newer = store.requests.submit(kind="k", team="t", actor="a", payload={},
+                                  payload_version=2).request
+    known = store.requests.submit(kind="k", team="t", actor="a", payload={}).request
+    while worker.run_once():
+        pass
+    assert done == [known.id]
+    assert store.requests.get(known.id).claimed_by_version == release()
+    assert [store.requests.get(r.id).state for r in (unknown, newer)] == ["queued", "queued"]
+    worker.formats = {"k": 2}  # the newer version's worker
+    assert worker.run_once() and done == [known.id, newer.id]
