@@ -8,6 +8,8 @@ migrate``), used when newer and declared compatible, refused otherwise."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import subprocess
 import sys
@@ -26,11 +28,13 @@ from goldenpath.store.records import Request
 from goldenpath.store.tokens import BOOTSTRAP_ID
 from tests.store.conftest import Clock, Target
 from tests.store.upgrades import (
+    FIXTURES,
     PREVIOUS_HEAD,
     at_revision,
     expand_problems,
     fixture,
     load,
+    previous_release,
     snapshot,
     to,
 )
@@ -149,9 +153,9 @@ def test_audit_stays_append_only_after_the_migration(empty_target: Target) -> No
         if empty_target.backend == "postgresql":
             statements.append("TRUNCATE audit")
         for statement in statements:
-            with pytest.raises(Exception, match="audit is append-only") as caught:
-                with store.db.engine.begin() as conn:
-                    conn.execute(text(statement))
+            with pytest.raises(Exception, match="audit is append-only") as caught, \
+                    store.db.engine.begin() as conn:
+                conn.execute(text(statement))
             assert statement.split()[0] in str(caught.value), statement
         assert store.audit.list(limit=500).entries == [added, *before]
     finally:
@@ -211,7 +215,7 @@ def test_every_migration_goes_down_and_up_again_keeping_schema_and_rows(
         revisions = migrate.known()
         at_revision(store, revisions[0], DATA)
         counts = _counts(store)
-        for older, newer in zip(revisions, revisions[1:], strict=False):
+        for older, newer in itertools.pairwise(revisions):
             before = snapshot(store)
             to(store, newer)
             after = snapshot(store)
@@ -415,3 +419,32 @@ def test_a_worker_leaves_kinds_and_formats_it_does_not_know_queued(
     assert [store.requests.get(r.id).state for r in (unknown, newer)] == ["queued", "queued"]
     worker.formats = {"k": 2}  # the newer version's worker
     assert worker.run_once() and done == [known.id, newer.id]
+
+
+def _normalized(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its random values (ids, secrets, their hashes) named by role and
+    its rows in a fixed order: what two runs of the generator must agree on."""
+    text = json.dumps(data, sort_keys=True)
+    for role, rid in data["requests"].items():
+        text = text.replace(rid, f"<request {role}>")
+    for role, secret in data["secrets"].items():
+        text = text.replace(secret, f"<secret {role}>")
+    for row in data["tables"]["api_tokens"]:
+        text = text.replace(row["id"], f"<token {row['name']}>")
+        text = text.replace(row["secret_sha256"], f"<hash {row['name']}>")
+    plain: dict[str, Any] = json.loads(text)
+    for name, table in plain["tables"].items():
+        plain["tables"][name] = sorted(table, key=lambda row: json.dumps(row, sort_keys=True))
+    return plain
+
+
+def test_the_fixture_is_what_the_previous_release_writes(tmp_path: Path) -> None:
+    """The committed fixture against a fresh run of its generator on the previous
+    release's own code (from git history): the rows are that release's, not a guess."""
+    old = previous_release(tmp_path / "previous")
+    out = tmp_path / "fresh.json"
+    done = subprocess.run([sys.executable, str(FIXTURES / "release_0001.py"), str(out)],
+                          env=old.env(), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _normalized(json.loads(out.read_text())) == _normalized(DATA)

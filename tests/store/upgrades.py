@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, MetaData, inspect, insert, text
+from sqlalchemy import Connection, MetaData, insert, inspect, text
 
 from goldenpath.store import Store, migrate
 from tests.factories import ROOT
