@@ -1,8 +1,7 @@
-"""Readiness: can this process do its work now? The database answers with a schema this
-version works on (not behind it: ``goldenpath migrate`` then; see
-:func:`goldenpath.store.migrate.check`), and the GitOps
-repository answers ``git ls-remote`` (the embedded one counts as ready before the first
-apply creates it)."""
+"""Readiness: can this process do its work now? The database answers, with a schema this
+version works on (not one behind it: ``goldenpath migrate`` then; see
+:func:`goldenpath.store.migrate.check`), and the GitOps repository answers ``git
+ls-remote`` (the embedded one counts as ready before the first apply creates it)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """The worker: claims queued requests from the store and does them, each exactly once.
 
+It claims only the kinds it has a handler for, in the payload formats those handlers
+read (:data:`FORMATS`), and records its release on each row it claims (:func:`release`):
+during a rolling update, a request a newer replica submitted in a kind or format this
+version does not know waits for a newer worker rather than failing here.
+
 One :class:`Worker` runs in a thread (the API starts them in its lifespan) or a process of
 its own; any number of them, in any number of replicas, share the store's queue. For
 each claim it:

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from goldenpath.errors import StoreError
+from goldenpath.services.health import readiness
 from goldenpath.services.worker import Worker, release
 from goldenpath.settings import Settings
 from goldenpath.store import Store, migrate, open_store
@@ -448,3 +449,34 @@ def test_the_fixture_is_what_the_previous_release_writes(tmp_path: Path) -> None
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _normalized(json.loads(out.read_text())) == _normalized(DATA)
+
+
+def test_goldenpath_migrate_leaves_a_compatible_newer_schema_as_it_is(target: Target) -> None:
+    """An older version's migration Job (a rollback of the Deployment that re-runs it)
+    against a schema a newer version migrated: left alone, said so, exit 0."""
+    store = target.open()
+    try:
+        _newer(store, "0099", migrate.COMPATIBLE_FROM)
+        assert goldenpath_migrate(target).strip().endswith(
+            f"schema at 0099, newer than this goldenpath's {migrate.head()} and compatible "
+            "with it: left as it is")
+        assert migrate.current(store.db) == "0099"
+    finally:
+        store.close()
+
+
+def test_readiness_says_when_the_schema_is_behind_this_code(store: Store,
+                                                            tmp_path: Path) -> None:
+    """/readyz of a replica that is newer than the schema (someone went back with
+    ``alembic downgrade``, or it does not migrate on start) is not ready, naming the fix."""
+    settings = Settings(state_dir=tmp_path)
+    assert readiness(settings, store)["database"] == "ok"
+    to(store, PREVIOUS_HEAD, down=True)
+    assert readiness(settings, store)["database"] == (
+        f"database {store.display} is at schema revision {PREVIOUS_HEAD}, behind this "
+        f"goldenpath's {migrate.head()}: run `goldenpath migrate` with this version (in a "
+        "deployment, the migration Job) before starting it")
+    store.migrate()
+    _newer(store, "0099", migrate.COMPATIBLE_FROM)
+    assert readiness(settings, store)["database"].startswith(
+        "ok (schema revision 0099 is newer than")
