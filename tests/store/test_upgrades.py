@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from goldenpath.errors import StoreError
 from goldenpath.services.health import readiness
-from goldenpath.services.worker import Worker, release
+from goldenpath.services.worker import BATCHES, FORMATS, HANDLERS, Worker, release
 from goldenpath.settings import Settings
 from goldenpath.store import Store, migrate, open_store
 from goldenpath.store.records import Request
@@ -480,3 +480,18 @@ def test_readiness_says_when_the_schema_is_behind_this_code(store: Store,
     _newer(store, "0099", migrate.COMPATIBLE_FROM)
     assert readiness(settings, store)["database"].startswith(
         "ok (schema revision 0099 is newer than")
+
+
+#: schema heads of releases whose workers claim every queued request, whatever its kind
+#: and format (they predate payload_version), and the kinds those releases handle
+UNFILTERED = {"0001": {"service.create", "team.create", "team.update", "team.delete"}}
+
+
+def test_this_release_submits_only_what_the_previous_release_reads() -> None:
+    """While the previous release is one that claims every kind and format, its replicas
+    would take (and fail) a kind or format it does not know during the rollout: so this
+    release adds neither; the release after it may, its previous one (this) filters."""
+    if PREVIOUS_HEAD not in UNFILTERED:
+        pytest.skip(f"the previous release ({PREVIOUS_HEAD}) claims only what it reads")
+    assert FORMATS == {}, "a payload format > 1 while the previous release cannot skip it"
+    assert set(HANDLERS) | set(BATCHES) == UNFILTERED[PREVIOUS_HEAD]
