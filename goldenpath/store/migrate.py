@@ -24,6 +24,7 @@ migrate``).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -53,8 +54,10 @@ def config() -> Config:
     return cfg
 
 
+@cache
 def head() -> str:
-    """The newest revision this goldenpath knows."""
+    """The newest revision this goldenpath knows (the scripts are read once: they are
+    the package's, fixed while it runs)."""
     revision = ScriptDirectory.from_config(config()).get_current_head()
     if revision is None:  # pragma: no cover - the package ships its migrations
         raise StoreError(f"no migrations found in {MIGRATIONS}")
@@ -67,10 +70,11 @@ def current(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def known() -> list[str]:
-    """This goldenpath's revisions, oldest first."""
+@cache
+def known() -> tuple[str, ...]:
+    """This goldenpath's revisions, oldest first (read once, like :func:`head`)."""
     script = ScriptDirectory.from_config(config())
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    return tuple(rev.revision for rev in reversed(list(script.walk_revisions())))
 
 
 def upgrade(db: Database) -> str | None:
@@ -118,7 +122,7 @@ def check(db: Database) -> str:
             f"works with code from {oldest} on)")
 
 
-def _newer(db: Database, conn: Connection, found: str, revisions: list[str]) -> str:
+def _newer(db: Database, conn: Connection, found: str, revisions: tuple[str, ...]) -> str:
     """The oldest code revision the newer schema ``found`` works with, when this code
     is at least that; else StoreError."""
     oldest = None

@@ -61,6 +61,10 @@ def work(settings: Settings, store: Store, name: str, meet: Path, teams: list[st
     while time.monotonic() < deadline and idle < 10:  # ~1 s with nothing to claim
         if worker.run_once():
             idle = 0
+            # a pause between requests, as between a replica's API calls: two workers
+            # pushing back to back to one remote otherwise race for every push, and a
+            # change that loses MAX_ATTEMPTS races in a row fails (PushRejected)
+            time.sleep(0.2)
         else:
             idle += 1
             time.sleep(0.1)
