@@ -3,7 +3,8 @@
 ``create_app(settings)`` builds the app and nothing else: no database is opened, no thread
 started at import or build time. The lifespan does that work and undoes it, in order:
 
-1. open the store (migrating its schema to head; several replicas may start at once);
+1. open the store (migrating its schema to head, several replicas may start at once; or,
+   with ``GOLDENPATH_MIGRATE_ON_START=false``, refusing a schema behind this version);
 2. in embedded mode (SQLite) without ``GOLDENPATH_ADMIN_TOKEN``, when ``bootstrap`` is
    asked for (``goldenpath serve``): create the bootstrap admin token once and print it
    once; later starts find it and print nothing;

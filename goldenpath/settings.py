@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     #: the request/audit database (SQLAlchemy URL: postgresql://user:password@host/db);
     #: empty means SQLite at state_dir/goldenpath.db. Secret: it may carry a password
     database_url: SecretStr = SecretStr("")
+    #: migrate the database to this version's schema on start (the API, the workers);
+    #: false: refuse to start on a schema behind this version, naming ``goldenpath
+    #: migrate`` (deployments whose migration Job runs first, with an owner role)
+    migrate_on_start: bool = True
 
     #: bootstrap admin bearer token (automation, tests); empty: none. Compared in
     #: constant time, never logged

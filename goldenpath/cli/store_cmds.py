@@ -4,8 +4,8 @@ The server migrates on start too (:func:`goldenpath.store.open_store`); this com
 a deployment do it once, before any new replica starts, and stop the rollout when it
 fails (``deploy/overlays/production/migrate-job.yaml``, an Argo CD ``PreSync`` hook).
 It is safe to run beside running replicas and other migrations:
-:func:`goldenpath.store.migrate.upgrade` serializes them and refuses a database a newer
-goldenpath migrated.
+:func:`goldenpath.store.migrate.upgrade` serializes them, leaves alone a database a newer
+goldenpath migrated that declares this version compatible, and refuses any other.
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ def migrate() -> None:
             after = schema.current(store.db)
         finally:
             store.close()
-    if before == after:
+    if after not in schema.known():  # a newer goldenpath's, compatible with this one
+        out.print(f"database {store.display}: schema at {after}, newer than this "
+                  f"goldenpath's {schema.head()} and compatible with it: left as it is",
+                  soft_wrap=True)
+    elif before == after:
         out.print(f"database {store.display}: schema already at {after}", soft_wrap=True)
     else:
         out.print(f"database {store.display}: schema migrated from {before or 'empty'} to "

@@ -1,7 +1,9 @@
-"""Readiness: can this process do its work now? The database answers, the GitOps
-repository answers ``git ls-remote`` (the embedded one counts as ready before the first
-apply creates it), and the state directory takes a write (a small file written whole,
-flushed to the disk and removed: a full disk, a read-only or vanished directory fail it)."""
+"""Readiness: can this process do its work now? The database answers, with a schema this
+version works on (not one behind it: ``goldenpath migrate`` then; see
+:func:`goldenpath.store.migrate.check`), the GitOps repository answers ``git ls-remote``
+(the embedded one counts as ready before the first apply creates it), and the state
+directory takes a write (a small file written whole, flushed to the disk and removed: a
+full disk, a read-only or vanished directory fail it)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ def readiness(settings: Settings, store: Store) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
         store.ping()
-        checks["database"] = "ok"
+        # a replica whose code is newer than the schema (not migrated yet) is not ready
+        checks["database"] = store.check_schema()
     except GoldenpathError as err:
         checks["database"] = str(err)
     checks["state"] = writable(settings.state_dir)

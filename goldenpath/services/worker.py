@@ -1,5 +1,10 @@
 """The worker: claims queued requests from the store and does them, each exactly once.
 
+It claims only the kinds it has a handler for, in the payload formats those handlers
+read (:data:`FORMATS`), and records its release on each row it claims (:func:`release`):
+during a rolling update, a request a newer replica submitted in a kind or format this
+version does not know waits for a newer worker rather than failing here.
+
 One :class:`Worker` runs in a thread (the API starts them in its lifespan) or a process of
 its own; any number of them, in any number of replicas, share the store's queue. For
 each claim it:
@@ -53,7 +58,7 @@ from goldenpath.services import scaffold, servicerequests, teamrequests
 from goldenpath.services.requests import SERVICE_CREATE
 from goldenpath.services.teams import Where
 from goldenpath.settings import Settings
-from goldenpath.store import Claim, Request, Store
+from goldenpath.store import Claim, Request, Store, migrate
 from goldenpath.store.records import LogLevel
 
 log = logging.getLogger(__name__)
@@ -173,6 +178,17 @@ BatchHandler = Callable[[list[Job]], list[Any | GoldenpathError]]
 
 HANDLERS: dict[str, Handler] = {SERVICE_CREATE: create_service}
 BATCHES: dict[str, BatchHandler] = {kind: change_teams for kind in teamrequests.KINDS}
+#: The newest payload format (``payload_version``) this version's handler of a kind
+#: reads, for the kinds past format 1. Submitting a kind in a new format means adding
+#: it here in the same release: older replicas, which do not read it, leave it queued.
+FORMATS: dict[str, int] = {}
+
+
+def release() -> str:
+    """This version as the rows it claims record it (``claimed_by_version``): the
+    package version and the schema head, so two builds of one version number that
+    differ in schema are told apart."""
+    return f"{__version__}+schema.{migrate.head()}"
 
 
 @dataclass
@@ -187,6 +203,10 @@ class Worker:
     poll_seconds: float = 0.2
     handlers: dict[str, Handler] = field(default_factory=lambda: dict(HANDLERS))
     batches: dict[str, BatchHandler] = field(default_factory=lambda: dict(BATCHES))
+    #: kind -> the newest payload format its handler reads (1 for a kind not named)
+    formats: dict[str, int] = field(default_factory=lambda: dict(FORMATS))
+    #: recorded on every row this worker claims
+    version: str = field(default_factory=release)
     #: the most requests of the batched kinds claimed at once
     batch: int = 50
     observe: Observer | None = None
@@ -214,17 +234,25 @@ class Worker:
 
     def run_once(self) -> bool:
         """Claim what is queued and do it: every request of a batched kind at once (up to
-        :attr:`batch`), then one of another kind; False when none was queued."""
-        together = self.store.queue.claim(self.name, version=__version__, lease=self.lease,
-                                          limit=self.batch, kinds=self.batches) \
-            if self.batches else []
+        :attr:`batch`), then one of another kind; False when none was queued. Only the
+        kinds this worker handles, in the formats it reads, are claimed: during a
+        rolling update, work a newer version submitted in a format this one does not
+        know waits for a newer worker instead of failing here."""
+        together = self._claim(self.batches, limit=self.batch)
         if together:
             self.execute_batch(together)
-        alone = self.store.queue.claim(self.name, version=__version__, lease=self.lease,
-                                       kinds=self.batches, other_kinds=True)
+        alone = self._claim({k: h for k, h in self.handlers.items() if k not in self.batches},
+                            limit=1)
         for claim in alone:
             self.execute(claim)
         return bool(together or alone)
+
+    def _claim(self, kinds: dict[str, Any], *, limit: int) -> list[Claim]:
+        if not kinds:
+            return []
+        return self.store.queue.claim(self.name, version=self.version, lease=self.lease,
+                                      limit=limit,
+                                      formats={k: self.formats.get(k, 1) for k in kinds})
 
     def execute(self, claim: Claim) -> Request | None:
         """Do one claimed request; the completed request (the queued one when it was given

@@ -34,16 +34,23 @@ failed instead once ``max_attempts`` claims of it have expired.
    no one claims it (``retry_at``), when a server it needs (the git remote, the
    database) is down: the worker's backoff. Such a claim ended on purpose, so it counts
    in ``retries``, not toward abandonment (``attempts - retries`` claims lost).
+
+5. **Mixed versions** (a rolling update): a worker passes the payload ``formats`` it
+   reads, so a request submitted in a format newer than its code stays queued for a
+   worker that reads it, never fails in an old one; every claim records the claiming
+   release in ``claimed_by_version``. Fencing (2) does not depend on the version: a
+   request one release claimed, whose lease expired and another release claimed
+   again, is completed once, by the latter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 
 from goldenpath.errors import Conflict, StoreError
 from goldenpath.store.codec import (
@@ -76,9 +83,13 @@ class Queue:
 
     def claim(self, worker: str, *, version: str, lease: timedelta, limit: int = 1,
               max_attempts: int = 5, kinds: Collection[str] | None = None,
-              other_kinds: bool = False) -> list[Claim]:
+              other_kinds: bool = False,
+              formats: Mapping[str, int] | None = None) -> list[Claim]:
         """Claim up to ``limit`` requests for ``worker``, oldest first: of ``kinds`` only
-        (with ``other_kinds``: of every kind but those), or of any kind."""
+        (with ``other_kinds``: of every kind but those), or of any kind; with
+        ``formats`` (kind -> the newest payload version the worker reads) only requests
+        of those kinds in those formats. ``version`` is recorded on every claimed row
+        (``claimed_by_version``): which release did the work."""
         bounded("worker id", worker, NAME_MAX)
         bounded("worker version", version, NAME_MAX)
         _check_lease(lease)
@@ -91,7 +102,7 @@ class Queue:
         chosen = (select(RequestRow.id)
                   .where(or_(and_(RequestRow.state == QUEUED, due),
                              and_(expired, lost < max_attempts)),
-                         *_of_kinds(kinds, other_kinds))
+                         *_of_kinds(kinds, other_kinds), *_of_formats(formats))
                   .order_by(RequestRow.created_at, RequestRow.id)
                   .limit(max(1, min(limit, MAX_CLAIM)))
                   .with_for_update(skip_locked=True))
@@ -183,6 +194,14 @@ def _of_kinds(kinds: Collection[str] | None, other: bool) -> list[ColumnElement[
         return []
     chosen = sorted(kinds)
     return [RequestRow.kind.not_in(chosen) if other else RequestRow.kind.in_(chosen)]
+
+
+def _of_formats(formats: Mapping[str, int] | None) -> list[ColumnElement[bool]]:
+    if formats is None:
+        return []
+    readable = [and_(RequestRow.kind == kind, RequestRow.payload_version <= newest)
+                for kind, newest in sorted(formats.items())]
+    return [or_(*readable)] if readable else [false()]
 
 
 def _held(claim: Claim) -> ColumnElement[bool]:

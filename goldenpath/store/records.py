@@ -38,6 +38,8 @@ class Request:
     retries: int = 0
     #: not claimed before this time (set when given back; None: at once)
     retry_at: datetime | None = None
+    #: the payload's format for its kind (1: the first; see ``Requests.submit``)
+    payload_version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exc, func, insert, select, update
 
-from goldenpath.errors import Conflict, NotFound
+from goldenpath.errors import Conflict, NotFound, StoreError
 from goldenpath.store.codec import (
     MAX_JSON_BYTES,
     REQUEST_COLUMNS,
@@ -68,6 +68,8 @@ from goldenpath.store.schema import (
 #: A log line longer than this is cut (a log must never fail the work it describes).
 MAX_LOG_CHARS = 8192
 MAX_PAGE = 500
+#: payload formats are numbered from 1; a bound keeps them in a 32-bit integer column
+MAX_PAYLOAD_VERSION = 1_000_000
 
 
 class _Duplicate(Exception):
@@ -81,9 +83,20 @@ class Requests:
     max_payload_bytes: int = MAX_JSON_BYTES
 
     def submit(self, *, kind: str, team: str, actor: str, payload: Any,
-               needs_approval: bool = False, idempotency_key: str | None = None) -> Submitted:
-        """Store a new request (queued, or pending-approval when ``needs_approval``)."""
+               needs_approval: bool = False, idempotency_key: str | None = None,
+               payload_version: int = 1) -> Submitted:
+        """Store a new request (queued, or pending-approval when ``needs_approval``).
+
+        ``payload_version`` is the payload's format for its kind: only workers that read
+        that format claim it (see ``Queue.claim``), so a replica of an older version
+        never takes work in a format it does not know during a rolling update. Format 1
+        is what every release since the first writes (the previous release's rows get 1
+        when migrated)."""
         bounded("request kind", kind, KIND_MAX)
+        if isinstance(payload_version, bool) or not isinstance(payload_version, int) \
+                or not 1 <= payload_version <= MAX_PAYLOAD_VERSION:
+            raise StoreError(f"request payload_version {payload_version!r}: must be an "
+                             f"integer from 1 to {MAX_PAYLOAD_VERSION}")
         bounded("request team", team, TEAM_MAX)
         bounded("request actor", actor, SUBJECT_MAX)
         if idempotency_key is not None:
@@ -100,6 +113,7 @@ class Requests:
                 statement = insert(RequestRow).values(
                     id=new_id(), kind=kind, team=team, actor=actor,
                     idempotency_key=idempotency_key, payload_digest=fingerprint,
+                    payload_version=payload_version,
                     payload=as_json(payload, what="request payload", limit=len(data)),
                     state=PENDING_APPROVAL if needs_approval else QUEUED,
                     created_at=now, updated_at=now, attempts=0, log_seq=0,

@@ -95,6 +95,9 @@ class RequestRow(Base):
     #: sha256 of the canonical JSON of (kind, team, payload): what a retry must match
     payload_digest: Mapped[str] = mapped_column(String(64))
     payload: Mapped[Any] = mapped_column(Json)
+    #: the payload's format for its kind: a worker claims only the formats it reads
+    #: (1: the format every release since the first writes and reads)
+    payload_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     state: Mapped[str] = mapped_column(String(20))
     result: Mapped[Any | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -164,6 +167,18 @@ class AuditRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(36))
     outcome: Mapped[str] = mapped_column(String(32))
     details: Mapped[Any | None] = mapped_column(Json)
+
+
+class SchemaCompatibilityRow(Base):
+    """For a schema head a goldenpath migrated to: the oldest code (by its own schema
+    head) that still works on it (see :mod:`goldenpath.store.migrate`)."""
+
+    __tablename__ = "schema_compatibility"
+
+    revision: Mapped[str] = mapped_column(String(32), primary_key=True)
+    oldest_code: Mapped[str] = mapped_column(String(32))
+    #: the goldenpath version that wrote the row (for people reading it)
+    written_by: Mapped[str] = mapped_column(String(NAME_MAX))
 
 
 class TokenRow(Base):

@@ -44,6 +44,12 @@ class Store:
         revision it was at (None: never migrated)."""
         return migrate.upgrade(self.db)
 
+    def check_schema(self) -> str:
+        """``ok`` (or ``ok (...)``: a newer schema compatible with this code) when this
+        version may work on the database as it is; StoreError saying what to run when
+        not (see :func:`goldenpath.store.migrate.check`)."""
+        return migrate.check(self.db)
+
     def ping(self) -> None:
         """Raise StoreError unless the database answers (readiness probes)."""
         with self.db.transaction("ping the database", write=False) as conn:
@@ -54,11 +60,16 @@ class Store:
 
 
 def open_store(settings: Settings, *, migrate_schema: bool = True) -> Store:
-    """The store the settings name, migrated to head unless told otherwise."""
+    """The store the settings name, ready for this version: migrated to head (unless
+    ``GOLDENPATH_MIGRATE_ON_START`` is false: then checked, and refused when behind), or
+    as it is with ``migrate_schema=False`` (``goldenpath migrate`` does the rest)."""
     store = Store(settings.database_url.get_secret_value(), sqlite_path=settings.database_path)
     if migrate_schema:
         try:
-            store.migrate()
+            if settings.migrate_on_start:
+                store.migrate()
+            else:
+                store.check_schema()
         except BaseException:
             store.close()
             raise

@@ -19,7 +19,8 @@ from tests.store.pg import Server, find_bin, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
 _DATABASE = "goldenpath_tests"
-_TABLES = ("request_logs", "request_steps", "requests", "audit", "api_tokens")
+_TABLES = ("request_logs", "request_steps", "requests", "audit", "api_tokens",
+           "schema_compatibility")
 
 
 @dataclass
