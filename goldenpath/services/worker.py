@@ -23,7 +23,8 @@ each claim it:
 
 A handler's GoldenpathError fails the request with its message, except when a server
 the request needs is down (:data:`TRANSIENT`: the git remote cannot be reached, the
-database is unavailable, a disk it writes to is full): nothing is wrong with the
+database is unavailable, a disk it writes to is full, other writers moved the branch
+before each of its pushes): nothing is wrong with the
 request, so it is given back to the queue (``Queue.retry_later``) to be tried again
 after a backoff that doubles at each retry (:attr:`Worker.retry`, capped at
 :attr:`Worker.retry_max`), with a log line saying why and when; it is retried for as
@@ -54,6 +55,7 @@ from goldenpath.errors import (
     RemoteUnavailable,
     StoreUnavailable,
 )
+from goldenpath.gitops.repo import PushRejected
 from goldenpath.services import scaffold, servicerequests, teamrequests
 from goldenpath.services.requests import SERVICE_CREATE
 from goldenpath.services.teams import Where
@@ -65,8 +67,9 @@ log = logging.getLogger(__name__)
 _INTERNAL = "internal error; the operators have the details in the server log"
 
 #: Errors that say a server the request needs is down (or a disk it writes to is full),
-#: not that the request is wrong.
-TRANSIENT = (RemoteUnavailable, StoreUnavailable, DiskFull)
+#: or that other writers won every push race of its attempts (PushRejected: several
+#: replicas under load), not that the request is wrong.
+TRANSIENT = (RemoteUnavailable, StoreUnavailable, DiskFull, PushRejected)
 
 STARTED = "scaffold started"
 CREATED = "service created"

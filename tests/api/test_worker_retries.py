@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from goldenpath.errors import GitError, GoldenpathError, RemoteUnavailable, StoreUnavailable
+from goldenpath.gitops.repo import PushRejected
 from goldenpath.services import gitops, servicerequests
 from goldenpath.services.worker import Worker
 from goldenpath.store import Store
@@ -122,3 +123,24 @@ def test_a_remote_that_answers_and_refuses_still_fails_the_batch(
     failed = _request(idle_api, rid)
     assert (failed["state"], failed["result"]) == (
         "failed", {"error": "GitError", "message": str(refused)})
+
+
+def test_a_batch_that_lost_every_push_race_stays_queued_and_completes_once(
+        idle_api: Api, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other replicas' pushes won every race of a batch's attempts: nothing is wrong
+    with its changes, so they are given back to the queue, not failed."""
+    lost = PushRejected("git://127.0.0.1/control.git main moved on: [rejected] main -> main "
+                        "(fetch first)")
+    monkeypatch.setattr(gitops, "apply_edits", _down(1, lost, gitops.apply_edits))
+    rid = viewer_change(idle_api, "payments")
+    worker = _worker(idle_api, store)
+    assert worker.run_once()
+    waiting = _request(idle_api, rid)
+    assert (waiting["state"], waiting["retries"]) == ("queued", 1), waiting
+    assert waiting["log"][-1]["message"].startswith(f"PushRejected: {lost}; the request stays "
+                                                    "queued: retry 1 at ")
+    clock.now += RETRY
+    assert worker.run_once()
+    done = _request(idle_api, rid)
+    assert (done["state"], done["attempts"]) == ("succeeded", 2), done
+    assert _with_request_id(idle_api, rid) == [done["result"]["commit"]]
