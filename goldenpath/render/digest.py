@@ -9,7 +9,8 @@ A team's objects (every object whose coordinates name the team) are a pure funct
 - which teams list it in their ``network.allowFromTeams``, and their environments (its
   namespaces may send to theirs in the environments both have);
 - goldenpath's own code, and the libraries that shape its output or its guardrails
-  (:func:`goldenpath.spec.fingerprint.code_fingerprint`).
+  (:func:`goldenpath.spec.fingerprint.unit_fingerprint`: the modules that shape a
+  unit and decide its guardrails, not the whole package).
 
 Nothing else: ``tests/render/test_digest.py`` changes every input outside the digest and
 proves the team's objects stay the same. So when the digest recorded with a team's files
@@ -32,7 +33,7 @@ from goldenpath.spec.teams import TeamFacts
 def team_digests(spec: PlatformSpec, names: Iterable[str] | None = None) -> dict[str, str]:
     """Team name -> its input digest, for every team of ``spec`` or the teams ``names``
     of it (from the teams' facts and document digests: no team model is needed)."""
-    common = hashlib.sha256(fingerprint.code_fingerprint().encode())
+    common = hashlib.sha256(fingerprint.unit_fingerprint().encode())
     common.update(b"\0" + spec.digests[""].encode())
     chosen = spec.team_names if names is None else sorted(set(names) & spec.entry.keys())
     return {name: _team_digest(spec, name, common.copy()) for name in chosen}
