@@ -191,7 +191,7 @@ class SpecCache:
             if data is None:
                 if self._dir is None or entry is None:
                     return None
-                data = _read(self._dir / MODELS / f"{key}.json", MAX_MODEL_BYTES)
+                data = read_bounded(self._dir / MODELS / f"{key}.json", MAX_MODEL_BYTES)
             built = model.model_validate_json(data)
         except (*_UNREADABLE, ValidationError):
             return None
@@ -226,12 +226,12 @@ class SpecCache:
         models = self._dir / MODELS
         models.mkdir(mode=0o700, parents=True, exist_ok=True)
         for key, data in self._new_models.items():
-            _write(models / f"{key}.json", data)
+            write_atomic(models / f"{key}.json", data)
         index = {"format": _FORMAT, "code": fingerprint.code_fingerprint(),
                  "saved": time.time_ns(), "docs": self._used_docs,
                  "paths": self._used_paths, "checked": self._used_checked}
         data = marshal.dumps(index)
-        _write(self._dir / INDEX, _MAGIC + _mac(self._key, data) + data)
+        write_atomic(self._dir / INDEX, _MAGIC + _mac(self._key, data) + data)
         self._prune(models)
 
     def _prune(self, models: Path) -> None:
@@ -247,14 +247,14 @@ class SpecCache:
                 os.unlink(models / name)
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(tmp, path)
 
 
-def _read(path: Path, limit: int) -> bytes:
+def read_bounded(path: Path, limit: int) -> bytes:
     """A regular file's bytes: no symbolic link followed, no FIFO waited on, at most
     ``limit`` bytes (ValueError beyond)."""
     fd = os.open(path, _OPEN_FLAGS)
@@ -283,7 +283,7 @@ def _unseal(key: bytes, path: Path) -> Any:
     """The index in ``path`` if this key signed it, else ``{}``: nothing else is ever
     given to ``marshal``."""
     try:
-        data = _read(path, MAX_INDEX_BYTES)
+        data = read_bounded(path, MAX_INDEX_BYTES)
     except _UNREADABLE:  # absent or not a file of ours: start afresh
         return {}
     head, body = len(_MAGIC), len(_MAGIC) + _MAC_BYTES

@@ -1,0 +1,95 @@
+"""Validate benchmark (issue 14, target 2): ``goldenpath validate`` after a one-team
+change on a platform of 1,000 teams versus the same change on a platform of 10 teams.
+
+For each size, in one process: the platform is applied once to an empty bare remote (what
+a platform team's state holds after its first apply: the spec cache and the verdicts of
+the teams apply checked), then, --repeat times, one team's quota is changed and
+``validate`` runs (``services.platform.validate_all``, as the CLI calls it: load, render
+and check what changed, the global guardrails over every team, service-repository
+warnings). Reported: the median. Each run checks that exactly the changed team was
+checked again and that the result passed. Separately, the full validate (``--full``) of
+the same platform, for context.
+
+    .venv/bin/python benchmarks/bench_validate.py [--large 1000] [--small 10] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from figures import record
+
+from goldenpath.services import gitops
+from goldenpath.services.platform import validate_all
+from goldenpath.settings import Settings
+from tests.factories import generated_platform
+
+
+def _quota(root: Path, team: str, cpu: str) -> None:
+    path = root / "teams" / f"{team}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["spec"].setdefault("quota", {})["cpu"] = cpu
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def measure(teams: int, repeat: int, work: Path) -> dict[str, float]:
+    root = generated_platform(work / f"platform-{teams}", teams)
+    remote = work / f"remote-{teams}.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    settings = Settings(state_dir=work / f"state-{teams}")
+    started = time.perf_counter()
+    gitops.apply(root, str(remote), settings=settings)
+    first = time.perf_counter() - started
+    team = "team-0003"
+    runs: list[float] = []
+    for run in range(repeat):
+        _quota(root, team, str(5 + run % 2))
+        started = time.perf_counter()
+        result = validate_all(root, settings)
+        runs.append(time.perf_counter() - started)
+        assert result.report.passed, result.report.violations
+        checked = set(result.spec.team_names) - result.reused
+        assert checked == {team}, f"checked again: {sorted(checked)[:5]}"
+    started = time.perf_counter()
+    assert validate_all(root, settings, full=True).report.passed
+    full = time.perf_counter() - started
+    print(f"{teams} teams, one-team change, every run: "
+          + ", ".join(f"{t * 1000:.0f} ms" for t in runs), flush=True)
+    return {"first": first, "change": statistics.median(runs), "full": full}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="goldenpath-bench-validate-") as tmp:
+        small = measure(args.small, args.repeat, Path(tmp))
+        large = measure(args.large, args.repeat, Path(tmp))
+    for name, m in ((f"{args.small} teams", small), (f"{args.large} teams", large)):
+        print(f"{name:>11}: one-team change {m['change'] * 1000:7.0f} ms | full validate "
+              f"{m['full']:6.2f}s | first apply {m['first']:6.2f}s")
+    ratio = large["change"] / small["change"]
+    print(f"ratio (validate after a one-team change, {args.large} vs {args.small} teams): "
+          f"{ratio:.2f}x (target <= 1.5x)")
+    name = f"validate ({args.large} vs {args.small} teams)"
+    record(name, f"one-team change at {args.large} teams",
+           f"{large['change'] * 1000:.0f} ms ({ratio:.2f}x)",
+           baseline=f"the same change at {args.small} teams, {small['change'] * 1000:.0f} ms",
+           target="<= 1.5x", met=ratio <= 1.5)
+    record(name, f"full validate (--full) of {args.large} teams", f"{large['full']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
