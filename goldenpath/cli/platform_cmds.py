@@ -68,7 +68,7 @@ def render(
     """Render the platform into a directory: the tree `apply` commits, for review."""
     with reported_errors():
         with err.status("Loading specs, rendering and checking guardrails..."):
-            checked = service.load_and_check(platform)
+            checked = service.load_and_check(platform, get_settings())
         with _progress() as progress:
             task = progress.add_task("Writing files", total=None)
             count = service.write_tree(

@@ -42,14 +42,38 @@ class Checked:
         return self.teams is None or team in self.teams
 
 
-def load_and_check(platform_dir: Path | str) -> Checked:
+def state_cache(settings: Settings | None) -> Path | None:
+    """The state directory's spec cache (where the verdicts live too) when an apply made
+    one: a command never creates state before it succeeds."""
+    where = settings.spec_cache_dir if settings is not None else None
+    return where if where is not None and where.is_dir() else None
+
+
+def load_and_check(platform_dir: Path | str, settings: Settings | None = None) -> Checked:
     """Load the spec, render it and enforce every guardrail.
+
+    With ``settings`` and the state an apply left, the teams that passed under their
+    current input digest (:mod:`goldenpath.policy.verdicts`) are rendered but not checked
+    again: their objects are those that passed, rendered from the same inputs by the same
+    code. The cluster-level objects and the other teams are checked, the global
+    guardrails over every team, and a pass records the teams checked.
 
     Raises SpecError or PolicyViolation; on return the Bundle is safe to write.
     """
-    spec = load_platform(platform_dir)
+    cache = state_cache(settings)
+    spec = load_platform(platform_dir, cache)
     bundle = render(spec)
-    return Checked(spec=spec, bundle=bundle, report=policy.enforce(spec, bundle))
+    verdicts = Verdicts.open(cache)
+    inputs = digest.team_digests(spec) if cache is not None else {}
+    reused = verdicts.passed(inputs)
+    if not reused:
+        report = policy.enforce(spec, bundle)
+    else:
+        stale = frozenset(spec.team_names) - reused
+        checked = Bundle.of(r for r in bundle if r.coords.team is None or r.coords.team in stale)
+        report = policy.enforce_teams(spec, stale, checked)
+    verdicts.save(inputs, (team for team in inputs if team not in reused))
+    return Checked(spec=spec, bundle=bundle, report=report)
 
 
 def check_teams(spec: PlatformSpec, names: Iterable[str]) -> Checked:
@@ -74,13 +98,6 @@ class Validated:
     warnings: list[str]
     #: teams not checked again: they passed under the input digest they have now
     reused: frozenset[str] = frozenset()
-
-
-def state_cache(settings: Settings | None) -> Path | None:
-    """The state directory's spec cache (where the verdicts live too) when an apply made
-    one: a command never creates state before it succeeds."""
-    where = settings.spec_cache_dir if settings is not None else None
-    return where if where is not None and where.is_dir() else None
 
 
 def validate_all(platform_dir: Path | str, settings: Settings | None, *,

@@ -10,17 +10,22 @@ from __future__ import annotations
 import hmac
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from goldenpath import policy
+from goldenpath.errors import PolicyViolation
 from goldenpath.policy import verdicts
+from goldenpath.policy.report import Report
+from goldenpath.render import Bundle
 from goldenpath.render.digest import team_digests
 from goldenpath.services import gitops
-from goldenpath.services.platform import Validated, validate_all
+from goldenpath.services.platform import Validated, load_and_check, validate_all, write_tree
 from goldenpath.settings import Settings
-from goldenpath.spec import fingerprint, load_platform
+from goldenpath.spec import PlatformSpec, fingerprint, load_platform
 from goldenpath.spec.cache import secret_key
 from tests.factories import platform_doc, team_doc, write_platform
 
@@ -210,3 +215,32 @@ def test_apply_records_the_teams_it_checked(tmp_path: Path, remote: Path) -> Non
     assert _checked(validate_all(root, settings)) == []
     _grow(root)
     _over(validate_all(root, settings))
+
+
+def test_render_checks_only_what_changed_yet_writes_every_team(
+        tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _write(tmp_path / "p")
+    assert validate_all(root, settings).report.passed
+    full = load_and_check(root)
+    checked: list[list[str]] = []
+    real = policy.enforce_teams
+
+    def spy(spec: PlatformSpec, names: Iterable[str], bundle: Bundle) -> Report:
+        checked.append(sorted(names))
+        return real(spec, names, bundle)
+
+    monkeypatch.setattr(policy, "enforce_teams", spy)
+    again = load_and_check(root, settings)
+    assert again.bundle == full.bundle and checked == [[]]
+    assert write_tree(again, tmp_path / "a") == write_tree(full, tmp_path / "b")
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    _grow(root)
+    with pytest.raises(PolicyViolation) as refused:
+        load_and_check(root, settings)
+    assert checked[-1] == ["alpha"]
+    assert [str(v) for v in refused.value.violations] == [_over(validate_all(root, settings))]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file()}
