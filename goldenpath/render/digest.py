@@ -36,7 +36,8 @@ def team_digests(spec: PlatformSpec, names: Iterable[str] | None = None) -> dict
     common = hashlib.sha256(fingerprint.unit_fingerprint().encode())
     common.update(b"\0" + spec.digests[""].encode())
     chosen = spec.team_names if names is None else sorted(set(names) & spec.entry.keys())
-    return {name: _team_digest(spec, name, common.copy()) for name in chosen}
+    environments = _Environments()
+    return {name: _team_digest(spec, name, common.copy(), environments) for name in chosen}
 
 
 def affected(before: PlatformSpec, after: PlatformSpec, team: str) -> set[str]:
@@ -58,18 +59,30 @@ def affected(before: PlatformSpec, after: PlatformSpec, team: str) -> set[str]:
     return found & after.entry.keys()
 
 
-def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
+def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash,
+                 environments: _Environments) -> str:
     peers = sorted(set(spec.facts(name).allow_from_teams) & spec.entry.keys())
-    admitted = _environments(spec.facts(peer) for peer in peers)
-    callees = _environments(spec.listed_by(name))
+    admitted = environments.of(spec.facts(peer) for peer in peers)
+    callees = environments.of(spec.listed_by(name))
     digest.update(f"\0{spec.digests[name]}\0{admitted}\0{callees}".encode())
     return "sha256:" + digest.hexdigest()
 
 
-def _environments(teams: Iterable[TeamFacts]) -> str:
-    """{"<team>":["<env>",...],...} for ``teams`` (in name order), as
+class _Environments:
+    """{"<team>":["<env>",...],...} for teams (in name order), as
     json.dumps(sort_keys=True) writes it; team and environment names are DNS labels,
-    which JSON needs no escaping for."""
-    text = ",".join(f'"{team.name}":[' + ",".join(f'"{env}"' for env in team.environments)
-                    + "]" for team in teams)
-    return f"{{{text}}}"
+    which JSON needs no escaping for. Each team's part is made once per spec (a team
+    is the peer of several), not once per team naming it."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, str] = {}
+
+    def of(self, teams: Iterable[TeamFacts]) -> str:
+        return "{" + ",".join(self._part(team) for team in teams) + "}"
+
+    def _part(self, team: TeamFacts) -> str:
+        part = self._parts.get(team.name)
+        if part is None:
+            envs = ",".join(f'"{env}"' for env in team.environments)
+            part = self._parts[team.name] = f'"{team.name}":[{envs}]'
+        return part
