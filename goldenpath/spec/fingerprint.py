@@ -103,8 +103,7 @@ def _imports(text: str, package: Path) -> set[str]:
     for module, names, plain in _IMPORT.findall(text):
         if module:
             found.add(module)
-            for name in re.findall(r"\w+", names.split("#")[0] if "(" not in names
-                                   else re.sub(r"#[^\n]*", "", names)):
+            for name in re.findall(r"\w+", re.sub(r"#[^\n]*", "", names)):
                 if _source(f"{module}.{name}", package) is not None:
                     found.add(f"{module}.{name}")
         else:
