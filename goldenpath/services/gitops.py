@@ -74,6 +74,7 @@ from goldenpath.services.platform import Checked, check_teams, state_cache
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.cache import SpecCache
 from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
 
@@ -400,10 +401,17 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
     checked. A directory behind the repository's specs is refused (:class:`SpecsBehind`)
     unless ``force``, which the commit then says (``Forced-Specs``)."""
     settings = settings or get_settings()
-    spec = load_specs(platform_dir, settings)
-    return _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
-                  settings=settings, max_attempts=max_attempts, diffs=diffs,
-                  allow_offboarding=allow_offboarding, guard=_Guard(force=force))
+    # A first apply creates the state directory only when it succeeds; what it parsed is
+    # then kept there, so the next command does not parse every spec file again.
+    first = SpecCache.deferred() if state_cache(settings) is None else None
+    spec = load_specs(platform_dir, settings) if first is None else \
+        load_platform(platform_dir, cache=first)
+    result = _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
+                    settings=settings, max_attempts=max_attempts, diffs=diffs,
+                    allow_offboarding=allow_offboarding, guard=_Guard(force=force))
+    if first is not None:
+        first.save_into(state_cache(settings))
+    return result
 
 
 #: Edits the platform directory checked out of the repository; gets the repository's

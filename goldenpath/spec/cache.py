@@ -96,8 +96,10 @@ class SpecCache:
     write than a pickle of a thousand objects."""
 
     def __init__(self, directory: Path | None, index: dict[str, Any],
-                 key: bytes = b"") -> None:
+                 key: bytes = b"", *, deferred: bool = False) -> None:
         self._dir = directory
+        #: no directory yet, but one may be given when the command succeeds (save_into)
+        self._deferred = deferred
         self._key = key
         self._docs: dict[str, Any] = index.get("docs", {})
         self._paths: dict[str, Any] = index.get("paths", {})
@@ -126,6 +128,13 @@ class SpecCache:
             and index.get("code") == fingerprint.code_fingerprint() \
             and all(isinstance(index.get(k), dict) for k in ("docs", "paths", "checked"))
         return cls(directory, index if fresh else {}, key)
+
+    @classmethod
+    def deferred(cls) -> SpecCache:
+        """An empty cache with no directory yet: what a load puts in it is kept in memory
+        and written by :meth:`save_into` once the command that loaded has succeeded (a
+        command never creates state before it succeeds)."""
+        return cls(None, {}, deferred=True)
 
     @staticmethod
     def key(model: type[BaseModel], data: bytes) -> str:
@@ -166,7 +175,7 @@ class SpecCache:
     def put(self, key: str, model: BaseModel, digest: str,
             facts: TeamFacts | None = None) -> None:
         self._used_docs[key] = (digest, None if facts is None else tuple(facts))
-        if self._dir is not None:  # nowhere to keep it: the caller holds the model anyway
+        if self._dir is not None or self._deferred:  # else the caller holds the model
             # only the fields the file set: the model built from it is the same, down to
             # model_fields_set
             self._new_models[key] = model.model_dump_json(by_alias=True, exclude_unset=True
@@ -214,6 +223,16 @@ class SpecCache:
         self._changed = True
 
     # --- saving --------------------------------------------------------------------------
+
+    def save_into(self, directory: Path | None) -> None:
+        """Write a :meth:`deferred` cache into ``directory`` (nothing without one); a
+        failure to write is no failure of the command that loaded."""
+        if not self._deferred or directory is None:
+            return
+        with contextlib.suppress(OSError):
+            self._key = secret_key(directory)
+            self._dir, self._deferred = directory, False
+            self.save()
 
     def save(self) -> None:
         """Write what this load used, atomically; nothing when it is what was read."""

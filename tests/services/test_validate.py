@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from goldenpath import policy
-from goldenpath.errors import PolicyViolation
+from goldenpath.errors import GitError, PolicyViolation
 from goldenpath.policy import verdicts
 from goldenpath.policy.report import Report
 from goldenpath.render import Bundle
@@ -25,7 +25,7 @@ from goldenpath.render.digest import team_digests
 from goldenpath.services import gitops
 from goldenpath.services.platform import Validated, load_and_check, validate_all, write_tree
 from goldenpath.settings import Settings
-from goldenpath.spec import PlatformSpec, fingerprint, load_platform
+from goldenpath.spec import PlatformSpec, fingerprint, load_platform, loader
 from goldenpath.spec.cache import secret_key
 from tests.factories import platform_doc, team_doc, write_platform
 
@@ -244,3 +244,24 @@ def test_render_checks_only_what_changed_yet_writes_every_team(
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
             if p.is_file()}
+
+
+def test_a_first_apply_keeps_what_it_parsed_only_once_it_succeeded(
+        tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _write(tmp_path / "p")
+    settings = Settings(state_dir=tmp_path / "state")
+    with pytest.raises(GitError):
+        gitops.apply(root, str(tmp_path / "no-such-remote.git"), settings=settings)
+    assert not settings.spec_cache_dir.exists()
+    gitops.apply(root, str(remote), settings=settings)
+    parsed: list[str] = []
+    real = loader._parse
+
+    def spy(path: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "_parse", spy)
+    _write(root, beta_cpu="3")
+    assert _checked(validate_all(root, settings)) == ["beta"]
+    assert parsed == ["beta.yaml"]  # platform.yaml and alpha's file came from the cache
