@@ -34,6 +34,7 @@ ROOT = HERE.parent
 BENCHMARKS = {
     "render": ("bench_render.py", []),
     "apply": ("bench_apply.py", []),
+    "validate": ("bench_validate.py", []),
     "scaffold": ("bench_scaffold.py", []),
     "api-plan": ("bench_api_plan.py", []),
     "api-batch": ("bench_api_batch.py", []),

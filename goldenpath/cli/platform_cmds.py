@@ -28,10 +28,16 @@ from goldenpath.settings import get_settings
 
 
 @app.command()
-def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
-    """Load the specs, render them and run every guardrail; exit 1 on any error."""
+def validate(
+    platform: PlatformOption = DEFAULT_PLATFORM,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Check every team, also those that passed under their current "
+        "inputs.")] = False,
+) -> None:
+    """Load the specs, render them and run every guardrail; exit 1 on any error. Teams
+    whose inputs did not change since they last passed are not checked again."""
     with reported_errors():
-        checked = service.validate_all(platform, get_settings())
+        checked = service.validate_all(platform, get_settings(), full=full)
     spec, report = checked.spec, checked.report
     print_table(report_table(report))
     for warning in checked.warnings:
@@ -41,7 +47,15 @@ def validate(platform: PlatformOption = DEFAULT_PLATFORM) -> None:
             err.print(f"[red]violation:[/] {escape(str(violation))}", soft_wrap=True)
         err.print(f"[bold red]error:[/] {len(report.violations)} guardrail violation(s)")
         raise typer.Exit(EXIT_ERROR)
-    out.print(f"[green]ok[/]: {len(spec.team_names)} teams, all guardrails pass")
+    out.print(f"[green]ok[/]: {len(spec.team_names)} teams, all guardrails pass"
+              + _reused(len(checked.reused)))
+
+
+def _reused(count: int) -> str:
+    if not count:
+        return ""
+    return (f" ({count} team{'s' if count != 1 else ''} unchanged since they last passed, "
+            "not checked again; --full checks every team)")
 
 
 @app.command()
@@ -54,7 +68,7 @@ def render(
     """Render the platform into a directory: the tree `apply` commits, for review."""
     with reported_errors():
         with err.status("Loading specs, rendering and checking guardrails..."):
-            checked = service.load_and_check(platform)
+            checked = service.load_and_check(platform, get_settings())
         with _progress() as progress:
             task = progress.add_task("Writing files", total=None)
             count = service.write_tree(

@@ -108,13 +108,13 @@ def layout_state(spec: PlatformSpec, paths: Iterable[str]) -> UnitState:
     recorded as the unit's inputs: kustomizations depend only on the paths and the code."""
     files = {path: kustomization(children) for path, children in _kustomized(paths).items()}
     files[README] = readme(spec)
-    return UnitState.of(ownership.FORMAT_VERSION, files, inputs=fingerprint.code_fingerprint())
+    return UnitState.of(ownership.FORMAT_VERSION, files, inputs=fingerprint.unit_fingerprint())
 
 
 def current(record: UnitState) -> bool:
     """Was this layout record written by the running goldenpath?"""
     return record.fingerprint == ownership.FORMAT_VERSION \
-        and record.inputs == fingerprint.code_fingerprint()
+        and record.inputs == fingerprint.unit_fingerprint()
 
 
 def with_readme(spec: PlatformSpec, record: UnitState) -> UnitState:
@@ -157,7 +157,7 @@ def unit_inputs(spec: PlatformSpec, teams: Iterable[str] | None = None) -> dict[
     digest (every team's, or the teams ``teams``'); for a cluster's platform objects
     (always rendered), the code fingerprint, so a new goldenpath refreshes their
     fingerprints along with the teams' digests."""
-    inputs = {cluster_unit(name): fingerprint.code_fingerprint() for name in spec.clusters}
+    inputs = {cluster_unit(name): fingerprint.unit_fingerprint() for name in spec.clusters}
     inputs.update({team_unit(team): d for team, d in digest.team_digests(spec, teams).items()})
     return inputs
 

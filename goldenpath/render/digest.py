@@ -9,7 +9,8 @@ A team's objects (every object whose coordinates name the team) are a pure funct
 - which teams list it in their ``network.allowFromTeams``, and their environments (its
   namespaces may send to theirs in the environments both have);
 - goldenpath's own code, and the libraries that shape its output or its guardrails
-  (:func:`goldenpath.spec.fingerprint.code_fingerprint`).
+  (:func:`goldenpath.spec.fingerprint.unit_fingerprint`: the modules that shape a
+  unit and decide its guardrails, not the whole package).
 
 Nothing else: ``tests/render/test_digest.py`` changes every input outside the digest and
 proves the team's objects stay the same. So when the digest recorded with a team's files
@@ -32,10 +33,11 @@ from goldenpath.spec.teams import TeamFacts
 def team_digests(spec: PlatformSpec, names: Iterable[str] | None = None) -> dict[str, str]:
     """Team name -> its input digest, for every team of ``spec`` or the teams ``names``
     of it (from the teams' facts and document digests: no team model is needed)."""
-    common = hashlib.sha256(fingerprint.code_fingerprint().encode())
+    common = hashlib.sha256(fingerprint.unit_fingerprint().encode())
     common.update(b"\0" + spec.digests[""].encode())
     chosen = spec.team_names if names is None else sorted(set(names) & spec.entry.keys())
-    return {name: _team_digest(spec, name, common.copy()) for name in chosen}
+    environments = _Environments()
+    return {name: _team_digest(spec, name, common.copy(), environments) for name in chosen}
 
 
 def affected(before: PlatformSpec, after: PlatformSpec, team: str) -> set[str]:
@@ -57,18 +59,30 @@ def affected(before: PlatformSpec, after: PlatformSpec, team: str) -> set[str]:
     return found & after.entry.keys()
 
 
-def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash) -> str:
+def _team_digest(spec: PlatformSpec, name: str, digest: hashlib._Hash,
+                 environments: _Environments) -> str:
     peers = sorted(set(spec.facts(name).allow_from_teams) & spec.entry.keys())
-    admitted = _environments(spec.facts(peer) for peer in peers)
-    callees = _environments(spec.listed_by(name))
+    admitted = environments.of(spec.facts(peer) for peer in peers)
+    callees = environments.of(spec.listed_by(name))
     digest.update(f"\0{spec.digests[name]}\0{admitted}\0{callees}".encode())
     return "sha256:" + digest.hexdigest()
 
 
-def _environments(teams: Iterable[TeamFacts]) -> str:
-    """{"<team>":["<env>",...],...} for ``teams`` (in name order), as
+class _Environments:
+    """{"<team>":["<env>",...],...} for teams (in name order), as
     json.dumps(sort_keys=True) writes it; team and environment names are DNS labels,
-    which JSON needs no escaping for."""
-    text = ",".join(f'"{team.name}":[' + ",".join(f'"{env}"' for env in team.environments)
-                    + "]" for team in teams)
-    return f"{{{text}}}"
+    which JSON needs no escaping for. Each team's part is made once per spec (a team
+    is the peer of several), not once per team naming it."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, str] = {}
+
+    def of(self, teams: Iterable[TeamFacts]) -> str:
+        return "{" + ",".join(self._part(team) for team in teams) + "}"
+
+    def _part(self, team: TeamFacts) -> str:
+        part = self._parts.get(team.name)
+        if part is None:
+            envs = ",".join(f'"{env}"' for env in team.environments)
+            part = self._parts[team.name] = f'"{team.name}":[{envs}]'
+        return part

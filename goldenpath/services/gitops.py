@@ -67,11 +67,13 @@ from goldenpath.gitops.specfiles import SpecFiles
 from goldenpath.gitops.staleness import SpecsBehind, Stale, stale_specs
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
+from goldenpath.policy.verdicts import Verdicts
 from goldenpath.render import digest
-from goldenpath.services.platform import Checked, check_teams
+from goldenpath.services.platform import Checked, check_teams, state_cache
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
 from goldenpath.spec import PlatformSpec, load_platform
+from goldenpath.spec.cache import SpecCache
 from goldenpath.spec.loader import with_team_files
 from goldenpath.spec.refname import branch_problem
 from goldenpath.statefile import state_error
@@ -234,8 +236,7 @@ def load_specs(platform_dir: Path | str, settings: Settings, *, cache: bool = Tr
                ) -> PlatformSpec:
     """The spec, with unchanged files' models from the state directory's cache, when an
     apply made one (a command never creates state before it succeeds) and ``cache``."""
-    where = settings.spec_cache_dir
-    return load_platform(platform_dir, where if cache and where.is_dir() else None)
+    return load_platform(platform_dir, state_cache(settings) if cache else None)
 
 
 @contextmanager
@@ -398,10 +399,17 @@ def apply(platform_dir: Path | str, repo: str | None = None, *, branch: str | No
     checked. A directory behind the repository's specs is refused (:class:`SpecsBehind`)
     unless ``force``, which the commit then says (``Forced-Specs``)."""
     settings = settings or get_settings()
-    spec = load_specs(platform_dir, settings)
-    return _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
-                  settings=settings, max_attempts=max_attempts, diffs=diffs,
-                  allow_offboarding=allow_offboarding, guard=_Guard(force=force))
+    # A first apply creates the state directory only when it succeeds; what it parsed is
+    # then kept there, so the next command does not parse every spec file again.
+    first = SpecCache.deferred() if state_cache(settings) is None else None
+    spec = load_specs(platform_dir, settings) if first is None else \
+        load_platform(platform_dir, cache=first)
+    result = _apply(spec, None, specfiles.read(spec), repo, branch=branch, message=message,
+                    settings=settings, max_attempts=max_attempts, diffs=diffs,
+                    allow_offboarding=allow_offboarding, guard=_Guard(force=force))
+    if first is not None:
+        first.save_into(state_cache(settings))
+    return result
 
 
 #: Edits the platform directory checked out of the repository; gets the repository's
@@ -727,6 +735,27 @@ def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: st
            branch: str | None, message: str | None, settings: Settings, max_attempts: int,
            diffs: bool, allow_offboarding: bool, guard: _Guard | None = None,
            origin: Origin = Origin()) -> ApplyResult:
+    result, wants = _push_change(spec, given, specs, repo, branch=branch, message=message,
+                                 settings=settings, max_attempts=max_attempts, diffs=diffs,
+                                 allow_offboarding=allow_offboarding, guard=guard,
+                                 origin=origin)
+    _record_verdicts(settings, wants)
+    return result
+
+
+def _record_verdicts(settings: Settings, wants: _Target) -> None:
+    """The teams apply checked passed every guardrail under their input digests: validate
+    and render need not check them again (:mod:`goldenpath.policy.verdicts`)."""
+    inputs = {team: d for unit, d in wants.inputs.items()
+              if (team := layout.team_of_unit(unit)) is not None}
+    checked = [team for team in inputs if wants.checked.rendered(team)]
+    Verdicts.open(state_cache(settings)).save(inputs, checked)
+
+
+def _push_change(spec: PlatformSpec, given: _Target | None, specs: SpecFiles,
+                 repo: str | None, *, branch: str | None, message: str | None,
+                 settings: Settings, max_attempts: int, diffs: bool, allow_offboarding: bool,
+                 guard: _Guard | None, origin: Origin) -> tuple[ApplyResult, _Target]:
     target = spec.platform.spec.gitops.target_revision
     push_to = check_branch(branch) if branch is not None else target
     with _workspace(repo, settings, keep=True) as remote:
@@ -740,7 +769,7 @@ def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: st
             forced = guard.check(ws, at, specs) if guard is not None else []
             result = _plan(ws, push_to, head, base, change, spec=spec, with_diffs=diffs)
             if not change:
-                return ApplyResult(result, None, attempt)
+                return ApplyResult(result, None, attempt), wants
             if result.removals.need_consent and not allow_offboarding:
                 raise OffboardingRefused(result.removals)
             wants.verify(change)
@@ -751,7 +780,7 @@ def _apply(spec: PlatformSpec, given: _Target | None, specs: SpecFiles, repo: st
             commit = ws.commit(head, change.writes, change.deletes, text, origin.author)
             try:
                 remote.push(commit, push_to, target)
-                return ApplyResult(result, commit, attempt, tuple(s.name for s in forced))
+                return ApplyResult(result, commit, attempt, tuple(s.name for s in forced)), wants
             except PushRejected:
                 if attempt == max_attempts:
                     raise

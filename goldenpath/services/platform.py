@@ -14,7 +14,8 @@ from goldenpath.errors import Conflict, FileSystemError
 from goldenpath.gitops.layout import iter_repository_files
 from goldenpath.gitops.ownership import OWNED_DIR, parse_manifest, unit_of_manifest
 from goldenpath.policy.report import Report
-from goldenpath.render import Bundle, render, render_teams
+from goldenpath.policy.verdicts import Verdicts
+from goldenpath.render import Bundle, digest, render, render_teams
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
@@ -41,14 +42,38 @@ class Checked:
         return self.teams is None or team in self.teams
 
 
-def load_and_check(platform_dir: Path | str) -> Checked:
+def state_cache(settings: Settings | None) -> Path | None:
+    """The state directory's spec cache (where the verdicts live too) when an apply made
+    one: a command never creates state before it succeeds."""
+    where = settings.spec_cache_dir if settings is not None else None
+    return where if where is not None and where.is_dir() else None
+
+
+def load_and_check(platform_dir: Path | str, settings: Settings | None = None) -> Checked:
     """Load the spec, render it and enforce every guardrail.
+
+    With ``settings`` and the state an apply left, the teams that passed under their
+    current input digest (:mod:`goldenpath.policy.verdicts`) are rendered but not checked
+    again: their objects are those that passed, rendered from the same inputs by the same
+    code. The cluster-level objects and the other teams are checked, the global
+    guardrails over every team, and a pass records the teams checked.
 
     Raises SpecError or PolicyViolation; on return the Bundle is safe to write.
     """
-    spec = load_platform(platform_dir)
+    cache = state_cache(settings)
+    spec = load_platform(platform_dir, cache)
     bundle = render(spec)
-    return Checked(spec=spec, bundle=bundle, report=policy.enforce(spec, bundle))
+    verdicts = Verdicts.open(cache)
+    inputs = digest.team_digests(spec) if cache is not None else {}
+    reused = verdicts.passed(inputs)
+    if not reused:
+        report = policy.enforce(spec, bundle)
+    else:
+        stale = frozenset(spec.team_names) - reused
+        checked = Bundle.of(r for r in bundle if r.coords.team is None or r.coords.team in stale)
+        report = policy.enforce_teams(spec, stale, checked)
+    verdicts.save(inputs, (team for team in inputs if team not in reused))
+    return Checked(spec=spec, bundle=bundle, report=report)
 
 
 def check_teams(spec: PlatformSpec, names: Iterable[str]) -> Checked:
@@ -71,18 +96,38 @@ class Validated:
     report: Report
     #: where service repositories lag the spec (see goldenpath.services.servicerepos)
     warnings: list[str]
+    #: teams not checked again: they passed under the input digest they have now
+    reused: frozenset[str] = frozenset()
 
 
-def validate_all(platform_dir: Path | str, settings: Settings | None) -> Validated:
-    """``validate``, plus warnings about every service repository goldenpath can read
-    (none read when ``settings`` is None). Warnings never make validation fail."""
-    spec = load_platform(platform_dir)
-    bundle = render(spec)
-    report = policy.check(spec, bundle)
+def validate_all(platform_dir: Path | str, settings: Settings | None, *,
+                 full: bool = False) -> Validated:
+    """``validate``, plus warnings about the service repositories of the teams checked
+    that goldenpath can read (none read when ``settings`` is None). Warnings never make
+    validation fail.
+
+    With ``settings`` and the state an apply left, only the teams whose input digest
+    changed since they last passed are rendered and checked (:mod:`goldenpath.policy.verdicts`),
+    with the cluster-level objects and the global guardrails over every team, as apply
+    checks them; ``full`` checks every team. A run that passes records its teams."""
+    cache = state_cache(settings)
+    spec = load_platform(platform_dir, cache)
+    verdicts = Verdicts.open(cache)
+    inputs = digest.team_digests(spec) if cache is not None else {}
+    reused = frozenset() if full else verdicts.passed(inputs)
+    if reused:
+        stale = [team for team in spec.team_names if team not in reused]
+        bundle = render_teams(spec, stale)
+        report = policy.check_teams(spec, stale, bundle)
+    else:
+        bundle = render(spec)
+        report = policy.check(spec, bundle)
+    if report.passed:
+        verdicts.save(inputs, (team for team in inputs if team not in reused))
     if settings is None:
-        return Validated(spec, report, [])
+        return Validated(spec, report, [], reused)
     apps = bundle.of_kind("Application")
-    return Validated(spec, report, service_repo_warnings(spec, settings, apps))
+    return Validated(spec, report, service_repo_warnings(spec, settings, apps), reused)
 
 
 def write_tree(checked: Checked, out: Path, progress: Progress | None = None) -> int:

@@ -100,8 +100,10 @@ class SpecCache:
     write than a pickle of a thousand objects."""
 
     def __init__(self, directory: Path | None, index: dict[str, Any],
-                 key: bytes = b"") -> None:
+                 key: bytes = b"", *, deferred: bool = False) -> None:
         self._dir = directory
+        #: no directory yet, but one may be given when the command succeeds (save_into)
+        self._deferred = deferred
         self._key = key
         self._docs: dict[str, Any] = index.get("docs", {})
         self._paths: dict[str, Any] = index.get("paths", {})
@@ -130,6 +132,13 @@ class SpecCache:
             and index.get("code") == fingerprint.code_fingerprint() \
             and all(isinstance(index.get(k), dict) for k in ("docs", "paths", "checked"))
         return cls(directory, index if fresh else {}, key)
+
+    @classmethod
+    def deferred(cls) -> SpecCache:
+        """An empty cache with no directory yet: what a load puts in it is kept in memory
+        and written by :meth:`save_into` once the command that loaded has succeeded (a
+        command never creates state before it succeeds)."""
+        return cls(None, {}, deferred=True)
 
     @staticmethod
     def key(model: type[BaseModel], data: bytes) -> str:
@@ -170,7 +179,7 @@ class SpecCache:
     def put(self, key: str, model: BaseModel, digest: str,
             facts: TeamFacts | None = None) -> None:
         self._used_docs[key] = (digest, None if facts is None else tuple(facts))
-        if self._dir is not None:  # nowhere to keep it: the caller holds the model anyway
+        if self._dir is not None or self._deferred:  # else the caller holds the model
             # only the fields the file set: the model built from it is the same, down to
             # model_fields_set
             self._new_models[key] = model.model_dump_json(by_alias=True, exclude_unset=True
@@ -195,7 +204,7 @@ class SpecCache:
             if data is None:
                 if self._dir is None or entry is None:
                     return None
-                data = _read(self._dir / MODELS / f"{key}.json", MAX_MODEL_BYTES)
+                data = read_bounded(self._dir / MODELS / f"{key}.json", MAX_MODEL_BYTES)
             built = model.model_validate_json(data)
         except (*_UNREADABLE, ValidationError):
             return None
@@ -218,6 +227,16 @@ class SpecCache:
         self._changed = True
 
     # --- saving --------------------------------------------------------------------------
+
+    def save_into(self, directory: Path | None) -> None:
+        """Write a :meth:`deferred` cache into ``directory`` (nothing without one); a
+        failure to write is no failure of the command that loaded."""
+        if not self._deferred or directory is None:
+            return
+        with contextlib.suppress(OSError):
+            self._key = secret_key(directory)
+            self._dir, self._deferred = directory, False
+            self.save()
 
     def save(self) -> None:
         """Write what this load used, atomically; nothing when it is what was read, or
@@ -256,7 +275,7 @@ class SpecCache:
                 os.unlink(models / name)
 
 
-def _read(path: Path, limit: int) -> bytes:
+def read_bounded(path: Path, limit: int) -> bytes:
     """A regular file's bytes: no symbolic link followed, no FIFO waited on, at most
     ``limit`` bytes (ValueError beyond)."""
     fd = os.open(path, _OPEN_FLAGS)
@@ -285,7 +304,7 @@ def _unseal(key: bytes, path: Path) -> Any:
     """The index in ``path`` if this key signed it, else ``{}``: nothing else is ever
     given to ``marshal``."""
     try:
-        data = _read(path, MAX_INDEX_BYTES)
+        data = read_bounded(path, MAX_INDEX_BYTES)
     except _UNREADABLE:  # absent or not a file of ours: start afresh
         return {}
     head, body = len(_MAGIC), len(_MAGIC) + _MAC_BYTES

@@ -48,14 +48,18 @@ _MESSAGES = {
 }
 
 
-def load_platform(directory: Path | str, cache_dir: Path | None = None) -> PlatformSpec:
+def load_platform(directory: Path | str, cache_dir: Path | None = None, *,
+                  cache: SpecCache | None = None) -> PlatformSpec:
     """Load and validate a platform directory; raise :class:`SpecError` with every issue.
 
-    ``cache_dir`` keeps the validated model of each file between runs (see above).
+    ``cache_dir`` keeps the validated model of each file between runs (see above);
+    ``cache``, one the caller opened and saves itself (see ``SpecCache.deferred``).
     """
-    cache = SpecCache.open(cache_dir)
-    spec = _load(Path(directory), cache)
-    cache.save()
+    if cache is not None:
+        return _load(Path(directory), cache)
+    opened = SpecCache.open(cache_dir)
+    spec = _load(Path(directory), opened)
+    opened.save()
     return spec
 
 

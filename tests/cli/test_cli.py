@@ -86,6 +86,27 @@ def test_validate_policy_failure(runner: CliRunner, tmp_path: Path) -> None:
     assert "error: 1 guardrail violation(s)" in stderr
 
 
+def test_validate_checks_again_only_what_changed_since_it_last_passed(
+        runner: CliRunner, here: Path) -> None:
+    """With the state an apply leaves (its spec cache), a team that passed under its
+    current inputs is not checked again; --full checks every team."""
+    write_platform(here / "platform", platform_doc(), [team_doc("alpha"), team_doc("beta")])
+    (here / ".goldenpath" / "cache" / "spec").mkdir(parents=True)
+    first = runner.invoke(app, ["validate"], terminal_width=200)
+    assert first.exit_code == 0, first.output
+    assert "ok: 2 teams, all guardrails pass\n" in first.stdout
+    write_platform(here / "platform", platform_doc(),
+                   [team_doc("alpha", quota={"cpu": "3"}), team_doc("beta")])
+    again = runner.invoke(app, ["validate"], terminal_width=200)
+    assert again.exit_code == 0, again.output
+    assert ("ok: 2 teams, all guardrails pass (1 team unchanged since they last passed, not "
+            "checked again; --full checks every team)") in " ".join(again.stdout.split())
+    assert int(_row(again.stdout, "pod-security")[2]) == 3  # alpha's namespaces only
+    full = runner.invoke(app, ["validate", "--full"], terminal_width=200)
+    assert "ok: 2 teams, all guardrails pass\n" in full.stdout
+    assert int(_row(full.stdout, "pod-security")[2]) == 6
+
+
 def test_validate_missing_platform(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--platform", str(tmp_path)], terminal_width=400)
     assert result.exit_code == 1

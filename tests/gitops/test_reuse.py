@@ -68,7 +68,7 @@ def test_new_code_renders_every_team_again_and_records_the_new_digests(
 ) -> None:
     platform = make_platform("p", teams("alpha", "beta"))
     gitops.apply(platform, str(remote), settings=settings_for("a"))
-    monkeypatch.setattr(fingerprint, "code_fingerprint", lambda: "another goldenpath")
+    monkeypatch.setattr(fingerprint, "unit_fingerprint", lambda: "another goldenpath")
     before = commits(remote)
     assert gitops.apply(platform, str(remote), settings=settings_for("a")).commit is not None
     assert rendered[-1] == ["alpha", "beta"]
