@@ -13,15 +13,10 @@ servers stopped and started under it, bounded in time, on 127.0.0.1 only:
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,88 +29,33 @@ from goldenpath.services import teamrequests, teams
 from goldenpath.services.requests import NewServiceRequest, submit_new_service
 from goldenpath.settings import Settings
 from goldenpath.store import Store
-from tests.api.conftest import ADMIN_TOKEN, make_settings
+from tests.api.conftest import make_settings
+from tests.api.served import (
+    ADMIN,
+    FINAL,
+    Served,
+    finals,
+    fsck,
+    is_ready,
+    request_ids,
+    serve,
+    until,
+)
 from tests.api.test_teams import new_team
-from tests.gitdaemon import GitDaemon, free_port
+from tests.gitdaemon import GitDaemon
 from tests.gitops.conftest import git
 from tests.store.pg import Server, find_bin, running_server
 
 pytestmark = pytest.mark.slow
 
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 #: how long an answer may take while a server it needs is down ("fail fast")
 FAST = 5.0
-FINAL = {"succeeded", "failed", "rejected"}
-
-
-@dataclass
-class Served:
-    """A ``goldenpath serve`` process and its log (a file: it logs every request)."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()
-                if line.startswith("{")]
-
-
-@contextmanager
-def serve(settings: Settings, log: Path, **env: str) -> Iterator[Served]:
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
-    environ.update(GOLDENPATH_STATE_DIR=str(settings.state_dir),
-                   GOLDENPATH_TEMPLATES_ROOT=str(settings.templates_root),
-                   GOLDENPATH_ADMIN_TOKEN=ADMIN_TOKEN, GOLDENPATH_API_WRITE_WAIT_SECONDS="0",
-                   GOLDENPATH_API_LEASE_SECONDS="3", GOLDENPATH_API_RETRY_SECONDS="0.5",
-                   GOLDENPATH_API_RETRY_MAX_SECONDS="2", PYTHONPATH=os.pathsep.join(sys.path),
-                   **env)
-    command = [sys.executable, "-c", "from goldenpath.cli import main; main()", "serve",
-               "--port", str(port), "--platform", str(settings.platform_dir)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=environ, stdout=out, stderr=subprocess.STDOUT)
-    served = Served(f"http://127.0.0.1:{port}/v1", process, log)
-    try:
-        until(lambda: _ready(served), 60, "the server to get ready")
-        yield served
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(served: Served) -> bool:
-    assert served.process.poll() is None, served.log.read_text()[-3000:]
-    try:
-        return httpx.get(f"{served.url}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def until(check: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 def timed(call: Any) -> tuple[httpx.Response, float]:
     began = time.monotonic()
     answer = call()
     return answer, time.monotonic() - began
-
-
-def request_ids(remote: Path, since: str) -> list[str]:
-    """The Request-Id of every commit on main after ``since``, newest first."""
-    out = git("log", "--format=%(trailers:key=Request-Id,valueonly)%x00",
-              f"{since}..main", cwd=remote)
-    return [rid.strip() for rid in out.split("\0") if rid.strip()]
 
 
 # --- PostgreSQL stopped under load -------------------------------------------------------
@@ -191,7 +131,7 @@ def _outage(settings: Settings, served: Served, postgresql: Server) -> None:
         time.sleep(1)  # the worker meets the outage too
         postgresql.start()  # the same data directory and port
         restarted = time.monotonic()
-        until(lambda: _ready(served), 30, "/readyz once PostgreSQL is back")
+        until(lambda: is_ready(served), 30, "/readyz once PostgreSQL is back")
         until(lambda: len(load.accepted()) >= before + 4, 60, "requests accepted after it")
     finally:
         load.stopping.set()
@@ -213,37 +153,20 @@ def _outage(settings: Settings, served: Served, postgresql: Server) -> None:
 
     # every accepted request finishes, once: one commit with its id, no id twice
     accepted = load.accepted()
-    finals = _finals(served.url, accepted, 120)
-    assert {state for state, _ in finals.values()} == {"succeeded"}, finals
+    found = finals(served.url, accepted, 120)
+    assert {state for state, _ in found.values()} == {"succeeded"}, found
     ids = request_ids(control, seeded)
     assert len(ids) == len(set(ids)), ids
     assert set(accepted) <= set(ids)
-    for rid, (_, result) in finals.items():
+    for rid, (_, result) in found.items():
         assert result["commit"] in (None, git("log", "-1", "--format=%H",
                                               f"--grep=^Request-Id: {rid}$", "main",
                                               cwd=control).strip())
-    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=control, check=True,
-                   capture_output=True)
+    fsck(control)
     assert served.process.poll() is None  # the same process throughout
     warned = [line["message"] for line in served.lines() if line.get("level") == "warning"]
     assert any(m.startswith("worker ") and f"{database} is unavailable" in m
                for m in warned), warned[-20:]
-
-
-def _finals(url: str, ids: list[str], seconds: float) -> dict[str, tuple[str, Any]]:
-    """rid -> (state, result) once every request is final."""
-    found: dict[str, tuple[str, Any]] = {}
-
-    def done() -> bool:
-        for rid in ids:
-            if rid not in found:
-                body = httpx.get(f"{url}/requests/{rid}", headers=ADMIN, timeout=30).json()
-                if body["state"] in FINAL:
-                    found[rid] = (body["state"], body["result"])
-        return len(found) == len(ids)
-
-    until(done, seconds, "every accepted request to finish")
-    return found
 
 
 # --- the git remote unreachable ----------------------------------------------------------
@@ -337,9 +260,8 @@ def _queued_while_down(settings: Settings, served: Served, daemon: GitDaemon, re
     assert git("rev-parse", "main", cwd=repository).strip() == scaffold.result["commit"]
     team = git("show", "main:platform/teams/payments.yaml", cwd=remote)
     assert team.count("- name: refunds") == 1 and "user:auditor@example.com" in team
-    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=remote, check=True,
-                   capture_output=True)
-    assert _ready(served) and served.process.poll() is None
+    fsck(remote)
+    assert is_ready(served) and served.process.poll() is None
 
 
 def _accept(settings: Settings, remote: Path, doc: dict[str, Any], etag: str) -> list[str]:
