@@ -64,8 +64,9 @@ def submit_new_service(settings: Settings, store: Store, spec: PlatformSpec, *,
     check_new_service(settings, spec, team, wanted.name, template_name=wanted.template,
                       params=wanted.parameters)
     submitted = _submit(store, principal, team, payload, idempotency_key)
-    store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
-                       team=team, request=submitted.request.id, details=wanted.payload())
+    if not submitted.replayed:  # a replica that stored the same key first audited it
+        store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
+                           team=team, request=submitted.request.id, details=wanted.payload())
     return submitted
 
 

@@ -16,6 +16,7 @@ from goldenpath.errors import NotFound
 from goldenpath.gitops.staleness import SpecsBehind
 from goldenpath.services import gitops, teams
 from goldenpath.settings import Settings
+from goldenpath.store.requests import Requests
 from tests.api.conftest import BOTH_DATABASES, Api, mint_all, wait_final
 from tests.gitops.conftest import commits, git
 
@@ -177,6 +178,27 @@ def test_an_idempotency_key_retry_gets_the_first_answer_and_no_second_repository
     assert without_key.status_code == 409
     assert without_key.json()["message"].startswith("team 'payments' already has a service "
                                                      "'refunds'")
+
+
+def test_a_key_sent_to_two_replicas_at_once_is_one_request_audited_once(
+        idle_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas get the same Idempotency-Key at the same moment and both look it up
+    before either has stored it: the store's unique index makes the second a replay of
+    the first, which is one request and one audited submission, not two."""
+    headers = {**idle_api.auth("owner"), "Idempotency-Key": "k-1"}
+    first = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    assert first.status_code == 202, first.text
+    rid = first.json()["id"]
+    # the other replica looked before the first one's row was committed
+    monkeypatch.setattr(Requests, "find_by_key", lambda self, actor, key: None)
+    again = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == rid
+    assert again.headers["Idempotent-Replayed"] == "true"
+    audit = idle_api.client.get("/v1/audit", params={"team": "payments"},
+                                headers=idle_api.auth("admin")).json()["entries"]
+    assert [(e["action"], e["outcome"], e["request_id"]) for e in audit] == [
+        ("service.create", "submitted", rid)]
 
 
 def _requests(api: Api) -> int:
