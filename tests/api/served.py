@@ -46,14 +46,16 @@ class Served:
 
     def stop(self) -> None:
         """SIGINT (uvicorn's graceful shutdown: the workers finish their request)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
+        self.interrupt()
         try:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
 
 
 def start(settings: Settings, log: Path, **env: str) -> Served:
@@ -92,6 +94,8 @@ def serving(replicas: Sequence[tuple[Settings, Path]], **env: str) -> Iterator[l
             until(lambda s=served: is_ready(s), 90, "the server to get ready")
         yield started
     finally:
+        for served in started:  # all at once: each waits for its workers
+            served.interrupt()
         for served in started:
             served.stop()
 
