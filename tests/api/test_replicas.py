@@ -313,18 +313,22 @@ def _each_executed_once(cluster: Cluster, accepted: list[str],
 def _one_commit_per_succeeded_change(cluster: Cluster,
                                      found: dict[str, tuple[str, Any]]) -> None:
     """Every commit after the seed is one succeeded request's (its Request-Id, once);
-    every succeeded request has its commit, the one its result names; no failed
-    request has one."""
+    every succeeded request has its commit, the one its result names (or none, when a
+    lease ran out under load and the request, claimed again, found its change landed
+    already: the repository's commit is still its only one); no failed request has
+    one."""
     ids = request_ids(cluster.remote, cluster.seeded)
     assert len(ids) == len(set(ids)), Counter(ids).most_common(3)
     commits = git("rev-list", f"{cluster.seeded}..main", cwd=cluster.remote).split()
     assert len(commits) == len(ids)  # no commit without a Request-Id
     succeeded = {rid for rid, (state, _) in found.items() if state == "succeeded"}
     assert set(ids) == succeeded
+    attempts = dict(cluster.rows("SELECT id, attempts FROM requests"))
     for commit in commits:
         rid = trailers(cluster.remote, commit)["Request-Id"]
         result = found[rid][1]
-        assert commit == result.get("specCommit", result.get("commit")), (rid, result)
+        named = result.get("specCommit", result.get("commit"))
+        assert named == commit or (named is None and attempts[rid] > 1), (rid, result)
 
 
 def _races_have_one_winner(cluster: Cluster, found: dict[str, tuple[str, Any]]) -> None:
