@@ -53,6 +53,7 @@ PLANS = 6
 SCAFFOLDS = 2
 CLIENTS = 8
 ACCEPTED = {200, 201, 202}
+ZERO, MAIN = "0" * 40, "refs/heads/main"
 
 
 @dataclass
@@ -105,9 +106,9 @@ class Cluster:
     def of(self, what: str) -> list[Answer]:
         return [a for a in self.answers if a.what == what]
 
-    def rows(self, query: str) -> list[tuple[Any, ...]]:
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with self.server.connect(self.database) as conn:
-            return list(conn.execute(query).fetchall())
+            return list(conn.execute(query, params or None).fetchall())
 
 
 def service_repository(services: Path, team: str, name: str) -> Path:
@@ -361,17 +362,30 @@ def _races_have_one_winner(cluster: Cluster, found: dict[str, tuple[str, Any]]) 
                 assert found[a.request][1]["error"] == "PreconditionFailed"
 
 
+def created_once(cluster: Cluster, repository: Path, rid: str, commit: str) -> None:
+    """The repository's pushes (its hook's lines: old, new, ref): one creating ``main`` at
+    ``commit``. Before it, only pairs of a creation and its deletion, at most one pair
+    per retry of the request: a listing that lost every push race under load was given
+    back to the queue, and its undo took the repository back first."""
+    *undone, last = [line.split() for line in
+                     (repository / "pushes.log").read_text().splitlines()]
+    assert last == [ZERO, commit, MAIN], last
+    [(retries,)] = cluster.rows("SELECT retries FROM requests WHERE id = %s", rid)
+    assert len(undone) % 2 == 0 and len(undone) // 2 <= retries, undone
+    for made, taken in zip(undone[::2], undone[1::2], strict=True):
+        assert made[0] == ZERO and taken == [made[1], ZERO, MAIN], undone
+    assert git("rev-list", "--all", cwd=repository).split() == [commit]
+
+
 def _scaffolds_created_once(cluster: Cluster, found: dict[str, tuple[str, Any]]) -> None:
-    """Each service repository got one push (its main, from nothing), holding the one
-    commit the request's result names; the team lists the service once."""
+    """Each service repository was created once (see :func:`created_once`), holding the
+    one commit the request's result names; the team lists the service once."""
     for team, name in SERVICES:
         [rid] = {a.request for a in cluster.of("scaffold") if a.subject == f"{team}/{name}"}
         state, result = found[rid]
         assert state == "succeeded", result
         repository = service_repository(cluster.services, team, name)
-        hooked = (repository / "pushes.log").read_text().split()
-        assert hooked == ["0" * 40, result["commit"], "refs/heads/main"]
-        assert git("rev-list", "--all", cwd=repository).split() == [result["commit"]]
+        created_once(cluster, repository, rid, result["commit"])
         fsck(repository)
         listed = git("show", f"main:platform/teams/{team}.yaml", cwd=cluster.remote)
         assert listed.count(f"- name: {name}\n") == 1
@@ -386,14 +400,13 @@ def _contested_service_created_once(cluster: Cluster,
     asked = [a for a in cluster.of("scaffold") if a.subject == f"{team}/{name}"]
     outcomes = sorted(found[a.request][0] if a.request else str(a.status) for a in asked)
     assert outcomes in (["409", "succeeded"], ["failed", "succeeded"]), (asked, found)
-    [won] = [found[a.request][1] for a in asked
-             if a.request and found[a.request][0] == "succeeded"]
+    [(winner, won)] = [(a.request, found[a.request][1]) for a in asked
+                       if a.request and found[a.request][0] == "succeeded"]
     for lost in [found[a.request][1] for a in asked
                  if a.request and found[a.request][0] == "failed"]:
         assert lost["error"] == "Conflict", lost
     repository = service_repository(cluster.services, team, name)
-    assert (repository / "pushes.log").read_text().split() == [
-        "0" * 40, won["commit"], "refs/heads/main"]
+    created_once(cluster, repository, winner, won["commit"])
     assert git("show", f"main:platform/teams/{team}.yaml",
                cwd=cluster.remote).count(f"- name: {name}\n") == 1
 
