@@ -84,8 +84,14 @@ def export_template(template: Path, commit: str, dest: Path) -> Path:
 
 
 def create_bare(path: Path) -> None:
+    """A new bare repository at ``path``: Conflict when there is one already (another
+    request for the same service made it first), which is never initialized again."""
     with wrapped(f"create bare repository {path}"):
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise taken(str(path)) from None
         # No sample hooks (--template=): nothing runs them, and files cost time to write.
         git.Git().init("--quiet", "--bare", f"--initial-branch={BRANCH}", "--template=",
                        str(path))
@@ -177,10 +183,32 @@ def checkout_remote_branch(repo: git.Repo, branch: str) -> None:
 
 
 def push_bare(bare: Path, url: str, branch: str = BRANCH) -> None:
-    """Push ``branch`` of a local bare repository to ``url`` (the first push of a new
-    service; refused, not forced, if the remote already has the branch)."""
-    with wrapped(f"push {branch}"):
-        git.Git(str(bare)).push("--quiet", url, f"refs/heads/{branch}:refs/heads/{branch}")
+    """Create ``branch`` of ``url`` from a local bare repository (the first push of a new
+    service), never forced. Conflict when the remote has the branch already: another
+    request for the same service pushed first. Also when it holds this very commit (two
+    requests rendered the same service in the same second): only the push that created
+    the branch made the repository, and only that request may list it or take it back."""
+    ref = f"refs/heads/{branch}"
+    try:
+        out = str(git.Git(str(bare)).push("--porcelain", url, f"{ref}:{ref}"))
+    except git.GitCommandError as err:
+        if remote_head(url, branch) is not None:  # refused: someone else's is there
+            raise taken(url) from err
+        with wrapped(f"push {branch}"):
+            raise
+    if not _created(out, ref):  # "=": up to date, the very same commit was there
+        raise taken(url)
+
+
+def _created(porcelain: str, ref: str) -> bool:
+    """Whether ``git push --porcelain`` says it created ``ref`` (flag ``*``)."""
+    return any(line.startswith("*\t") and line.split("\t")[1].endswith(f":{ref}")
+               for line in porcelain.splitlines())
+
+
+def taken(url: str) -> Conflict:
+    return Conflict(f"service repository {gitmsg.scrub(url)} exists already: another "
+                    "request created it while this one rendered; nothing of it was changed")
 
 
 def delete_remote_branch(url: str, branch: str = BRANCH) -> None:

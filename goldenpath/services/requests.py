@@ -8,7 +8,9 @@ request is refused here and nothing is stored. The work itself is done later by 
 worker (:mod:`goldenpath.services.worker`), which may run in another process.
 
 An ``Idempotency-Key`` retry is answered before the checks run again: the first
-request's own effects (the repository it created) would now fail them.
+request's own effects (the repository it created) would now fail them. When the checks
+refuse a request with a key, the key is looked up once more: the same key sent to another
+replica at the same moment may have been stored (and done) after the first look.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from goldenpath.errors import Forbidden, NotFound
+from goldenpath.errors import Forbidden, GoldenpathError, NotFound
 from goldenpath.identity import Principal
 from goldenpath.services.access import Action, authorize, is_admin
 from goldenpath.services.scaffold import check_new_service
@@ -52,21 +54,38 @@ def submit_new_service(settings: Settings, store: Store, spec: PlatformSpec, *,
     :mod:`goldenpath.services.servicerequests`)."""
     authorize(spec, principal, team, Action.SCAFFOLD)
     payload = {**wanted.payload(), GRANTED_BY: grants(spec, principal, team)}
-    if idempotency_key is not None:
-        earlier = store.requests.find_by_key(principal.actor, idempotency_key)
-        if earlier is not None:  # the same ask is replayed, whoever granted it then
-            asked = {k: v for k, v in dict(earlier.payload).items() if k != GRANTED_BY}
-            if (earlier.kind, earlier.team, asked) == (SERVICE_CREATE, team,
-                                                        wanted.payload()):
-                return Submitted(earlier, replayed=True)
-            # another ask: the store says the key was used otherwise
-            return _submit(store, principal, team, payload, idempotency_key)
-    check_new_service(settings, spec, team, wanted.name, template_name=wanted.template,
-                      params=wanted.parameters)
+    replay = _replayed(store, principal, team, wanted, payload=payload, key=idempotency_key)
+    if replay is not None:
+        return replay
+    try:
+        check_new_service(settings, spec, team, wanted.name, template_name=wanted.template,
+                          params=wanted.parameters)
+    except GoldenpathError:
+        # the same key sent to another replica at the same moment may have been stored
+        # and done since: the checks refuse what that request made, its answer stands
+        replay = _replayed(store, principal, team, wanted, payload=payload, key=idempotency_key)
+        if replay is None:
+            raise
+        return replay
     submitted = _submit(store, principal, team, payload, idempotency_key)
-    store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
-                       team=team, request=submitted.request.id, details=wanted.payload())
+    if not submitted.replayed:  # a replica that stored the same key first audited it
+        store.audit.append(actor=principal.actor, action=SERVICE_CREATE, outcome="submitted",
+                           team=team, request=submitted.request.id, details=wanted.payload())
     return submitted
+
+
+def _replayed(store: Store, principal: Principal, team: str, wanted: NewServiceRequest, *,
+              payload: dict[str, Any], key: str | None) -> Submitted | None:
+    """The first request sent with ``key`` when it asked for the same (whoever granted
+    it then); None when the key is new. The key used for another ask goes to the store,
+    which refuses it (Conflict)."""
+    earlier = store.requests.find_by_key(principal.actor, key) if key is not None else None
+    if earlier is None:
+        return None
+    asked = {k: v for k, v in dict(earlier.payload).items() if k != GRANTED_BY}
+    if (earlier.kind, earlier.team, asked) == (SERVICE_CREATE, team, wanted.payload()):
+        return Submitted(earlier, replayed=True)
+    return _submit(store, principal, team, payload, key)
 
 
 def _submit(store: Store, principal: Principal, team: str, payload: dict[str, Any],

@@ -285,7 +285,9 @@ def publish(project: Path, target: Target, message: str, undo: Undo) -> str:
     """Commit ``project`` as ``main`` of the target, registering how to take it back;
     return the commit. The commit is written with one ``git fast-import`` into a bare
     repository: the embedded one directly, or a scratch one beside the project that is
-    then pushed to the remote (never forced)."""
+    then pushed to the remote (never forced). A repository another request created
+    meanwhile is a Conflict raised before the undo is registered: this request never
+    takes it back."""
     if target.bare is not None:
         vcs.create_bare(target.bare)
         _unpublish(target, undo)

@@ -20,13 +20,15 @@ the version it was submitted with, so an approved update that went stale meanwhi
 with PreconditionFailed and writes nothing.
 
 An ``Idempotency-Key`` retry is answered from the store before the checks run again (the
-first request's commit would make its own ``If-Match`` stale).
+first request's commit would make its own ``If-Match`` stale), and once more when the
+checks refuse it (the same key sent to another replica at the same moment may have been
+stored, and done, after the first look).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -70,18 +72,19 @@ def submit_create(store: Store, spec: PlatformSpec, where: teams.Where, *,
     file = specfiles.team_path(named) if isinstance(named, str) and is_dns_label(named) \
         else "request"
     team = parse_team(document, file)
-    replay = _replayed(store, principal, idempotency_key, kind=TEAM_CREATE, team=team.name,
-                       payload={"spec": document})
-    if replay is not None:
-        return replay
-    if is_admin(spec, principal) and team.name in spec.entry:
-        raise teams.TeamExists(f"team {team.name} exists already; change it with PUT "
-                               f"/v1/teams/{team.name}")
-    decision = decide_create(spec, principal, team)
-    if decision.outcome is Outcome.ALLOWED:  # an admin's; others' are not told of others
-        teams.check_change(team.name, document, where)
-    return _submit(store, principal, kind=TEAM_CREATE, team=team.name,
-                   payload={"spec": document}, decision=decision, key=idempotency_key)
+
+    def submit() -> Submitted:
+        if is_admin(spec, principal) and team.name in spec.entry:
+            raise teams.TeamExists(f"team {team.name} exists already; change it with PUT "
+                                   f"/v1/teams/{team.name}")
+        decision = decide_create(spec, principal, team)
+        if decision.outcome is Outcome.ALLOWED:  # an admin's; others are not told of others
+            teams.check_change(team.name, document, where)
+        return _submit(store, principal, kind=TEAM_CREATE, team=team.name,
+                       payload={"spec": document}, decision=decision, key=idempotency_key)
+
+    return _unless_replayed(store, principal, idempotency_key, kind=TEAM_CREATE,
+                            team=team.name, payload={"spec": document}, submit=submit)
 
 
 def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
@@ -90,21 +93,22 @@ def submit_update(store: Store, spec: PlatformSpec, where: teams.Where, *,
     """A new spec for team ``name`` made from version ``if_match``."""
     authorize(spec, principal, name, Action.UPDATE)
     payload = {"spec": document, "ifMatch": etag_of(if_match)}
-    replay = _replayed(store, principal, idempotency_key, kind=TEAM_UPDATE, team=name,
-                       payload=payload)
-    if replay is not None:
-        return replay
-    current = teams.get_team(name, where)
-    new = parse_team(document, current.path)
-    if current.etag != etag_of(if_match):
-        raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
-    # decided against the version If-Match named and was checked, not the one this
-    # request read first: a change made in between would otherwise go unclassified
-    old = parse_team(current.document, current.path)
-    decision = decide_change(spec, principal, old, new).enforce()
-    check(spec, principal, name, document, current=old, where=where)
-    return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
-                   decision=decision, key=idempotency_key)
+
+    def submit() -> Submitted:
+        current = teams.get_team(name, where)
+        new = parse_team(document, current.path)
+        if current.etag != etag_of(if_match):
+            raise teams.PreconditionFailed(name, etag_of(if_match), current.etag)
+        # decided against the version If-Match named and was checked, not the one this
+        # request read first: a change made in between would otherwise go unclassified
+        old = parse_team(current.document, current.path)
+        decision = decide_change(spec, principal, old, new).enforce()
+        check(spec, principal, name, document, current=old, where=where)
+        return _submit(store, principal, kind=TEAM_UPDATE, team=name, payload=payload,
+                       decision=decision, key=idempotency_key)
+
+    return _unless_replayed(store, principal, idempotency_key, kind=TEAM_UPDATE, team=name,
+                            payload=payload, submit=submit)
 
 
 def submit_delete(store: Store, spec: PlatformSpec, where: teams.Where, *,
@@ -151,6 +155,25 @@ def plan(spec: PlatformSpec, principal: Principal, name: str, document: dict[str
     own = privacy.own_plan(found, name)
     notes = privacy.not_planned(name, document, current)
     return replace(own, plan=replace(own.plan, warnings=[*notes, *own.plan.warnings]))
+
+
+def _unless_replayed(store: Store, principal: Principal, key: str | None, *, kind: str,
+                     team: str, payload: dict[str, Any],
+                     submit: Callable[[], Submitted]) -> Submitted:
+    """``submit()`` (the checks, then the store), unless ``key`` was sent before for the
+    same ask: that request. Looked up again when the checks refuse: the same key sent to
+    another replica at the same moment may have been stored, and done, after the first
+    look, and what the checks refuse (the team exists, If-Match is stale) is its change."""
+    replay = _replayed(store, principal, key, kind=kind, team=team, payload=payload)
+    if replay is not None:
+        return replay
+    try:
+        return submit()
+    except GoldenpathError:
+        replay = _replayed(store, principal, key, kind=kind, team=team, payload=payload)
+        if replay is None:
+            raise
+        return replay
 
 
 def _replayed(store: Store, principal: Principal, key: str | None, *, kind: str,

@@ -23,14 +23,14 @@ each claim it:
 
 A handler's GoldenpathError fails the request with its message, except when a server
 the request needs is down (:data:`TRANSIENT`: the git remote cannot be reached, the
-database is unavailable, a disk it writes to is full, other writers moved the branch
-before each of its pushes): nothing is wrong with the
-request, so it is given back to the queue (``Queue.retry_later``) to be tried again
-after a backoff that doubles at each retry (:attr:`Worker.retry`, capped at
-:attr:`Worker.retry_max`), with a log line saying why and when; it is retried for as
-long as the outage lasts (retries do not count toward abandonment) and completes once
-the server is back. A batch whose push or fetch found the remote down is given back
-whole. Anything else is a bug: the request fails with
+database is unavailable, a disk it writes to is full) or its push lost the race to
+other writers at every attempt (replicas pushing to the same branch under load): nothing
+is wrong with the request, so it is given back to the queue (``Queue.retry_later``) to be
+tried again after a backoff that doubles at each retry (:attr:`Worker.retry`, capped at
+:attr:`Worker.retry_max`), with a log line saying why and when; it is retried for as long
+as the outage (or the contention) lasts (retries do not count toward abandonment) and
+completes once the server is back. A batch whose push or fetch found the remote down, or
+whose push lost every race, is given back whole. Anything else is a bug: the request fails with
 "internal error" and the traceback goes to the process log, never to the caller. Either
 way the worker keeps running; when the store itself is down the claims it holds are left
 to their leases and taken again once it is back.
@@ -66,9 +66,9 @@ from goldenpath.store.records import LogLevel
 log = logging.getLogger(__name__)
 _INTERNAL = "internal error; the operators have the details in the server log"
 
-#: Errors that say a server the request needs is down (or a disk it writes to is full),
-#: or that other writers won every push race of its attempts (PushRejected: several
-#: replicas under load), not that the request is wrong.
+#: Errors that say nothing is wrong with the request: a server it needs is down (or a
+#: disk it writes to is full), or other writers (replicas, pipelines) pushed first at every
+#: one of the writer's attempts.
 TRANSIENT = (RemoteUnavailable, StoreUnavailable, DiskFull, PushRejected)
 
 STARTED = "scaffold started"

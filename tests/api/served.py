@@ -50,9 +50,7 @@ class Served:
 
     def stop(self) -> None:
         """SIGINT (uvicorn's graceful shutdown: the workers finish their request)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
+        self.interrupt()
         try:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
@@ -65,6 +63,10 @@ class Served:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
 
 
 def start(settings: Settings, log: Path, **env: str) -> Served:
@@ -114,6 +116,8 @@ def serving(replicas: Sequence[tuple[Settings, Path]], **env: str) -> Iterator[l
             until(lambda s=served: is_ready(s), 90, "the server to get ready")
         yield started
     finally:
+        for served in started:  # all at once: each waits for its workers
+            served.interrupt()
         for served in started:
             served.stop()
 

@@ -15,7 +15,9 @@ from api.main import create_app
 from goldenpath.errors import NotFound
 from goldenpath.gitops.staleness import SpecsBehind
 from goldenpath.services import gitops, teams
+from goldenpath.services.worker import Worker
 from goldenpath.settings import Settings
+from goldenpath.store.requests import Requests
 from tests.api.conftest import BOTH_DATABASES, Api, mint_all, wait_final
 from tests.gitops.conftest import commits, git
 
@@ -177,6 +179,55 @@ def test_an_idempotency_key_retry_gets_the_first_answer_and_no_second_repository
     assert without_key.status_code == 409
     assert without_key.json()["message"].startswith("team 'payments' already has a service "
                                                      "'refunds'")
+
+
+def test_a_key_sent_to_two_replicas_at_once_is_one_request_audited_once(
+        idle_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas get the same Idempotency-Key at the same moment and both look it up
+    before either has stored it: the store's unique index makes the second a replay of
+    the first, which is one request and one audited submission, not two."""
+    headers = {**idle_api.auth("owner"), "Idempotency-Key": "k-1"}
+    first = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    assert first.status_code == 202, first.text
+    rid = first.json()["id"]
+    # the other replica looked before the first one's row was committed
+    monkeypatch.setattr(Requests, "find_by_key", lambda self, actor, key: None)
+    again = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == rid
+    assert again.headers["Idempotent-Replayed"] == "true"
+    audit = idle_api.client.get("/v1/audit", params={"team": "payments"},
+                                headers=idle_api.auth("admin")).json()["entries"]
+    assert [(e["action"], e["outcome"], e["request_id"]) for e in audit] == [
+        ("service.create", "submitted", rid)]
+
+
+def test_a_key_sent_again_at_once_is_replayed_even_once_its_service_exists(
+        idle_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other replica looked the key up before the first one stored it, and the first
+    request was done before this one's checks ran: they find the service it created
+    and would refuse it (409), but the answer is the first request's."""
+    headers = {**idle_api.auth("owner"), "Idempotency-Key": "k-1"}
+    first = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    store = idle_api.client.app.state.store  # type: ignore[attr-defined]
+    assert Worker(idle_api.settings, store, "w").run_once()
+    assert wait_final(idle_api, first.json()["id"])["state"] == "succeeded"
+    real = Requests.find_by_key
+    looked: list[str] = []
+
+    def late(self: Requests, actor: str, key: str) -> Any:
+        looked.append(key)  # the first look comes before the first request was stored
+        return None if len(looked) == 1 else real(self, actor, key)
+
+    monkeypatch.setattr(Requests, "find_by_key", late)
+    again = idle_api.client.post("/v1/teams/payments/services", json=WORKER, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = idle_api.client.post("/v1/teams/payments/services", json=WORKER,
+                                 headers=idle_api.auth("owner"))
+    assert other.status_code == 409  # without the key, the checks' refusal stands
+    assert other.json()["message"].startswith("team 'payments' already has a service")
 
 
 def _requests(api: Api) -> int:

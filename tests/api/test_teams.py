@@ -20,6 +20,7 @@ from api.main import create_app
 from goldenpath.services import teamrequests
 from goldenpath.services import teams as svc
 from goldenpath.services.worker import Worker
+from goldenpath.store.requests import Requests
 from tests.api.conftest import (
     ADMIN_TOKEN,
     BOTH_DATABASES,
@@ -238,6 +239,86 @@ def test_an_idempotency_key_retry_gets_the_first_request_and_one_commit(
     assert retry.status_code in {200, 202}, retry.text
     assert retry.json()["id"] == first.json()["id"]
     assert retry.headers["Idempotent-Replayed"] == "true"
+    assert commits(remote) == head
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("kind", ["team.create", "team.update"])
+def test_a_key_sent_to_two_replicas_at_once_is_one_request_audited_once(
+        tmp_path: Path, remote: Path, database_url: str, kind: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As for a scaffold (tests/api/test_scaffold.py): the second replica looked the key
+    up before the first stored it; the store makes it a replay, audited once."""
+    settings = make_settings(tmp_path, gitops_repo=str(remote), database_url=database_url,
+                             api_workers=0)
+    svc.seed(settings.platform_dir, svc.Where(settings=settings))
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, settings, mint_all(client))
+        key = {"Idempotency-Key": "k-1"}
+        if kind == "team.create":
+            def send() -> Any:
+                return client.post("/v1/teams", json=new_team("ledgers"),
+                                   headers={**api.auth("admin"), **key})
+        else:
+            doc, etag = read(api, "payments")
+            doc["spec"]["viewers"] = []
+
+            def send() -> Any:
+                return put(api, "payments", doc, etag, **key)
+        first = send()
+        monkeypatch.setattr(Requests, "find_by_key", lambda self, actor, key: None)
+        again = send()
+        assert (first.status_code, again.status_code) == (202, 202), again.text
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        audit = client.get("/v1/audit", headers=api.auth("admin")).json()["entries"]
+    assert [(e["action"], e["outcome"]) for e in audit
+            if e["request_id"] == first.json()["id"]] == [(kind, "submitted")]
+
+
+@pytest.mark.parametrize("kind", ["team.create", "team.update"])
+def test_a_key_sent_again_at_once_is_replayed_even_once_its_change_landed(
+        tmp_path: Path, remote: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other replica looked the key up before the first one stored it, and the first
+    request was done before this one's checks ran: they would refuse its own change
+    (409 the team exists, 412 If-Match is stale), but the answer is the first request's."""
+    settings = make_settings(tmp_path, gitops_repo=str(remote), api_workers=0)
+    svc.seed(settings.platform_dir, svc.Where(settings=settings))
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, settings, mint_all(client))
+        key = {"Idempotency-Key": "k-1"}
+        if kind == "team.create":
+            def send() -> Any:
+                return client.post("/v1/teams", json=new_team("ledgers"),
+                                   headers={**api.auth("admin"), **key})
+        else:
+            doc, etag = read(api, "payments")
+            doc["spec"]["viewers"] = []
+
+            def send() -> Any:
+                return put(api, "payments", doc, etag, **key)
+        first = send()
+        store = client.app.state.store  # type: ignore[attr-defined]
+        assert Worker(settings, store, "w").run_once()
+        assert wait_final(api, first.json()["id"])["state"] == "succeeded"
+        head = commits(remote)
+        real = Requests.find_by_key
+        looked: list[str] = []
+
+        def late(self: Requests, actor: str, key: str) -> Any:
+            looked.append(key)  # the first look came before the first request was stored
+            return None if len(looked) == 1 else real(self, actor, key)
+
+        monkeypatch.setattr(Requests, "find_by_key", late)
+        again = send()
+        assert again.status_code in {200, 201}, again.text
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        monkeypatch.undo()
+        without_key = client.post("/v1/teams", json=new_team("ledgers"),
+                                  headers=api.auth("admin")) if kind == "team.create" \
+            else put(api, "payments", doc, etag)
+    assert without_key.status_code == (409 if kind == "team.create" else 412)
     assert commits(remote) == head
 
 

@@ -29,6 +29,10 @@ pytestmark = BOTH_DATABASES
 RETRY = timedelta(seconds=5)
 DOWN = "cannot fetch branch main from git://127.0.0.1:9/control.git: unable to connect " \
        "to 127.0.0.1: Connection refused"
+#: what the writer raises once other writers (replicas, pipelines) pushed first at every
+#: one of its attempts
+RACED = PushRejected("git://127.0.0.1:9/control.git main moved on: cannot push branch main "
+                     "to git://127.0.0.1:9/control.git: ! [rejected] main -> main (fetch first)")
 
 
 def _down(times: int, error: GoldenpathError, real: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,8 +64,8 @@ def _with_request_id(api: Api, rid: str) -> list[str]:
 
 
 @pytest.mark.parametrize("error", [RemoteUnavailable(DOWN),
-                                   StoreUnavailable("database x is unavailable")],
-                         ids=["git-remote-down", "database-down"])
+                                   StoreUnavailable("database x is unavailable"), RACED],
+                         ids=["git-remote-down", "database-down", "push-race-lost"])
 def test_a_scaffold_meeting_a_down_server_waits_and_completes_once(
         idle_api: Api, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch,
         error: GoldenpathError) -> None:
@@ -113,6 +117,28 @@ def test_a_batch_whose_remote_is_down_waits_whole_with_a_doubling_capped_backoff
         assert _with_request_id(idle_api, rid) == [request["result"]["commit"]]
 
 
+def test_a_batch_that_lost_every_push_race_waits_and_completes_once(
+        idle_api: Api, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other replicas pushed first at each of the writer's attempts: contention, not a
+    wrong request. The batch is given back whole and done on its retry, each change once."""
+    monkeypatch.setattr(gitops, "apply_edits", _down(1, RACED, gitops.apply_edits))
+    ids = [viewer_change(idle_api, team) for team in ("payments", "storefront")]
+    worker = _worker(idle_api, store)
+    assert worker.run_once()
+    at = (clock.now + RETRY).isoformat(timespec="seconds")
+    for rid in ids:
+        waiting = _request(idle_api, rid)
+        assert (waiting["state"], waiting["retries"]) == ("queued", 1)
+        assert waiting["log"][-1]["message"] == (
+            f"PushRejected: {RACED}; the request stays queued: retry 1 at {at} (in 5s)")
+    clock.now += RETRY
+    assert worker.run_once()
+    done = [_request(idle_api, rid) for rid in ids]
+    assert [(d["state"], d["attempts"]) for d in done] == [("succeeded", 2)] * 2
+    for rid, request in zip(ids, done, strict=True):
+        assert _with_request_id(idle_api, rid) == [request["result"]["commit"]]
+
+
 def test_a_remote_that_answers_and_refuses_still_fails_the_batch(
         idle_api: Api, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     refused = GitError("cannot push branch main to git://127.0.0.1/control.git: "
@@ -124,23 +150,3 @@ def test_a_remote_that_answers_and_refuses_still_fails_the_batch(
     assert (failed["state"], failed["result"]) == (
         "failed", {"error": "GitError", "message": str(refused)})
 
-
-def test_a_batch_that_lost_every_push_race_stays_queued_and_completes_once(
-        idle_api: Api, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Other replicas' pushes won every race of a batch's attempts: nothing is wrong
-    with its changes, so they are given back to the queue, not failed."""
-    lost = PushRejected("git://127.0.0.1/control.git main moved on: [rejected] main -> main "
-                        "(fetch first)")
-    monkeypatch.setattr(gitops, "apply_edits", _down(1, lost, gitops.apply_edits))
-    rid = viewer_change(idle_api, "payments")
-    worker = _worker(idle_api, store)
-    assert worker.run_once()
-    waiting = _request(idle_api, rid)
-    assert (waiting["state"], waiting["retries"]) == ("queued", 1), waiting
-    assert waiting["log"][-1]["message"].startswith(f"PushRejected: {lost}; the request stays "
-                                                    "queued: retry 1 at ")
-    clock.now += RETRY
-    assert worker.run_once()
-    done = _request(idle_api, rid)
-    assert (done["state"], done["attempts"]) == ("succeeded", 2), done
-    assert _with_request_id(idle_api, rid) == [done["result"]["commit"]]

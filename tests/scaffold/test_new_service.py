@@ -149,3 +149,42 @@ def test_git_errors_are_wrapped(tmp_path: Path) -> None:
     with pytest.raises(GitError) as caught:
         scaffold.new_service(workspace.settings, "payments", "web", "python-service", {})
     assert isinstance(caught.value.__cause__, git.GitCommandError)
+
+
+@pytest.mark.parametrize("mode", ["embedded", "platform"])
+@pytest.mark.parametrize("same_second", [True, False], ids=["same-commit", "other-commit"])
+def test_the_same_service_asked_twice_at_once_is_created_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, same_second: bool) -> None:
+    """Two requests for one new service pass their checks before either pushed (two
+    replicas, two workers): while this one renders, the other creates the repository
+    and lists the service. This one is a Conflict when it publishes, and takes nothing
+    of the other's away; in the same second both render the very same commit, whose
+    push changes nothing and must not count as this one's either."""
+    if mode == "platform":
+        workspace, _ = _platform_mode(tmp_path, deletable=True)
+    else:
+        workspace = make_workspace(tmp_path / "ws")
+    if same_second:
+        monkeypatch.setattr(scaffold.vcs.time, "time", lambda: 1_800_000_000.0)
+    real_render = scaffold.cookie.render
+    renders: list[Path] = []
+    other: list[scaffold.Scaffolded] = []
+
+    def render(*args: Any) -> Path:
+        renders.append(args[0])
+        if len(renders) == 1:  # the other request runs to its end while this one renders
+            other.append(scaffold.new_service(workspace.settings, "payments", "web",
+                                              "python-service", {}))
+        return real_render(*args)
+
+    monkeypatch.setattr(scaffold.cookie, "render", render)
+    with pytest.raises(Conflict) as refused:
+        scaffold.new_service(workspace.settings, "payments", "web", "python-service", {})
+    [won] = other
+    assert str(refused.value) == (
+        f"service repository {won.repository} exists already: another request created it "
+        "while this one rendered; nothing of it was changed")
+    assert git.Repo(won.repository).commit("main").hexsha == won.commit
+    listed = [s.name for s in load_platform(workspace.settings.platform_dir)
+              .team("payments").spec.services]
+    assert listed == ["ledger", "web"]
