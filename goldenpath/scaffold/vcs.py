@@ -63,7 +63,10 @@ def template_commit(template: Path) -> tuple[str | None, bool]:
         return None, False
     with wrapped(f"read the version of {template}"):
         commit = repo.git.log("-1", "--format=%H", "--", str(template)) or None
-        dirty = bool(repo.git.status("--porcelain", "--", str(template)))
+        # a read only: `git status` would refresh the index of the platform team's
+        # checkout (index.lock, a new index), which a git killed meanwhile leaves locked
+        dirty = bool(repo.git.execute(["git", "--no-optional-locks", "status", "--porcelain",
+                                       "--", str(template)]))
     return commit, dirty
 
 

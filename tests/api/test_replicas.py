@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
-from goldenpath import __version__
 from goldenpath.services import teams as svc
+from goldenpath.services.worker import release
 from tests.api.conftest import make_settings
 from tests.api.served import ADMIN, Served, finals, fsck, request_ids, serving
 from tests.api.test_batching import plan_from_scratch, trailers, with_teams
@@ -420,7 +420,7 @@ def _claims_recorded(cluster: Cluster, accepted: list[str]) -> None:
     assert sorted(rid for rid, *_ in claimed) == accepted
     by = set()
     for rid, owner, version, attempts in claimed:
-        assert version == __version__, rid
+        assert version == release(), rid
         assert attempts >= 1 and owner is not None, rid
         [replica] = [n for suffix, n in workers.items() if owner.endswith(suffix)]
         by.add(replica)

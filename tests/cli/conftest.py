@@ -12,6 +12,17 @@ from goldenpath.settings import get_settings
 from tests.factories import platform_doc, team_doc, write_platform
 
 
+@pytest.fixture(autouse=True)
+def _own_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No CLI test reads or writes the state directory of the checkout it runs in (a
+    developer's ``make run`` leaves one: its spec cache and guardrail verdicts would
+    change what ``validate`` checks)."""
+    monkeypatch.setenv("GOLDENPATH_STATE_DIR", str(tmp_path / "own-state"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A working directory holding only ``platform/``, with the default settings."""
