@@ -25,20 +25,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import yaml
-
 from goldenpath.errors import Conflict
-from goldenpath.gitops import ownership, specfiles
+from goldenpath.gitops import emit, ownership, specfiles
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.specfiles import SpecFiles
-from goldenpath.memo import ContentMemo
 from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.render.paths import path_for
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
 
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LAYOUT_UNIT = "layout"
 README = "README.md"
 KUSTOMIZATION = "kustomization.yaml"
@@ -65,20 +61,10 @@ def team_of_unit(unit: str) -> str | None:
     return unit.removeprefix(_TEAM_PREFIX) if unit.startswith(_TEAM_PREFIX) else None
 
 
-#: YAML of objects serialised before, by content: a plan serialises mostly what the last
-#: one did (see goldenpath.memo)
-_WRITTEN: ContentMemo[bytes] = ContentMemo(32 << 20, len)
-
-
 def to_yaml(body: dict[str, Any]) -> bytes:
-    """Deterministic YAML: sorted keys, block style, one trailing newline."""
-    return _WRITTEN.get("", body, _to_yaml)
-
-
-def _to_yaml(body: dict[str, Any]) -> bytes:
-    text: str = yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
-                          allow_unicode=True, width=1 << 16)
-    return text.encode("utf-8")
+    """Deterministic YAML: sorted keys, block style, one trailing newline (see emit).
+    Not memoised: writing an object costs about what hashing its content would."""
+    return emit.dump(body).encode("utf-8")
 
 
 def units(bundle: Bundle) -> dict[str, Entries]:
