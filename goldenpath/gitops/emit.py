@@ -187,7 +187,10 @@ def _literal_ok(text: str) -> bool:
 def _literal(text: str, indent: int) -> str:
     body = text.removesuffix("\n")
     pad = " " * indent
-    lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
+    if "\n\n" in body:  # empty lines stay empty: no trailing blanks in the file
+        lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
+    else:
+        lines = pad + body.replace("\n", "\n" + pad)
     return f"|{'' if len(body) < len(text) else '-'}\n{lines}"
 
 
