@@ -3,9 +3,12 @@
 Serialising and writing the files of a full render (110,000 objects at 1,000 teams) is
 CPU-bound Python and independent per unit, so it is split across processes, not threads.
 The workers are *forked* after the spec was loaded, rendered and checked: they inherit
-the checked Bundle as it is (no copy sent through a pipe; only what they touch is
-copied), serialise their units, write them into the staging directory, and send back the
-paths each unit claims. The parent then claims every path in unit order, exactly as the
+the checked Bundle as it is (no copy sent through a pipe), serialise their units, write
+them into the staging directory, and send back the paths each unit claims. Each worker
+process takes one chunk of units and exits: reading an object writes its reference
+count, so a worker copies every page it reads, and a long-lived worker would end up
+holding a copy of half the Bundle; a fresh fork per chunk bounds that to one chunk.
+The parent then claims every path in unit order, exactly as the
 one-process writer does (so a path two units share is refused with the same message),
 and writes the layout unit last. Any error in a worker is raised in the parent, where
 the caller drops the staging directory: nothing is written.
@@ -85,7 +88,12 @@ def _in_workers(plan: TreePlan, staging: Path, units: list[str], workers: int,
     chunks = [units[i:i + size] for i in range(0, len(units), size)]
     _job = (plan, staging)
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+        # one fresh fork per chunk: a worker's copies of the pages it touched (reading an
+        # object writes its reference count) go when it exits, so memory stays the
+        # parent's plus a chunk's per worker, not the parent's twice over
+        pool = multiprocessing.get_context("fork").Pool(min(workers, len(chunks)),
+                                                         maxtasksperchild=1)
+        with pool:
             claimed: list[Claimed] = []
             done = 0
             for chunk in pool.imap(_worker, chunks):  # in order: errors too, first first

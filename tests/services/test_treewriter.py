@@ -49,8 +49,8 @@ def test_workers_write_the_same_bytes_as_one_process(
     assert one == two == len(_tree(tmp_path / "two"))
     assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
     writers = set((tmp_path / "pids").read_text().split())
-    # forked workers wrote every unit (two at most; a fast one may take every chunk)
-    assert 1 <= len(writers) <= 2 and str(os.getpid()) not in writers
+    # forked workers wrote every unit, a fresh one per chunk of units
+    assert len(writers) > 1 and str(os.getpid()) not in writers
 
 
 def test_a_failing_worker_writes_nothing(checked: service.Checked, tmp_path: Path) -> None:
