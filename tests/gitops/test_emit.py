@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from goldenpath.gitops import emit
 from goldenpath.gitops.layout import to_yaml
 from goldenpath.render import render
+from goldenpath.render.paths import path_for
+from goldenpath.services import platform as service
 from goldenpath.spec import load_platform
-from tests.factories import EXAMPLE_PLATFORM
+from tests.factories import EXAMPLE_PLATFORM, platform_doc, team_doc, write_platform
 from tests.kustomize import kustomize
 
 #: strings a YAML reader could take for something else, or not give back as they are
@@ -187,3 +189,28 @@ def test_kustomize_reads_any_plain_data_as_written(tmp_path: Path, specs: list[A
     directory = tmp_path / f"w{len(list(tmp_path.iterdir()))}"
     bodies = _write_widgets(directory, specs)
     assert _by_name(kustomize(directory)) == _by_name(bodies)
+
+
+# --- attack: tenant text that would be YAML structure if written carelessly ---------------
+
+HOSTILE_NAMES = ["Pay\nkind: Secret\nstringData: {user: x}", "Pay: x #comment",
+                 '"\nmetadata: {namespace: kube-system}', "yes", "  padded  ",
+                 "a\u2028kind: Secret", "a\tb", "- item", "|\n  block",
+                 "Pay\n---\nkind: ClusterRoleBinding"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_tenant_s_free_text_stays_one_string_in_every_file(tmp_path: Path, name: str) -> None:
+    """A team's displayName (free text, newlines allowed) lands in a Namespace annotation,
+    AppProject descriptions and dashboards: each file still holds exactly the object
+    rendered, for PyYAML and for kustomize, and the text is the annotation's value."""
+    platform = write_platform(tmp_path / "p", platform_doc(),
+                              [team_doc("payments", displayName=name)])
+    checked = service.load_and_check(platform)
+    out = tmp_path / "out"
+    service.write_tree(checked, out, workers=1)
+    for resource in checked.bundle:
+        assert _read((out / path_for(resource)).read_text()) == resource.body, resource.ref
+    [namespace] = [o for o in kustomize(out / "tenants/payments/dev") if o["kind"] == "Namespace"]
+    assert namespace["metadata"]["annotations"]["goldenpath.dev/display-name"] == name
+    assert namespace["metadata"]["name"] == "payments-dev"
