@@ -3,7 +3,9 @@ one process, the same refusals, and nothing written when a worker fails."""
 
 from __future__ import annotations
 
-import os
+import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,45 +29,66 @@ def _tree(root: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-def _record_pids(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
-    """Every process that writes units appends its pid to ``log`` (forked workers
-    inherit the patch)."""
-    write = treewriter._write_units
+#: Run in a fresh interpreter: forking needs a process with one thread, and a test
+#: process may still run threads another test started. Every process that writes units
+#: appends its pid to a log (forked workers inherit the patch).
+_FRESH = """
+import json, os, sys
+from pathlib import Path
+from goldenpath.services import platform as service, treewriter
+from tests.factories import EXAMPLE_PLATFORM
 
-    def recorded(*args: Any) -> Any:
-        with log.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return write(*args)
+tmp, fail = Path(sys.argv[1]), sys.argv[2] == "fail"
+write = treewriter._write_units
+def recorded(*args):
+    with (tmp / "pids").open("a") as f:
+        f.write(f"{os.getpid()}\\n")
+    return write(*args)
+treewriter._write_units = recorded
+checked = service.load_and_check(EXAMPLE_PLATFORM)
+def tree():
+    return {str(p): p.read_bytes() for p in (tmp / "out").rglob("*") if p.is_file()}
+if fail:
+    service.write_tree(checked, tmp / "out", workers=1)
+    before = tree()
+    list(checked.bundle)[-1].body["metadata"]["unwritable"] = object()
+    try:
+        service.write_tree(checked, tmp / "out", workers=2)
+    except Exception as error:
+        print(json.dumps({"error": str(error), "unchanged": tree() == before}))
+else:
+    print(json.dumps({"files": service.write_tree(checked, tmp / "two", workers=2),
+                      "parent": os.getpid()}))
+"""
 
-    monkeypatch.setattr(treewriter, "_write_units", recorded)
+
+def _fresh(tmp_path: Path, mode: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _FRESH, str(tmp_path), mode],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def test_workers_write_the_same_bytes_as_one_process(
-    checked: service.Checked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    checked: service.Checked, tmp_path: Path
 ) -> None:
     one = service.write_tree(checked, tmp_path / "one", workers=1)
-    _record_pids(monkeypatch, tmp_path / "pids")
-    two = service.write_tree(checked, tmp_path / "two", workers=2)
-    assert one == two == len(_tree(tmp_path / "two"))
+    found = _fresh(tmp_path, "same")
+    assert one == found["files"] == len(_tree(tmp_path / "two"))
     assert _tree(tmp_path / "one") == _tree(tmp_path / "two")
     writers = set((tmp_path / "pids").read_text().split())
     # forked workers wrote every unit, a fresh one per chunk of units
-    assert len(writers) > 1 and str(os.getpid()) not in writers
+    assert len(writers) > 1 and str(found["parent"]) not in writers
 
 
-def test_a_failing_worker_writes_nothing(checked: service.Checked, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    service.write_tree(checked, out, workers=1)
-    before = _tree(out)
-    last = list(checked.bundle)[-1]
-    last.body["metadata"]["unwritable"] = object()  # no YAML writer takes it
-    try:
-        with pytest.raises(Exception, match="cannot represent an object"):
-            service.write_tree(checked, out, workers=2)
-    finally:
-        del last.body["metadata"]["unwritable"]
-    assert _tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left behind
+def test_a_failing_worker_writes_nothing(tmp_path: Path) -> None:
+    found = _fresh(tmp_path, "fail")
+    assert "cannot represent an object" in found["error"]
+    assert found["unchanged"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "pids"]  # no staging left
+    assert len(set((tmp_path / "pids").read_text().split())) > 1  # workers ran
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -81,13 +104,20 @@ def test_two_units_claiming_one_path_are_refused_alike(
         "nothing was written")
 
 
-def test_workers_are_one_per_core_for_a_large_tree_and_never_beside_threads() -> None:
+def test_workers_are_one_per_core_for_a_large_tree_and_never_beside_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # this test process may run threads other tests left: count only the one started here
+    monkeypatch.setattr(treewriter.threading, "active_count",
+                        lambda: len([t for t in threading.enumerate() if t is started[0]]) + 1)
+    started: list[threading.Thread | None] = [None]
     cores = treewriter.available_workers()
     assert treewriter.workers_for(treewriter.PARALLEL_FROM) == cores
     assert treewriter.workers_for(treewriter.PARALLEL_FROM - 1) == 1
     assert treewriter.workers_for(10, requested=3) == 3
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
+    started[0] = other
     other.start()
     try:
         assert treewriter.workers_for(treewriter.PARALLEL_FROM, requested=2) == 1
