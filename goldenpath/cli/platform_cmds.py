@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from goldenpath.cli.app import (
@@ -64,19 +66,25 @@ def render(
         Path, typer.Option("--out", "-o", help="Directory to write the tree to.", file_okay=False)
     ],
     platform: PlatformOption = DEFAULT_PLATFORM,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", min=1,
+        help="Processes that serialise and write the files (default: one per core for a "
+             "large platform).")] = None,
 ) -> None:
     """Render the platform into a directory: the tree `apply` commits, for review."""
     with reported_errors():
         with err.status("Loading specs, rendering and checking guardrails..."):
             checked = service.load_and_check(platform, get_settings())
+        # the writer forks only from a process with one thread: no status spinner now,
+        # and a progress display refreshed by its callback, not by a thread of its own
+        used = service.writers_for(checked, workers)
         with _progress() as progress:
             task = progress.add_task("Writing files", total=None)
-            count = service.write_tree(
-                checked, out_dir, lambda done: progress.update(task, completed=done)
-            )
+            count = service.write_tree(checked, out_dir, _updates(progress, task), used)
     print_table(summary_table(checked.bundle))
     teams = len(checked.spec.team_names)
-    out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}")
+    processes = f" ({used} processes)" if used > 1 else ""
+    out.print(f"wrote {count} files for {teams} teams to {escape(str(out_dir))}{processes}")
 
 
 def _progress() -> Progress:
@@ -86,7 +94,22 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,
     )
+
+
+def _updates(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    """A progress callback that redraws at most ten times a second."""
+    last = [0.0]
+
+    def update(done: int) -> None:
+        progress.update(task, completed=done)
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            progress.refresh()
+
+    return update
 
 
 def report_table(report: Report) -> Table:

@@ -23,22 +23,19 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from goldenpath.errors import Conflict
-from goldenpath.gitops import ownership, specfiles
+from goldenpath.gitops import emit, ownership, specfiles
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.specfiles import SpecFiles
-from goldenpath.memo import ContentMemo
 from goldenpath.render import digest
 from goldenpath.render.bundle import Bundle, Resource
 from goldenpath.render.paths import path_for
 from goldenpath.spec import fingerprint
 from goldenpath.spec.resolve import PlatformSpec
 
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LAYOUT_UNIT = "layout"
 README = "README.md"
 KUSTOMIZATION = "kustomization.yaml"
@@ -65,20 +62,10 @@ def team_of_unit(unit: str) -> str | None:
     return unit.removeprefix(_TEAM_PREFIX) if unit.startswith(_TEAM_PREFIX) else None
 
 
-#: YAML of objects serialised before, by content: a plan serialises mostly what the last
-#: one did (see goldenpath.memo)
-_WRITTEN: ContentMemo[bytes] = ContentMemo(32 << 20, len)
-
-
 def to_yaml(body: dict[str, Any]) -> bytes:
-    """Deterministic YAML: sorted keys, block style, one trailing newline."""
-    return _WRITTEN.get("", body, _to_yaml)
-
-
-def _to_yaml(body: dict[str, Any]) -> bytes:
-    text: str = yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
-                          allow_unicode=True, width=1 << 16)
-    return text.encode("utf-8")
+    """Deterministic YAML: sorted keys, block style, one trailing newline (see emit).
+    Not memoised: writing an object costs about what hashing its content would."""
+    return emit.dump(body).encode("utf-8")
 
 
 def units(bundle: Bundle) -> dict[str, Entries]:
@@ -162,27 +149,63 @@ def unit_inputs(spec: PlatformSpec, teams: Iterable[str] | None = None) -> dict[
     return inputs
 
 
+@dataclass(frozen=True)
+class TreePlan:
+    """What a whole tree is made of before any object is serialised: every unit's
+    entries (None for a unit that has only a spec file), inputs and spec files. Units
+    can be serialised in any order, or in several processes (see
+    goldenpath.services.treewriter); the layout unit comes last, from every path the
+    others claimed."""
+
+    spec: PlatformSpec
+    units: dict[str, Entries | None]
+    inputs: dict[str, str]
+    specs: SpecFiles
+
+    @classmethod
+    def of(cls, spec: PlatformSpec, bundle: Bundle, specs: SpecFiles | None = None
+           ) -> TreePlan:
+        """``specs`` are the spec files committed with the objects (default: the files
+        ``spec`` was loaded from)."""
+        specs = specfiles.read(spec) if specs is None else specs
+        grouped: dict[str, Entries | None] = dict(units(bundle))
+        grouped.update({unit: None for unit in specs.keys() - grouped.keys()})
+        return cls(spec, grouped, unit_inputs(spec), specs)
+
+    def state(self, unit: str) -> UnitState:
+        """Serialise ``unit``'s objects, with its spec file."""
+        entries = self.units[unit]
+        rendered = {unit: unit_state(entries, inputs=self.inputs.get(unit, ""))} \
+            if entries else {}
+        files = {unit: self.specs[unit]} if unit in self.specs else {}
+        return specfiles.with_specs(rendered, files)[unit]
+
+    def layout(self, claims: dict[str, str]) -> UnitState:
+        """The layout unit, claimed in ``claims`` (path -> unit) after every other unit."""
+        state = layout_state(self.spec, list(claims))
+        check_paths(claims, LAYOUT_UNIT, state.blobs)
+        return state
+
+
+def unit_files(unit: str, state: UnitState) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of a unit's files: its objects and spec file, then its manifest."""
+    yield from state.contents.items()
+    yield ownership.manifest_path(unit), ownership.format_manifest(unit, state)
+
+
 def iter_repository_files(spec: PlatformSpec, bundle: Bundle, specs: SpecFiles | None = None
                           ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of every file goldenpath owns, one unit at a time: only one unit's
     bytes are alive at once, which keeps writing a 1,000-team tree within memory bounds.
     ``specs`` are the spec files committed with the objects (default: the files ``spec``
     was loaded from)."""
-    inputs = unit_inputs(spec)
-    specs = specfiles.read(spec) if specs is None else specs
+    plan = TreePlan.of(spec, bundle, specs)
     claims: dict[str, str] = {}
-    grouped: dict[str, Entries | None] = dict(units(bundle))
-    grouped.update({unit: None for unit in specs.keys() - grouped.keys()})
-    for unit, entries in grouped.items():
-        rendered = {unit: unit_state(entries, inputs=inputs.get(unit, ""))} if entries else {}
-        state = specfiles.with_specs(rendered, {unit: specs[unit]} if unit in specs else {})[unit]
+    for unit in plan.units:
+        state = plan.state(unit)
         check_paths(claims, unit, state.blobs)
-        yield from state.contents.items()
-        yield ownership.manifest_path(unit), ownership.format_manifest(unit, state)
-    state = layout_state(spec, list(claims))
-    check_paths(claims, LAYOUT_UNIT, state.blobs)
-    yield from state.contents.items()
-    yield ownership.manifest_path(LAYOUT_UNIT), ownership.format_manifest(LAYOUT_UNIT, state)
+        yield from unit_files(unit, state)
+    yield from unit_files(LAYOUT_UNIT, plan.layout(claims))
 
 
 def check_paths(claims: dict[str, str], unit: str, paths: Iterable[str]) -> None:

@@ -240,6 +240,7 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
     projects = {(r.coords.cluster, r.name): project_team(r, owned)
                 for r in bundle.of_kind("AppProject") if r.name != PLATFORM_PROJECT}
     home = spec.platform.spec.argocd.namespace
+    dirs = {cluster: _argocd_dirs(spec, cluster) for cluster in spec.clusters}
     for app in bundle.of_kind("Application"):
         findings.cover()
         body: dict[str, Any] = app.body.get("spec") or {}
@@ -253,7 +254,7 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
         ns = str(destination.get("namespace"))
         if body.get("project") == PLATFORM_PROJECT:
             _check_platform_application(spec, app, findings, sources=sources, ns=ns,
-                                        owned=owned)
+                                        owned=owned, dirs=dirs.get(app.coords.cluster))
             continue
         project = str(body.get("project"))
         if (app.coords.cluster, project) not in projects:
@@ -276,17 +277,28 @@ def check_applications(spec: PlatformSpec, bundle: Bundle, findings: Findings) -
                               f"{team}'s service repositories")
 
 
+ArgocdDirs = tuple[set[str], dict[str, str]]
+
+
+def _argocd_dirs(spec: PlatformSpec, cluster: str) -> ArgocdDirs:
+    """What project platform may sync into a cluster's Argo CD namespace: the cluster's
+    directory and the apps directory of each team on it (path -> team); once per
+    cluster, not per Application."""
+    teams = {team for team, _ in spec.namespaces_on(cluster)}
+    apps = {paths.apps_dir(t): t for t in teams}
+    return {paths.cluster_dir(cluster), *apps}, apps
+
+
 def _check_platform_application(spec: PlatformSpec, app: Resource, findings: Findings, *,
-                                sources: list[Any], ns: str, owned: Owned) -> None:
+                                sources: list[Any], ns: str, owned: Owned,
+                                dirs: ArgocdDirs | None) -> None:
     """Project platform syncs the control repository only, and each directory of it only
     into the namespace it is for: a cluster's directory and the teams' app lists into the
     Argo CD namespace, a tenant's directory into that tenant namespace on its cluster."""
     gitops = spec.platform.spec.gitops
     cluster = app.coords.cluster
     if ns == spec.platform.spec.argocd.namespace:
-        teams = {team for team, _ in spec.namespaces_on(cluster)}
-        apps = {paths.apps_dir(t): t for t in teams}
-        allowed = {paths.cluster_dir(cluster), *apps}
+        allowed, apps = dirs if dirs is not None else _argocd_dirs(spec, cluster)
         expected = f"{paths.cluster_dir(cluster)} or {paths.apps_dir('<team>')} of a team on it"
     elif ns in owned and owned[ns][0] == cluster:
         _, team, env = owned[ns]

@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath import policy
 from goldenpath.errors import Conflict, FileSystemError
-from goldenpath.gitops.layout import iter_repository_files
+from goldenpath.gcpause import cyclic_gc_paused
+from goldenpath.gitops.layout import TreePlan
 from goldenpath.gitops.ownership import OWNED_DIR, parse_manifest, unit_of_manifest
 from goldenpath.policy.report import Report
 from goldenpath.policy.verdicts import Verdicts
 from goldenpath.render import Bundle, digest, render, render_teams
+from goldenpath.services import treewriter
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
 
-Progress = Callable[[int], None]
+Progress = treewriter.Progress
 #: foreign entries a refusal names before "and N more"
 _SHOWN = 5
 
@@ -49,6 +51,7 @@ def state_cache(settings: Settings | None) -> Path | None:
     return where if where is not None and where.is_dir() else None
 
 
+@cyclic_gc_paused()
 def load_and_check(platform_dir: Path | str, settings: Settings | None = None) -> Checked:
     """Load the spec, render it and enforce every guardrail.
 
@@ -130,8 +133,19 @@ def validate_all(platform_dir: Path | str, settings: Settings | None, *,
     return Validated(spec, report, service_repo_warnings(spec, settings, apps), reused)
 
 
-def write_tree(checked: Checked, out: Path, progress: Progress | None = None) -> int:
+def writers_for(checked: Checked, requested: int | None = None) -> int:
+    """The processes ``write_tree`` would use for ``checked`` (see treewriter)."""
+    return treewriter.workers_for(len(checked.bundle), requested)
+
+
+@cyclic_gc_paused()
+def write_tree(checked: Checked, out: Path, progress: Progress | None = None,
+               workers: int | None = None) -> int:
     """Write the repository tree to ``out`` atomically; return the number of files.
+
+    The files are serialised and written by ``workers`` processes (default: one per
+    core for a large tree; see goldenpath.services.treewriter); the bytes are the same
+    whatever their number.
 
     The tree is built in a sibling temporary directory and moved into place, so an
     interrupted run never leaves a half-written directory. ``out`` must be absent, empty,
@@ -151,28 +165,14 @@ def write_tree(checked: Checked, out: Path, progress: Progress | None = None) ->
     except OSError as error:
         raise _unwritable(out, error) from error
     try:
-        count = _write_files(checked, staging, progress)
+        plan = TreePlan.of(checked.spec, checked.bundle)
+        count = treewriter.write_files(
+            plan, staging, treewriter.workers_for(len(checked.bundle), workers), progress)
         _swap(staging, out)
     except OSError as error:
         raise _unwritable(out, error) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return count
-
-
-def _write_files(checked: Checked, staging: Path, progress: Progress | None) -> int:
-    made: set[Path] = set()
-    count = 0
-    # Files are written as each unit is serialised, never all held at once.
-    for count, (path, content) in enumerate(iter_repository_files(checked.spec, checked.bundle),
-                                            1):
-        target = staging / path
-        if target.parent not in made:  # one mkdir per directory, not per file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        target.write_bytes(content)
-        if progress is not None:
-            progress(count)
     return count
 
 

@@ -33,7 +33,8 @@ from functools import cache
 from pathlib import Path
 
 #: Libraries whose version changes the bytes written (PyYAML) or what the guardrails accept.
-_LIBRARIES = ("PyYAML", "pydantic", "jsonschema", "kubernetes-validate", "orjson")
+_LIBRARIES = ("PyYAML", "pydantic", "jsonschema", "jsonschema-rs", "kubernetes-validate",
+              "orjson")
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: The modules whose code a unit's files and their guardrails' verdict come from: the
 #: renderer (every concern; each team unit holds objects of every concern), the input

@@ -368,7 +368,7 @@ def test_plan_shows_the_changes_and_writes_nothing(api: Api, remote: Path) -> No
     assert changed == {("ResourceQuota", "changed")}, plan["objects"]
     quotas = [d["diff"] for d in plan["diffs"] if "resourcequota" in d["path"]]
     assert len(quotas) == 3  # dev, staging, prod
-    assert all("-    pods: '100'\n+    pods: '90'\n" in d for d in quotas), quotas
+    assert all('-    pods: "100"\n+    pods: "90"\n' in d for d in quotas), quotas
     spec_diff = next(d["diff"] for d in plan["diffs"]
                      if d["path"] == "platform/teams/payments.yaml")
     assert "+  quota: {cpu: \"16\", memory: 32Gi, pods: 90}" in spec_diff, spec_diff

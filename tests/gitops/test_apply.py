@@ -69,7 +69,7 @@ def test_plan_reports_hand_edits_as_drift_and_keeps_unowned_files(
     clone = tmp_path / "clone"
     git("clone", "-q", str(remote), str(clone))
     quota = clone / "tenants/alpha/dev/resourcequota-quota.yaml"
-    quota.write_text(quota.read_text().replace("pods: '40'", "pods: '999'"))
+    quota.write_text(quota.read_text().replace('pods: "40"', 'pods: "999"'))
     (clone / "tenants/alpha/dev/notes.yaml").write_text("hand: written\n")
     (clone / "NOTES.md").write_text("ours\n")
     git("add", "-A", cwd=clone)
@@ -78,12 +78,12 @@ def test_plan_reports_hand_edits_as_drift_and_keeps_unowned_files(
 
     plan = gitops.plan(platform, str(remote), settings=settings_for("a"))
     assert [d.path for d in plan.drift] == ["tenants/alpha/dev/resourcequota-quota.yaml"]
-    assert "-    pods: '999'" in plan.drift[0].diff
+    assert '-    pods: "999"' in plan.drift[0].diff
     assert plan.has_changes
 
     gitops.apply(platform, str(remote), settings=settings_for("a"))
     files = files_of(remote)
-    assert b"pods: '40'" in files["tenants/alpha/dev/resourcequota-quota.yaml"]
+    assert b'pods: "40"' in files["tenants/alpha/dev/resourcequota-quota.yaml"]
     assert files["tenants/alpha/dev/notes.yaml"] == b"hand: written\n"
     assert files["NOTES.md"] == b"ours\n"
 
@@ -154,8 +154,8 @@ def test_racing_appliers_both_land_with_linear_history(
     result = gitops.apply(two, str(remote), settings=settings_for("two"))
     assert result.attempts == 2
     files = files_of(remote)
-    assert b"requests.cpu: '7'" in files["tenants/alpha/dev/resourcequota-quota.yaml"]
-    assert b"requests.cpu: '9'" in files["tenants/beta/dev/resourcequota-quota.yaml"]
+    assert b'requests.cpu: "7"' in files["tenants/alpha/dev/resourcequota-quota.yaml"]
+    assert b'requests.cpu: "9"' in files["tenants/beta/dev/resourcequota-quota.yaml"]
     merges = git("rev-list", "--min-parents=2", "main", cwd=remote).split()
     assert merges == [] and len(commits(remote)) == 3
 
@@ -176,7 +176,7 @@ def test_the_same_team_changed_by_both_is_a_conflict(
     monkeypatch.setattr(Workspace, "push", push_after_the_other)
     with pytest.raises(Conflict, match="team-alpha"):
         gitops.apply(two, str(remote), settings=settings_for("two"))
-    assert b"requests.cpu: '7'" in files_of(remote)["tenants/alpha/dev/resourcequota-quota.yaml"]
+    assert b'requests.cpu: "7"' in files_of(remote)["tenants/alpha/dev/resourcequota-quota.yaml"]
 
 
 def test_a_rejected_push_is_never_forced(

@@ -62,7 +62,7 @@ def test_plan_prints_each_drift_diff_once_beside_its_message(
     clone = tmp_path / "clone"
     git("clone", "-q", str(remote), str(clone))
     quota = "tenants/alpha/dev/resourcequota-quota.yaml"
-    (clone / quota).write_text((clone / quota).read_text().replace("pods: '40'", "pods: '999'"))
+    (clone / quota).write_text((clone / quota).read_text().replace('pods: "40"', 'pods: "999"'))
     git("commit", "-qam", "more pods", cwd=clone)
     git("push", "-q", "origin", "main", cwd=clone)
 
@@ -76,5 +76,5 @@ def test_plan_prints_each_drift_diff_once_beside_its_message(
     lines = result.stdout.splitlines()
     at = lines.index(f"drift: {quota} was edited by hand; apply would overwrite it:")
     assert lines[at + 1:at + 3] == [f"--- a/{quota}", f"+++ b/{quota}"]
-    assert "-    pods: '999'" in lines[at + 3:at + 12]
+    assert '-    pods: "999"' in lines[at + 3:at + 12]
     assert result.stdout.count(f"--- a/{quota}") == 1

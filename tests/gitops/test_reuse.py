@@ -52,7 +52,7 @@ def test_only_changed_or_drifted_teams_are_rendered(
     clone = tmp_path / "clone"
     git("clone", "-q", str(remote), str(clone))
     quota = clone / "tenants/alpha/dev/resourcequota-quota.yaml"
-    quota.write_text(quota.read_text().replace("pods: '40'", "pods: '999'"))
+    quota.write_text(quota.read_text().replace('pods: "40"', 'pods: "999"'))
     git("commit", "-q", "-am", "hand edit", cwd=clone)
     git("push", "-q", "origin", "main", cwd=clone)
     plan = gitops.plan(changed, str(remote), settings=settings)
