@@ -26,7 +26,6 @@ change). Checked: every request succeeded, each is its own commit in the remote'
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_api_plan import TOKEN, free_port, start_server, wait_ready
+from bench_api_plan import TOKEN, free_port, start_server, stop_server, wait_ready
 from figures import record
 
 from goldenpath.services import gitops
@@ -174,11 +173,7 @@ def main() -> None:
             wall, ids = together(url, remote, names[:args.changes])
             pushed = pushes(remote) - before
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         landed = request_ids(remote, args.changes)
         if sorted(landed) != sorted(ids):
             raise SystemExit("the last commits are not one per request")

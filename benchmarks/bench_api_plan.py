@@ -98,6 +98,15 @@ def start_server(root: Path, remote: Path, state: Path, log: Path, port: int, *,
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn's graceful shutdown), SIGKILL after 30 s."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -180,11 +189,7 @@ def main() -> None:
             many = over_http(url, args.team, docs, args.clients, args.requests)
             alone = over_http(url, args.team, docs, 1, args.requests * 2)
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         where = teams.Where(str(remote), "main", settings)
         teams.current_platform(where)  # this process's snapshot, as the server's is warm
         teams.plan_team(args.team, docs[-1], where)

@@ -13,7 +13,6 @@ servers stopped and started under it, bounded in time, on 127.0.0.1 only:
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +43,7 @@ from tests.api.served import (
 from tests.api.test_teams import new_team
 from tests.gitdaemon import GitDaemon
 from tests.gitops.conftest import git
-from tests.store.pg import Server, find_bin, running_server
+from tests.store.pg import Server, required_bin, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -90,12 +89,7 @@ class Load:
 @pytest.fixture
 def postgresql() -> Iterator[Server]:
     """A PostgreSQL server of this test's own: it is stopped and started again."""
-    bin_dir = find_bin()
-    if bin_dir is None:
-        if os.environ.get("GOLDENPATH_REQUIRE_TOOLS"):
-            pytest.fail("PostgreSQL (initdb, pg_ctl) is not installed")
-        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
-    with running_server(bin_dir) as server:
+    with running_server(required_bin()) as server:
         server.create_database("faults")
         yield server
 

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from goldenpath.errors import Conflict, FileSystemError
-from goldenpath.gitops import base
+from goldenpath.gitops import base, specfiles
 from goldenpath.gitops.ownership import UnitState
 from goldenpath.gitops.repo import Remote, Workspace
 from goldenpath.gitops.tree import BaseTree, LazyBlobs
 from goldenpath.services import gitops
+from goldenpath.services import teams as svc
 from goldenpath.settings import Settings
+from tests.factories import team_doc
 from tests.gitops.conftest import git, teams
 
 Make = Callable[..., Path]
@@ -336,10 +338,6 @@ def test_a_chain_of_commits_made_here_knows_each_commits_analysis_without_git(
     bytes it committed: on a repository with drift, files added and manifests deleted by
     hand, through updates, an onboarding and an offboarding, each is what reading the
     commit from scratch gives, and so are its spec files."""
-    from goldenpath.gitops import specfiles
-    from goldenpath.services import teams as svc
-    from tests.factories import team_doc
-
     settings, clone = saved
     (clone / QUOTA).write_text("edited by hand\n")
     (clone / QUOTA.replace("alpha", "beta")).write_text("edited by hand\n")

@@ -4,7 +4,6 @@ before it runs) and a clock it can move."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from goldenpath.store import Store, migrate
-from tests.store.pg import Server, find_bin, running_server
+from tests.store.pg import Server, required_bin, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
 _DATABASE = "goldenpath_tests"
@@ -50,12 +49,7 @@ class Target:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Server]:
-    bin_dir = find_bin()
-    if bin_dir is None:
-        if os.environ.get("GOLDENPATH_REQUIRE_TOOLS"):
-            pytest.fail("PostgreSQL (initdb, pg_ctl) is not installed")
-        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
-    with running_server(bin_dir) as server:
+    with running_server(required_bin()) as server:
         server.create_database(_DATABASE)
         migrated = Store(server.url(_DATABASE))
         migrated.migrate()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 USER = "goldenpath"
 
@@ -41,6 +42,17 @@ def find_bin() -> Path | None:
             return Path(candidate)
     return None
 
+
+
+def required_bin() -> Path:
+    """find_bin's directory; the test fails without one when GOLDENPATH_REQUIRE_TOOLS is
+    set (CI), else is skipped."""
+    bin_dir = find_bin()
+    if bin_dir is None:
+        if os.environ.get("GOLDENPATH_REQUIRE_TOOLS"):
+            pytest.fail("PostgreSQL (initdb, pg_ctl) is not installed")
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
+    return bin_dir
 
 @dataclass
 class Server:
