@@ -206,7 +206,8 @@ class _Target:
         inputs = layout.unit_inputs(spec) if inputs is None else inputs
         kept = tree.reusable(base, inputs)
         stale = [n for n in spec.team_names if layout.team_unit(n) not in kept]
-        return cls(check_teams(spec, stale), inputs, specs)
+        digests = {n: inputs[u] for n in stale if (u := layout.team_unit(n)) in inputs}
+        return cls(check_teams(spec, stale, digests), inputs, specs)
 
     def verify(self, change: ChangeSet) -> None:
         """The spec files the change writes are those the objects were rendered from."""
