@@ -7,9 +7,10 @@ check_change`: the branch's head with the team's file replaced, rendered and che
 apply would); the worker then commits it in a chain of commits
 (:func:`goldenpath.services.gitops.apply_edits`), rendering and checking the team again
 for the same file. On a 1,000-team platform that second render and check was a third of
-what a commit costs besides git. :func:`goldenpath.services.platform.check_teams` records
-here the teams it rendered once their guardrails passed, and takes from here the teams
-found under the digest they have now.
+what a commit costs besides git. Every render and check that builds on a base (the
+submission check, a plan, each commit of a chain, apply: ``_Target.for_base`` in
+:mod:`goldenpath.services.gitops`) takes from here the teams found under the digest they
+have now, renders and checks the others, and records those once every guardrail passed.
 
 Why that keeps every guarantee (the argument of :mod:`goldenpath.policy.verdicts`, and
 the one by which apply keeps a team the repository records under its current digest):

@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from goldenpath import policy
@@ -16,8 +16,8 @@ from goldenpath.gitops.layout import TreePlan
 from goldenpath.gitops.ownership import OWNED_DIR, parse_manifest, unit_of_manifest
 from goldenpath.policy.report import Report
 from goldenpath.policy.verdicts import Verdicts
-from goldenpath.render import Bundle, digest, render, render_teams
-from goldenpath.services import passedteams, treewriter
+from goldenpath.render import Bundle, Resource, digest, render, render_teams
+from goldenpath.services import treewriter
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings
 from goldenpath.spec import PlatformSpec, load_platform
@@ -42,6 +42,16 @@ class Checked:
 
     def rendered(self, team: str) -> bool:
         return self.teams is None or team in self.teams
+
+    def with_passed(self, found: Mapping[str, Iterable[Resource]]) -> Checked:
+        """This, with the objects of the teams ``found`` (team -> its objects, which passed
+        every per-team guardrail under the input digest the team has in ``spec``: see
+        :mod:`goldenpath.services.passedteams`) as if rendered and checked here."""
+        if not found:
+            return self
+        bundle = Bundle.of([*self.bundle, *(r for objects in found.values() for r in objects)])
+        teams = None if self.teams is None else self.teams | found.keys()
+        return replace(self, bundle=bundle, teams=teams)
 
 
 def state_cache(settings: Settings | None) -> Path | None:
@@ -79,26 +89,12 @@ def load_and_check(platform_dir: Path | str, settings: Settings | None = None) -
     return Checked(spec=spec, bundle=bundle, report=report)
 
 
-def check_teams(spec: PlatformSpec, names: Iterable[str],
-                inputs: Mapping[str, str] | None = None) -> Checked:
+def check_teams(spec: PlatformSpec, names: Iterable[str]) -> Checked:
     """Render and enforce the guardrails for the cluster-level objects and the teams
-    ``names`` only (the global guardrails still cover every team; see ``policy``).
-
-    With ``inputs`` (team -> its current input digest), a team of ``names`` this process
-    saw pass under exactly that digest is taken as it passed (:mod:`goldenpath.services.
-    passedteams`): its objects join the Bundle, neither rendered nor checked by the
-    per-team guardrails again, as a team the repository keeps; the teams rendered here
-    are recorded there once every guardrail passed."""
+    ``names`` only (the global guardrails still cover every team; see ``policy``)."""
     teams = frozenset(names)
-    digests = {team: inputs[team] for team in teams if team in inputs} if inputs else {}
-    found = passedteams.PASSED.found(digests)
-    rendered = teams - found.keys()
-    bundle = render_teams(spec, rendered)
-    report = policy.enforce_teams(spec, rendered, bundle)
-    passedteams.PASSED.record(bundle, {t: d for t, d in digests.items() if t in rendered})
-    if found:
-        bundle = Bundle.of([*bundle, *(r for objects in found.values() for r in objects)])
-    return Checked(spec, bundle, report, teams)
+    bundle = render_teams(spec, teams)
+    return Checked(spec, bundle, policy.enforce_teams(spec, teams, bundle), teams)
 
 
 def validate(platform_dir: Path | str) -> tuple[PlatformSpec, Report]:
