@@ -368,7 +368,8 @@ def check_on(spec: PlatformSpec, base: BaseTree,
     """What apply renders and checks to build on ``base``: the cluster-level objects and
     the teams the base does not hold as they are now (``inputs``: every unit's input
     digest, when known already), every guardrail enforced (PolicyViolation names them);
-    writes nothing."""
+    writes nothing (the teams that passed are kept in the process's memo, from which the
+    writer takes them: :mod:`goldenpath.services.passedteams`)."""
     return _Target.for_base(spec, base, {}, inputs).checked
 
 
