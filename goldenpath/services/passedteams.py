@@ -6,11 +6,12 @@ The API checks a team change when it is submitted (:func:`goldenpath.services.te
 check_change`: the branch's head with the team's file replaced, rendered and checked as
 apply would); the worker then commits it in a chain of commits
 (:func:`goldenpath.services.gitops.apply_edits`), rendering and checking the team again
-for the same file. On a 1,000-team platform that second render and check was a third of
-what a commit costs besides git. Every render and check that builds on a base (the
-submission check, a plan, each commit of a chain, apply: ``_Target.for_base`` in
-:mod:`goldenpath.services.gitops`) takes from here the teams found under the digest they
-have now, renders and checks the others, and records those once every guardrail passed.
+for the same file. On a 1,000-team platform that second render and check was about 14
+ms of the 50 ms of CPU a commit took in the process (git's apart). Every render and
+check that builds on a base (the submission check, a plan, each commit of a chain,
+apply: ``_Target.for_base`` in :mod:`goldenpath.services.gitops`) takes from here the
+teams found under the digest they have now, renders and checks the others, and records
+those once every guardrail passed.
 
 Why that keeps every guarantee (the argument of :mod:`goldenpath.policy.verdicts`, and
 the one by which apply keeps a team the repository records under its current digest):
