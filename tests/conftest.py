@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
+from goldenpath.services import passedteams
+
 # Tests make real commits; a fresh CI machine has no git identity, so give one here
 # rather than depend on the machine's global configuration.
 for _key, _value in {
@@ -13,3 +17,11 @@ for _key, _value in {
     "GIT_COMMITTER_EMAIL": "tests@goldenpath.invalid",
 }.items():
     os.environ.setdefault(_key, _value)
+
+
+@pytest.fixture(autouse=True)
+def _no_teams_passed_before() -> None:
+    """Each test starts with an empty memo of teams that passed (a process-wide memo,
+    see goldenpath.services.passedteams): a team another test checked under the same
+    digest is rendered and checked again, so what a test counts or breaks is its own."""
+    passedteams.PASSED.clear()

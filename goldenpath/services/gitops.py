@@ -9,7 +9,10 @@ file drifted) is kept as it is; only the other teams and the cluster-level objec
 rendered and checked (:func:`~goldenpath.services.platform.check_teams`, global guardrails
 such as capacity still over every team). So a one-team change costs about the same in a
 repository of 10 or 1,000 teams, and no object reaches the repository without passing
-every guardrail for the inputs and code that produced it.
+every guardrail for the inputs and code that produced it. A team this process saw pass
+under its current digest (the API's submission check of the very change a worker then
+commits; :mod:`goldenpath.services.passedteams`) is taken as a kept team is: its objects
+as they passed, neither rendered nor checked by the per-team guardrails again.
 
 Apply builds its commit in a cache repository and pushes without force; when the push is
 rejected it fetches the new base, re-applies only the units it meant to change, and tries
@@ -69,6 +72,7 @@ from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
 from goldenpath.gitops.tree import BaseTree, ChangeSet
 from goldenpath.policy.verdicts import Verdicts
 from goldenpath.render import digest
+from goldenpath.services import passedteams
 from goldenpath.services.platform import Checked, check_teams, state_cache
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings, get_settings
@@ -206,7 +210,13 @@ class _Target:
         inputs = layout.unit_inputs(spec) if inputs is None else inputs
         kept = tree.reusable(base, inputs)
         stale = [n for n in spec.team_names if layout.team_unit(n) not in kept]
-        return cls(check_teams(spec, stale), inputs, specs)
+        # teams that passed under their current digest in this process: as if kept
+        digests = {n: inputs[u] for n in stale if (u := layout.team_unit(n)) in inputs}
+        found = passedteams.PASSED.found(digests)
+        checked = check_teams(spec, [n for n in stale if n not in found])
+        passedteams.PASSED.record(checked.bundle,
+                                  {n: d for n, d in digests.items() if n not in found})
+        return cls(checked.with_passed(found), inputs, specs)
 
     def verify(self, change: ChangeSet) -> None:
         """The spec files the change writes are those the objects were rendered from."""
@@ -358,7 +368,8 @@ def check_on(spec: PlatformSpec, base: BaseTree,
     """What apply renders and checks to build on ``base``: the cluster-level objects and
     the teams the base does not hold as they are now (``inputs``: every unit's input
     digest, when known already), every guardrail enforced (PolicyViolation names them);
-    writes nothing."""
+    writes nothing (the teams that passed are kept in the process's memo, from which the
+    writer takes them: :mod:`goldenpath.services.passedteams`)."""
     return _Target.for_base(spec, base, {}, inputs).checked
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from goldenpath import policy
@@ -16,7 +16,7 @@ from goldenpath.gitops.layout import TreePlan
 from goldenpath.gitops.ownership import OWNED_DIR, parse_manifest, unit_of_manifest
 from goldenpath.policy.report import Report
 from goldenpath.policy.verdicts import Verdicts
-from goldenpath.render import Bundle, digest, render, render_teams
+from goldenpath.render import Bundle, Resource, digest, render, render_teams
 from goldenpath.services import treewriter
 from goldenpath.services.servicerepos import service_repo_warnings
 from goldenpath.settings import Settings
@@ -42,6 +42,16 @@ class Checked:
 
     def rendered(self, team: str) -> bool:
         return self.teams is None or team in self.teams
+
+    def with_passed(self, found: Mapping[str, Iterable[Resource]]) -> Checked:
+        """This, with the objects of the teams ``found`` (team -> its objects, which passed
+        every per-team guardrail under the input digest the team has in ``spec``: see
+        :mod:`goldenpath.services.passedteams`) as if rendered and checked here."""
+        if not found:
+            return self
+        bundle = Bundle.of([*self.bundle, *(r for objects in found.values() for r in objects)])
+        teams = None if self.teams is None else self.teams | found.keys()
+        return replace(self, bundle=bundle, teams=teams)
 
 
 def state_cache(settings: Settings | None) -> Path | None:

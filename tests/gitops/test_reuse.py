@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from goldenpath.gitops.layout import repository_files
-from goldenpath.services import gitops
+from goldenpath.services import gitops, passedteams
 from goldenpath.services import platform as platform_service
 from goldenpath.services.platform import Checked, load_and_check
 from goldenpath.settings import Settings
@@ -22,8 +22,11 @@ SettingsFor = Callable[[str], Settings]
 
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The teams each plan or apply rendered and checked."""
+    """The teams each plan or apply rendered and checked, with the process's memo of
+    teams that passed off (it would serve a team a plan or an earlier apply of these
+    inputs rendered; see tests/services/test_passedteams.py): what the base keeps."""
     calls: list[list[str]] = []
+    monkeypatch.setattr(passedteams, "PASSED", passedteams.PassedTeams(0, 0))
 
     def spy(spec: PlatformSpec, names: Iterable[str]) -> Checked:
         calls.append(sorted(names))
