@@ -223,8 +223,13 @@ class _Writer:
 
 def dump(yaml: YAML, doc: Any) -> Marked | None:
     """``doc`` dumped by ``yaml`` (as ``yaml.dump`` writes it), with its marks; None
-    where a mark could not be trusted (see the module's docstring). ``yaml`` is left
-    emitting with ruamel.yaml's emitter again."""
+    where a mark could not be trusted (see the module's docstring)."""
+    text, marks = _marked(yaml, doc)
+    return Marked(text, marks.root) if not marks.refused and marks.root is not None else None
+
+
+def _marked(yaml: YAML, doc: Any) -> tuple[str, _Marks]:
+    """The dump and its marks, refused or not (with the reason)."""
     out = _Out()
     yaml.Emitter = _MarkingEmitter
     try:
@@ -232,10 +237,9 @@ def dump(yaml: YAML, doc: Any) -> Marked | None:
     finally:
         yaml.Emitter = RoundTripEmitter
     text, marks = out.getvalue(), out.marks
-    if marks.refused or marks.root is None or not all(_at_line_start(text, *spot)
-                                                      for spot in marks.spots):
-        return None
-    return Marked(text, marks.root)
+    if not all(_at_line_start(text, *spot) for spot in marks.spots):
+        marks.refuse("a key's line not as marked")
+    return text, marks
 
 
 def _at_line_start(text: str, start: int, key: int, indent: int) -> bool:
@@ -256,7 +260,11 @@ class _Marks:
     pending: tuple[Block, int, int, str] | None = None
     #: (line start, key offset, indentation) of every key, checked on the text at the end
     spots: list[tuple[int, int, int]] = field(default_factory=list)
-    refused: bool = False
+    #: why the marks are not to be trusted (the first reason seen), or ""
+    refused: str = ""
+
+    def refuse(self, reason: str) -> None:
+        self.refused = self.refused or reason
 
 
 class _Out(io.StringIO):
@@ -279,16 +287,16 @@ class _MarkingEmitter(RoundTripEmitter):
     def emit(self, event: Any) -> None:
         if isinstance(event, ScalarEvent) and (len(event.value) > LONGEST_SCALAR
                                                or _BREAK.search(event.value)):
-            self._marks.refused = True
+            self._marks.refuse(f"a scalar over lines or of over {LONGEST_SCALAR} characters")
         super().emit(event)
 
     def expect_alias(self) -> None:
-        self._marks.refused = True
+        self._marks.refuse("an alias")
         super().expect_alias()
 
     def process_anchor(self, indicator: Any) -> bool:
         if self.event.anchor is not None:
-            self._marks.refused = True
+            self._marks.refuse("an anchor")
         written: bool = super().process_anchor(indicator)
         return written
 
@@ -296,11 +304,12 @@ class _MarkingEmitter(RoundTripEmitter):
         before = self.stream.tell()
         super().process_tag()
         if self.stream.tell() != before:
-            self._marks.refused = True
+            self._marks.refuse("an explicit tag")
 
     def expect_document_start(self, first: bool = False) -> None:
         if isinstance(self.event, StreamEndEvent) and self.open_ended:
-            self._marks.refused = True  # a "..." would follow whichever entry came last
+            # a "..." would follow whichever entry came last
+            self._marks.refuse("an open end")
         super().expect_document_start(first)
 
     def expect_block_mapping(self) -> None:
@@ -328,10 +337,11 @@ class _MarkingEmitter(RoundTripEmitter):
         block = marks.open[-1]
         if not first and isinstance(self.event, MappingEndEvent):
             if self.event.comment and self.event.comment[1]:
-                marks.refused = True  # written after the last entry, whichever it is
+                # written after the last entry, whichever it is
+                marks.refuse("comments after a map's last entry")
             marks.open.pop()
         elif not isinstance(self.event, ScalarEvent):
-            marks.refused = True
+            marks.refuse("a key that is not a scalar")
         elif block is not None:
             marks.pending = (block, self.stream.tell(), self.column, self.event.value)
         super().expect_block_mapping_key(first)
@@ -345,7 +355,7 @@ class _MarkingEmitter(RoundTripEmitter):
         marks.pending = None
         if not (self.column == (self.indent or 0) and self.whitespace and self.indention
                 and not self.no_newline and not self.open_ended and not self.flow_level):
-            marks.refused = True
+            marks.refuse("a key not at a line's start or with something pending")
         # A key begun mid-line (after a value) starts with the line break ending it.
         start = offset if column == 0 else offset + 1
         block.keys.append(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -463,6 +464,63 @@ def test_hostile_texts_take_the_full_round_trip(kind: str) -> None:
     assert rewritten.call_count + whole.call_count == 2 + 2
 
 
+REFUSED = {
+    "anchor and alias": "an anchor",
+    "merge key": "an anchor",
+    "anchored scalar": "an anchor",
+    "tag on a map": "an explicit tag",
+    "tag on a scalar": "an explicit tag",
+    "literal block": f"a scalar over lines or of over {splice.LONGEST_SCALAR} characters",
+    "folded block": f"a scalar over lines or of over {splice.LONGEST_SCALAR} characters",
+    "line break": f"a scalar over lines or of over {splice.LONGEST_SCALAR} characters",
+    "huge scalar": f"a scalar over lines or of over {splice.LONGEST_SCALAR} characters",
+}
+
+
+def plain_dump(text: str) -> str:
+    """``text`` loaded and dumped by ruamel.yaml alone, as the editor configures it."""
+    yaml_ = teamfile._yaml()
+    out = io.StringIO()
+    yaml_.dump(yaml_.load(text), out)
+    return out.getvalue()
+
+
+def marked(text: str) -> tuple[str, splice._Marks]:
+    yaml_ = teamfile._yaml()
+    return splice._marked(yaml_, yaml_.load(text))
+
+
+@pytest.mark.parametrize("text", corpus())
+def test_the_marking_dump_writes_what_ruamel_writes_and_marks_line_starts(text: str) -> None:
+    dumped, marks = marked(text)
+    assert dumped == plain_dump(text)
+    assert marks.refused == "" and marks.root is not None
+    blocks = [marks.root]
+    while blocks:
+        block = blocks.pop()
+        blocks += block.children.values()
+        for key, start in zip(block.keys, block.starts, strict=True):
+            assert start == 0 or dumped[start - 1] == "\n"
+            assert dumped[start:].lstrip(" ").startswith(("#", "\n", key, f'"{key}"', f"'{key}'"))
+
+
+@pytest.mark.parametrize("kind", REFUSED)
+def test_a_dump_with_what_marks_cannot_stand_for_is_refused(kind: str) -> None:
+    """Each of these, added to a file whose dump is marked, has the dump refused, for
+    its own reason, and written as ever."""
+    text = corpus()[4] + HOSTILE[kind][0]
+    dumped, marks = marked(text)
+    assert marks.refused == REFUSED[kind]
+    assert dumped == plain_dump(text)
+    yaml_ = teamfile._yaml()
+    assert splice.dump(yaml_, yaml_.load(text)) is None
+
+
+def test_a_dump_with_a_key_that_is_no_scalar_is_refused() -> None:
+    _, marks = marked(corpus()[4] + "  ? [a, b]\n  : c\n")
+    assert marks.refused == "a key that is not a scalar"
+
+
 def test_a_text_whose_dump_cannot_be_marked_keeps_no_splice_base() -> None:
     text = corpus()[4] + HOSTILE["anchor and alias"][0]
     teamfile._PARSED.clear()
@@ -470,3 +528,14 @@ def test_a_text_whose_dump_cannot_be_marked_keeps_no_splice_base() -> None:
     assert parsed is not None and parsed.base is None
     plain = teamfile._parsed(corpus()[4], FILE)
     assert plain is not None and plain.base is not None
+
+
+def test_a_mark_holds_only_for_a_key_alone_on_its_line_at_its_indentation() -> None:
+    text = "a: 1\nb:\n  c: 2\n"
+    assert splice._at_line_start(text, 0, 0, 0)
+    assert splice._at_line_start(text, 5, 5, 0)
+    assert splice._at_line_start(text, 8, 10, 2)
+    assert not splice._at_line_start(text, 3, 3, 0)  # mid-line
+    assert not splice._at_line_start(text, 8, 10, 1)  # another indentation
+    assert not splice._at_line_start(text, 10, 10, 0)  # after spaces
+    assert not splice._at_line_start("a: 1 b: 2\n", 5, 5, 0)
