@@ -123,6 +123,11 @@ def corpus() -> tuple[str, ...]:
     return (*texts, ODD, TWINS, NESTED)
 
 
+def generated() -> str:
+    """A generated team's file, in yaml.safe_dump's style (the benchmark's)."""
+    return corpus()[4]
+
+
 def full(text: str, document: dict[str, Any]) -> str:
     """The reference: the whole file parsed, updated and dumped, nothing kept."""
     return teamfile._round_trip(text, FILE, document)
@@ -404,7 +409,7 @@ def test_an_edit_of_a_text_parsed_before_dumps_only_what_changes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan edits its team's file again and again: after the first, an edit dumps
     the changed entries, not the file."""
-    text = corpus()[4]  # a generated team, as the benchmark's
+    text = generated()
     base = yaml.safe_load(text)
     teamfile._PARSED.clear()
     teamfile._EDITS.clear()
@@ -452,8 +457,8 @@ def test_hostile_texts_take_the_full_round_trip(kind: str) -> None:
     parse of its own each time where the dump could not be marked (a copy of a parse
     loses merge keys), else from a copy of the parse kept (a key that is no string)."""
     added, data = HOSTILE[kind]
-    text = added + corpus()[4] if kind == "directive" else corpus()[4] + added
-    document = yaml.safe_load(corpus()[4])
+    text = added + generated() if kind == "directive" else generated() + added
+    document = yaml.safe_load(generated())
     document["spec"].update(data, costCenter="CC-7777", quota={"cpu": "3"})
     teamfile._PARSED.clear()
     with mock.patch.object(teamfile, "_rewritten", wraps=teamfile._rewritten) as rewritten, \
@@ -508,7 +513,7 @@ def test_the_marking_dump_writes_what_ruamel_writes_and_marks_line_starts(text: 
 def test_a_dump_with_what_marks_cannot_stand_for_is_refused(kind: str) -> None:
     """Each of these, added to a file whose dump is marked, has the dump refused, for
     its own reason, and written as ever."""
-    text = corpus()[4] + HOSTILE[kind][0]
+    text = generated() + HOSTILE[kind][0]
     dumped, marks = marked(text)
     assert marks.refused == REFUSED[kind]
     assert dumped == plain_dump(text)
@@ -517,16 +522,16 @@ def test_a_dump_with_what_marks_cannot_stand_for_is_refused(kind: str) -> None:
 
 
 def test_a_dump_with_a_key_that_is_no_scalar_is_refused() -> None:
-    _, marks = marked(corpus()[4] + "  ? [a, b]\n  : c\n")
+    _, marks = marked(generated() + "  ? [a, b]\n  : c\n")
     assert marks.refused == "a key that is not a scalar"
 
 
 def test_a_text_whose_dump_cannot_be_marked_keeps_no_splice_base() -> None:
-    text = corpus()[4] + HOSTILE["anchor and alias"][0]
+    text = generated() + HOSTILE["anchor and alias"][0]
     teamfile._PARSED.clear()
     parsed = teamfile._parsed(text, FILE)
     assert parsed is not None and parsed.base is None
-    plain = teamfile._parsed(corpus()[4], FILE)
+    plain = teamfile._parsed(generated(), FILE)
     assert plain is not None and plain.base is not None
 
 
