@@ -331,7 +331,7 @@ def commented(draw: st.DrawFn) -> str:
 
 # -- the proof ---------------------------------------------------------------------
 
-@settings(max_examples=400, deadline=None, derandomize=True,
+@settings(max_examples=300, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_an_edit_is_the_full_round_trip_byte_for_byte(data: st.DataObject) -> None:
