@@ -18,6 +18,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ruamel.yaml.error import YAMLError
 
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.memo import ContentMemo
+from goldenpath.scaffold import splice
 
 
 def _yaml() -> YAML:
@@ -65,23 +67,48 @@ def replaced(text: str, file: str, document: dict[str, Any]) -> str:
     that stays: maps are updated key by key, lists of named items (services) matched by
     ``name``, other lists item by item; an unchanged scalar keeps its spelling.
 
-    The same edit is made once per process (:data:`_EDITS`): the API's submission
-    check, the worker's commit of that request and a plan of the same proposal all make
-    it, and the round trip is most of what each costs."""
-    if any(line.startswith("%") for line in text.splitlines()):
-        return _replaced((text, document), file)
+    The answer is always that of the full round trip (parse, update, dump the whole
+    file), byte for byte. It is reached more cheaply where it can be: a text's parse is
+    kept (:data:`_PARSED`), with the dump of it unchanged, and an edit emits only the
+    entries that change and takes the rest from that dump (:func:`.splice.edited`); and
+    the same edit is made once per process (:data:`_EDITS`): the API's submission check,
+    the worker's commit of that request and a plan of the same proposal all make it."""
+    if _directive(text):
+        return _round_trip(text, file, document)
     found: str = _EDITS.get(file, (text, document), lambda edit: _replaced(edit, file))
     return found
 
 
-def _replaced(edit: tuple[str, dict[str, Any]], file: str) -> str:
-    text, document = edit
-    yaml, doc = _loaded(text, file)
+def _round_trip(text: str, file: str, document: dict[str, Any]) -> str:
+    """The full round trip: ``text`` parsed, updated to ``document`` and dumped whole,
+    by the YAML instance that parsed it (a directive's state lives there)."""
+    yaml = _yaml()
+    doc = _load(yaml, text, file)
     if not isinstance(doc, CommentedMap):
         return new_text(document)
     _update_map(doc, document)
     out = io.StringIO()
     yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def _replaced(edit: tuple[str, dict[str, Any]], file: str) -> str:
+    text, document = edit
+    parsed = _parsed(text, file)
+    if parsed is None:
+        return new_text(document)
+    if parsed.base is None:
+        return _round_trip(text, file, document)
+    spliced = splice.edited(parsed.doc, parsed.base, document, _RULES)
+    return spliced if spliced is not None else _rewritten(parsed.doc, document)
+
+
+def _rewritten(doc: CommentedMap, document: dict[str, Any]) -> str:
+    """The whole of a copy of ``doc`` updated to ``document`` and dumped."""
+    doc = copy.deepcopy(doc)
+    _update_map(doc, document)
+    out = io.StringIO()
+    _yaml().dump(doc, out)
     return out.getvalue()
 
 
@@ -91,34 +118,60 @@ def _replaced(edit: tuple[str, dict[str, Any]], file: str) -> str:
 _EDITS: ContentMemo[str] = ContentMemo(8 << 20, len)
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A text parsed, never to be changed or dumped (each edit copies what it changes),
+    and the dump of it unchanged with where its keys begin; or (``base`` None) a text
+    whose dump could not be marked, which gets the full round trip from a parse of its
+    own each time: it has what a copy of a parse may not keep (merge keys, anchors)."""
+
+    doc: CommentedMap
+    base: splice.Marked | None
+    size: int  # characters kept: the text and the dump
+
+
 #: texts parsed before, by text: parsing is most of an edit's cost, and a plan edits the
-#: same file again and again. Each edit gets a deep copy (comments and formatting are
-#: copied with it). Texts with a directive (``%YAML``, ``%TAG``) are not kept: their
-#: dump depends on the state the loader keeps.
-_PARSED: OrderedDict[str, CommentedMap] = OrderedDict()
+#: same file again and again. Texts with a directive (``%YAML``, ``%TAG``) are not kept:
+#: their dump depends on the state the loader keeps. The budget counts each text and
+#: its dump.
+_PARSED: OrderedDict[str, _Parsed] = OrderedDict()
 _PARSED_CHARS = 8 << 20
 _PARSED_LOCK = threading.Lock()
 
 
-def _loaded(text: str, file: str) -> tuple[YAML, Any]:
-    """A YAML instance to dump with, and ``text`` parsed for this edit alone."""
-    keep = not any(line.startswith("%") for line in text.splitlines())
-    with _PARSED_LOCK:
-        found = _PARSED.get(text) if keep else None
-        if found is not None:
-            _PARSED.move_to_end(text)
-            return _yaml(), copy.deepcopy(found)
-    yaml = _yaml()
+def _directive(text: str) -> bool:
+    return any(line.startswith("%") for line in text.splitlines())
+
+
+def _load(yaml: YAML, text: str, file: str) -> Any:
     try:
-        doc = yaml.load(text)
+        return yaml.load(text)
     except YAMLError as err:
         raise SpecError([SpecIssue(file, "", f"invalid YAML: {err}")]) from err
-    if keep and isinstance(doc, CommentedMap) and len(text) <= _PARSED_CHARS:
+
+
+def _parsed(text: str, file: str) -> _Parsed | None:
+    """``text`` (without a directive) parsed, from :data:`_PARSED` when it was before;
+    None when it does not hold a map."""
+    with _PARSED_LOCK:
+        found = _PARSED.get(text)
+        if found is not None:
+            _PARSED.move_to_end(text)
+            return found
+    yaml = _yaml()
+    doc = _load(yaml, text, file)
+    if not isinstance(doc, CommentedMap):
+        return None
+    kept = copy.deepcopy(doc)
+    base = splice.dump(yaml, doc)  # doc is spent: a dump changes its comments
+    parsed = _Parsed(kept if base is not None else CommentedMap(), base,
+                     len(text) + (len(base.text) if base is not None else 0))
+    if parsed.size <= _PARSED_CHARS:
         with _PARSED_LOCK:
-            _PARSED[text] = copy.deepcopy(doc)
-            while sum(map(len, _PARSED)) > _PARSED_CHARS:
+            _PARSED[text] = parsed
+            while sum(entry.size for entry in _PARSED.values()) > _PARSED_CHARS:
                 _PARSED.popitem(last=False)
-    return yaml, doc
+    return parsed
 
 
 def new_text(document: dict[str, Any]) -> str:
@@ -149,10 +202,26 @@ def _merged(old: Any, new: Any) -> Any:
     return _styled(new)
 
 
+def _kept(old: Any, new: Any) -> bool:
+    """``_merged(old, new)`` would give ``old`` back untouched (it follows _merged,
+    _update_map and _update_seq step by step; any doubt answers False)."""
+    if isinstance(old, CommentedMap):
+        return isinstance(new, dict) and len(new) == len(old) \
+            and all(key in new and _kept(value, new[key]) for key, value in old.items())
+    if isinstance(old, CommentedSeq):
+        if not isinstance(new, list) or len(new) != len(old):
+            return False
+        named = _named(old)
+        if named and _all_named(new):
+            return all(named.get(n["name"]) is o and _kept(o, n)
+                   for o, n in zip(old, new, strict=True))
+        return all(_kept(o, n) for o, n in zip(old, new, strict=True))
+    return type(old) is not bool and type(new) is not bool and bool(old == new)
+
+
 def _update_seq(node: CommentedSeq, new: list[Any]) -> None:
-    named = {item.get("name"): item for item in node
-             if isinstance(item, CommentedMap) and isinstance(item.get("name"), str)}
-    if named and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in new):
+    named = _named(node)
+    if named and _all_named(new):
         items = [_merged(named[i["name"]], i) if i["name"] in named else _styled(i, top=True)
                  for i in new]
     else:
@@ -164,6 +233,16 @@ def _update_seq(node: CommentedSeq, new: list[Any]) -> None:
             node[i] = item
         else:
             node.append(item)
+
+
+def _named(node: CommentedSeq) -> dict[str, CommentedMap]:
+    """The maps of a list by their ``name`` (the last of a name wins)."""
+    return {item.get("name"): item for item in node
+            if isinstance(item, CommentedMap) and isinstance(item.get("name"), str)}
+
+
+def _all_named(new: list[Any]) -> bool:
+    return all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in new)
 
 
 def _styled(value: Any, *, top: bool = False) -> Any:
@@ -201,6 +280,10 @@ def _flow(value: dict[str, Any]) -> CommentedMap:
     mapping = CommentedMap(value)
     mapping.fa.set_flow_style()
     return mapping
+
+
+#: how an edit updates a document, for the splice
+_RULES = splice.Rules(kept=_kept, merged=_merged, styled=_styled, yaml=_yaml)
 
 
 def add_service(path: Path, entry: dict[str, Any]) -> str:
