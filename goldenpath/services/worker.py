@@ -214,26 +214,33 @@ class Worker:
     batch: int = 50
     observe: Observer | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: set when the store queues work in this process, or on :meth:`stop`
+    _woken: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def run(self) -> None:
-        """Claim and do requests until :meth:`stop`; a store outage waits :attr:`retry`
-        between tries (one log line each, not one per poll)."""
-        while not self.stopping.is_set():
-            wait = self.poll_seconds
-            try:
-                worked = self.run_once()
-            except GoldenpathError as err:  # the database is down: wait, do not spin
-                log.warning("worker %s: %s; trying again in %gs", self.name, err,
-                            max(wait, self.retry.total_seconds()))
-                worked, wait = False, max(wait, self.retry.total_seconds())
-            except Exception:  # a bug must not silently end the API's only worker
-                log.exception("worker %s: internal error; going on", self.name)
-                worked = False
-            if not worked:
-                self.stopping.wait(wait)
+        """Claim and do requests until :meth:`stop`. Idle, it claims again as soon as its
+        store queues a request in this process (:mod:`goldenpath.store.notify`), and every
+        :attr:`poll_seconds` for the requests other processes queue; a store outage
+        waits :attr:`retry` between tries (one log line each, not one per poll)."""
+        with self.store.notifier.watching_queue(self._woken.set):
+            while not self.stopping.is_set():
+                self._woken.clear()  # before the claim: a request queued after it wakes us
+                wait = self.poll_seconds
+                try:
+                    worked = self.run_once()
+                except GoldenpathError as err:  # the database is down: wait, do not spin
+                    log.warning("worker %s: %s; trying again in %gs", self.name, err,
+                                max(wait, self.retry.total_seconds()))
+                    worked, wait = False, max(wait, self.retry.total_seconds())
+                except Exception:  # a bug must not silently end the API's only worker
+                    log.exception("worker %s: internal error; going on", self.name)
+                    worked = False
+                if not worked:
+                    self._woken.wait(wait)
 
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()
 
     def run_once(self) -> bool:
         """Claim what is queued and do it: every request of a batched kind at once (up to

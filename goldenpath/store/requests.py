@@ -13,13 +13,17 @@ An ``Idempotency-Key`` is scoped to the actor who sent it: a retry with the same
 the same (kind, team, payload) gets the first request back (``replayed``), the same key
 with anything else is a Conflict, and no retry creates a second request. A unique index
 on (actor, key) settles two retries that race.
+
+A committed submission, decision and log line is announced on the store's notifier
+(:mod:`goldenpath.store.notify`): this process's idle worker claims at once, its waiters
+read at once.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +43,7 @@ from goldenpath.store.codec import (
     to_request,
 )
 from goldenpath.store.db import Database
+from goldenpath.store.notify import Notifier
 from goldenpath.store.records import (
     LOG_LEVELS,
     LogLevel,
@@ -81,6 +86,7 @@ class Requests:
     db: Database
     clock: Callable[[], datetime]
     max_payload_bytes: int = MAX_JSON_BYTES
+    notifier: Notifier = field(default_factory=Notifier)
 
     def submit(self, *, kind: str, team: str, actor: str, payload: Any,
                needs_approval: bool = False, idempotency_key: str | None = None,
@@ -124,7 +130,9 @@ class Requests:
                     if idempotency_key is None:
                         raise
                     raise _Duplicate from err
-                return Submitted(to_request(row), replayed=False)
+            if not needs_approval:
+                self.notifier.queued()
+            return Submitted(to_request(row), replayed=False)
         except _Duplicate:
             pass
         # Another submit with this key committed first: answer as its retry would be.
@@ -193,9 +201,12 @@ class Requests:
                 .where(RequestRow.id == rid, RequestRow.state == PENDING_APPROVAL)
                 .values(**values, decision_reason=reason, updated_at=now)
                 .returning(*REQUEST_COLUMNS)).first()
-            if row is not None:
-                return to_request(row)
-            state = _state(conn, rid)
+            state = None if row is not None else _state(conn, rid)
+        if row is not None:
+            self.notifier.changed(rid, final=not approve)
+            if approve:
+                self.notifier.queued()
+            return to_request(row)
         raise Conflict(f"request {rid} is {state}: only a {PENDING_APPROVAL} request can be "
                        f"{verb}d")
 
@@ -220,6 +231,7 @@ class Requests:
                 raise _not_found(rid)
             conn.execute(insert(RequestLogRow).values(
                 request_id=rid, seq=seq, at=self.clock(), level=level, message=message))
+        self.notifier.changed(rid)
         return seq
 
     def logs(self, request: str, *, after: int = 0, limit: int = 1000) -> builtins.list[LogLine]:
