@@ -133,6 +133,33 @@ def test_fifty_queued_changes_are_fifty_commits_in_one_push(
     assert not plan_from_scratch(remote, api.settings.state_dir.parent / "fresh").has_changes
 
 
+def test_a_batch_after_another_batchs_push_starts_from_the_processs_snapshot(
+        batched: tuple[Api, Path, list[str]]) -> None:
+    """Both changes were checked on the same head; the first batch's push moved the
+    head past the snapshot those checks built. The worker brings the snapshot up to
+    the new head (parsing the one changed team) before the second batch, whose writer
+    then loads no team from a file either."""
+    api, _, names = batched
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    first, second = viewer_change(api, names[0]), viewer_change(api, names[1])
+    worker = Worker(api.settings, store, "batcher", batch=1)
+    assert worker.run_once()
+    # read from the store: a request through the API would build the snapshot itself
+    assert store.requests.get(first).state == "succeeded"
+    loads: list[Path] = []
+    full_load = gitops._Specs.open
+
+    def counted(*args: Any) -> Any:
+        loads.append(args[2])
+        return full_load(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gitops._Specs, "open", counted)
+        assert worker.run_once()
+    assert loads == []
+    assert wait_final(api, second)["state"] == "succeeded"
+
+
 def plan_from_scratch(remote: Path, work: Path) -> gitops.Plan:
     work.mkdir()
     archive = subprocess.run(["git", "archive", "main", "platform"], cwd=remote, check=True,
