@@ -89,9 +89,19 @@ class Job:
         return self.claim.request
 
     def log(self, message: str, *, level: LogLevel = "info") -> None:
-        self.store.requests.append_log(self.request.id, message, level=level)
+        log_each([(self, message)], level=level)
+
+
+def log_each(lines: list[tuple[Job, str]], *, level: LogLevel = "info") -> None:
+    """A line in each job's request log, all in one store transaction (a batch's jobs
+    log alike: one commit for fifty lines, not fifty), and in the process log."""
+    if not lines:
+        return
+    lines[0][0].store.requests.append_logs([(job.request.id, message, level)
+                                            for job, message in lines])
+    for job, message in lines:
         log.log(logging.getLevelName(level.upper()), message,
-                extra={"request_id": self.request.id})
+                extra={"request_id": job.request.id})
 
 
 Handler = Callable[[Job], Any]
@@ -141,21 +151,28 @@ def change_teams(jobs: list[Job]) -> list[Any | GoldenpathError]:
     again."""
     outcomes: dict[int, Any | GoldenpathError] = {}
     todo: list[int] = []
+    lines: list[tuple[Job, str]] = []
     for n, job in enumerate(jobs):
         done = job.store.requests.step_done(job.request.id, COMMITTED)
         if done is not None:
-            job.log("the change was committed by an earlier attempt")
+            lines.append((job, "the change was committed by an earlier attempt"))
             outcomes[n] = done.result
         else:
-            job.log(f"{job.request.kind} {job.request.team}: editing the spec in the "
-                    f"control repository (one of {len(jobs)} changes pushed together)")
+            lines.append((job, f"{job.request.kind} {job.request.team}: editing the spec "
+                               f"in the control repository (one of {len(jobs)} changes "
+                               "pushed together)"))
             todo.append(n)
+    log_each(lines)
     if todo:
         where = Where(settings=jobs[0].settings)
         _snapshot_head(where)
         made = teamrequests.execute_all([jobs[n].request for n in todo], where)
+        lines = []
         for n, result in zip(todo, made, strict=True):
-            outcomes[n] = _committed(jobs[n], result)
+            outcomes[n] = result
+            if not isinstance(result, GoldenpathError):
+                lines.append((jobs[n], _committed(jobs[n], result)))
+        log_each(lines)
     return [outcomes[n] for n in range(len(jobs))]
 
 
@@ -171,14 +188,12 @@ def _snapshot_head(where: Where) -> None:
         teams.current_platform(where)
 
 
-def _committed(job: Job, result: dict[str, Any] | GoldenpathError) -> Any:
-    if isinstance(result, GoldenpathError):
-        return result
+def _committed(job: Job, result: dict[str, Any]) -> str:
+    """Record the request's change as made (a claim of it again skips it); what to log."""
     job.store.requests.record_step(job.request.id, COMMITTED, result)
     commit = result.get("commit")
-    job.log(f"committed {commit[:12]}" if commit else "nothing to commit: the repository "
-            "holds this change already")
-    return result
+    return f"committed {commit[:12]}" if commit else "nothing to commit: the repository " \
+        "holds this change already"
 
 
 @dataclass(frozen=True)
@@ -307,8 +322,7 @@ class Worker:
         return done
 
     def _run_batch(self, handler: BatchHandler, jobs: list[Job]) -> list[tuple[bool, Any]]:
-        for job in jobs:
-            job.log(f"attempt {job.claim.attempt} by worker {self.name}")
+        log_each([(job, f"attempt {job.claim.attempt} by worker {self.name}") for job in jobs])
         try:
             results = handler(jobs)
         except GoldenpathError as err:  # the batch as a whole failed (git, the store)

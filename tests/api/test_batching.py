@@ -169,6 +169,29 @@ def plan_from_scratch(remote: Path, work: Path) -> gitops.Plan:
         state_dir=work / "state"))
 
 
+def test_a_batchs_log_lines_are_three_commits_whatever_its_size(
+        batched: tuple[Api, Path, list[str]]) -> None:
+    """Each change logs its attempt, its edit and its commit; the batch writes each of
+    the three for all its changes in one transaction, not one per line."""
+    api, _, names = batched
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    ids = [viewer_change(api, team) for team in names[:5]]
+    actions: list[str] = []
+    transaction = store.db.transaction
+
+    def counted(action: str, **kw: Any) -> Any:
+        actions.append(action)
+        return transaction(action, **kw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store.db, "transaction", counted)
+        assert Worker(api.settings, store, "batcher").run_once()
+    assert len([a for a in actions if "log line" in a]) == 3, actions
+    for rid in ids:
+        assert [line.message.split()[0] for line in store.requests.logs(rid)] == [
+            "attempt", "team.update", "committed"]
+
+
 def test_a_change_that_fails_in_a_batch_fails_alone(
         batched: tuple[Api, Path, list[str]]) -> None:
     api, remote, names = batched
