@@ -54,7 +54,7 @@ class Notifier:
             done = request in self._finals
         try:
             if done:
-                wake(True)
+                _call(wake, True)
             yield
         finally:
             with self._lock:
