@@ -7,13 +7,14 @@ A request is visible to whoever may read its team; to anyone else it does not ex
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api import waiting
 from api.deps import PrincipalDep, SpecDep, StoreDep
 from api.errors import RESPONSES, Problem
 from api.schemas import Decision, LogOut, RequestOut
@@ -25,8 +26,6 @@ from goldenpath.store import Store
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses={
     **RESPONSES, 404: {"model": Problem, "description": "No such request, or not yours to see"}})
-#: how often the event stream looks for news (the store is shared by replicas)
-POLL_SECONDS = 0.1
 KEEPALIVE_SECONDS = 15.0
 _SSE_EXAMPLE = ('event: state\ndata: {"state": "running"}\n\n'
                 'event: log\ndata: {"seq": 1, "level": "info", "message": "attempt 1"}\n\n'
@@ -56,26 +55,31 @@ def follow_request(request_id: str, principal: PrincipalDep, spec: SpecDep,
 
 async def _events(store: Store, rid: str, http: Request) -> AsyncIterator[str]:
     """``state`` on every change, ``log`` per line; ends after a final state and its last
-    lines. Store reads run in the thread pool: the event loop never blocks on them."""
-    seen, state, quiet = 0, None, 0.0
-    while True:
-        request = await run_in_threadpool(store.requests.get, rid)
-        lines = await run_in_threadpool(store.requests.logs, rid, after=seen)
-        for line in lines:
-            seen = line.seq
-            yield _event("log", LogOut.of(line).model_dump(mode="json"), line.seq)
-        if request.state != state:
-            state = request.state
-            data = {"state": state} | ({"result": request.result} if state in FINAL else {})
-            yield _event("state", data)
-        elif not lines:
-            quiet += POLL_SECONDS
-        if state in FINAL or await http.is_disconnected():
-            return
-        if quiet >= KEEPALIVE_SECONDS:  # a comment line: proxies keep the stream open
-            quiet = 0.0
-            yield ": waiting\n\n"
-        await anyio.sleep(POLL_SECONDS)
+    lines. Woken by this process's notices of the request, else reads the store every
+    ``RECHECK_SECONDS`` (another replica's worker may be doing it), in the thread pool:
+    the event loop never blocks on the store."""
+    seen, state, quiet = 0, None, time.monotonic()
+    news = waiting.News(final_only=False)
+    with store.notifier.watching(rid, news):
+        while True:
+            news.clear()
+            request = await run_in_threadpool(store.requests.get, rid)
+            lines = await run_in_threadpool(store.requests.logs, rid, after=seen)
+            for line in lines:
+                seen, quiet = line.seq, time.monotonic()
+                yield _event("log", LogOut.of(line).model_dump(mode="json"), line.seq)
+            if request.state != state:
+                state, quiet = request.state, time.monotonic()
+                data = {"state": state} | ({"result": request.result} if state in FINAL
+                                           else {})
+                yield _event("state", data)
+            if state in FINAL or await http.is_disconnected():
+                return
+            if time.monotonic() - quiet >= KEEPALIVE_SECONDS:
+                quiet = time.monotonic()  # a comment line: proxies keep the stream open
+                yield ": waiting\n\n"
+            await news.wait(min(waiting.RECHECK_SECONDS,
+                                KEEPALIVE_SECONDS - (time.monotonic() - quiet)))
 
 
 def _event(kind: str, data: object, event_id: int | None = None) -> str:

@@ -2,26 +2,26 @@
 
 Checked at once as ``goldenpath new-service`` checks it (role, name, template,
 parameters, repository free), stored as a durable ``service.create`` request, done by a
-worker. The answer waits briefly (``GOLDENPATH_API_WRITE_WAIT_SECONDS``): ``201`` with
-the finished request when it succeeded by then, else ``202`` with the request to follow
-at ``Location``.
+worker. The answer waits briefly (``GOLDENPATH_API_WRITE_WAIT_SECONDS``, on the event
+loop: see :mod:`api.waiting`): ``201`` with the finished request when it succeeded by
+then, else ``202`` with the request to follow at ``Location``. The checks run in the
+thread pool (they read git and the templates).
 """
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from api import waiting
 from api.deps import IdempotencyKey, PrincipalDep, SettingsDep, SpecDep, StoreDep
 from api.errors import RESPONSES, Problem
 from api.schemas import NewService, RequestOut
-from goldenpath.services.requests import FINAL, NewServiceRequest, submit_new_service
-from goldenpath.store import SUCCEEDED, Request, Store
+from goldenpath.services.requests import NewServiceRequest, submit_new_service
+from goldenpath.store import SUCCEEDED
 
 router = APIRouter(prefix="/teams/{team}/services", tags=["services"], responses=RESPONSES)
-_POLL_SECONDS = 0.05
 
 TeamName = Path(min_length=1, max_length=63, description="The team's name",
                 examples=["payments"])
@@ -36,25 +36,17 @@ TeamName = Path(min_length=1, max_length=63, description="The team's name",
                               "repository exists, or the Idempotency-Key was used otherwise"},
                         413: {"model": Problem, "description": "Body too large"},
                         422: {"model": Problem, "description": "Invalid name or parameters"}})
-def create_service(*, team: str, body: NewService, principal: PrincipalDep,
-                   settings: SettingsDep, spec: SpecDep, store: StoreDep,
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def create_service(*, team: str, body: NewService, principal: PrincipalDep,
+                         settings: SettingsDep, spec: SpecDep, store: StoreDep,
+                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
     wanted = NewServiceRequest(body.name, body.template, dict(body.parameters))
-    submitted = submit_new_service(settings, store, spec, principal=principal, team=team,
-                                   wanted=wanted, idempotency_key=idempotency_key)
-    request = wait(store, submitted.request, settings.api_write_wait_seconds)
+    submitted = await run_in_threadpool(
+        submit_new_service, settings, store, spec, principal=principal, team=team,
+        wanted=wanted, idempotency_key=idempotency_key)
+    request = await waiting.final(store, submitted.request, settings.api_write_wait_seconds)
     headers = {"Location": f"/v1/requests/{request.id}"}
     if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"
     status = 201 if request.state == SUCCEEDED else 202
     return JSONResponse(RequestOut.of(request).model_dump(mode="json"), status_code=status,
                         headers=headers)
-
-
-def wait(store: Store, request: Request, seconds: float) -> Request:
-    """The request once final, or as it is after ``seconds`` (a write's short wait)."""
-    deadline = time.monotonic() + seconds
-    while request.state not in FINAL and time.monotonic() < deadline:
-        time.sleep(_POLL_SECONDS)
-        request = store.requests.get(request.id)
-    return request

@@ -18,10 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from api import waiting
 from api.deps import IdempotencyKey, PrincipalDep, SettingsDep, StoreDep
 from api.errors import RESPONSES, Problem
-from api.routes.services import wait
 from api.schemas import PlanOut, RequestOut, TeamOut, TeamSummary
 from goldenpath.services import teamrequests, teams
 from goldenpath.services.access import Action, authorize, hidden, is_admin, visible_teams
@@ -99,13 +100,13 @@ def get_team(team: TeamName, principal: PrincipalDep, spec: RepoSpecDep,
              responses={201: {"model": RequestOut, "description": "Created within the wait"},
                         409: {"model": Problem, "description": "The team exists"},
                         **_WRITE})
-def create_team(*, document: SpecBody, principal: PrincipalDep, spec: RepoSpecDep,
+async def create_team(*, document: SpecBody, principal: PrincipalDep, spec: RepoSpecDep,
                 place: WhereDep, settings: SettingsDep, store: StoreDep,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    submitted = teamrequests.submit_create(store, spec, place, principal=principal,
-                                           document=document,
-                                           idempotency_key=idempotency_key)
-    return _answer(store, settings, submitted, done=201)
+    submitted = await run_in_threadpool(
+        teamrequests.submit_create, store, spec, place, principal=principal,
+        document=document, idempotency_key=idempotency_key)
+    return await _answer(store, settings, submitted, done=201)
 
 
 @router.put("/{team}", operation_id="updateTeam", status_code=202,
@@ -113,32 +114,31 @@ def create_team(*, document: SpecBody, principal: PrincipalDep, spec: RepoSpecDe
             summary="Change a team's spec (If-Match; some changes wait for an admin)",
             responses={200: {"model": RequestOut, "description": "Done within the wait"},
                        **_WRITE, **_PRECONDITION})
-def update_team(*, team: TeamName, document: SpecBody, principal: PrincipalDep,
+async def update_team(*, team: TeamName, document: SpecBody, principal: PrincipalDep,
                 spec: RepoSpecDep, place: WhereDep, settings: SettingsDep, store: StoreDep,
                 if_match: IfMatch = None,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    submitted = teamrequests.submit_update(store, spec, place, principal=principal,
-                                           name=team, document=document,
-                                           if_match=_required(if_match),
-                                           idempotency_key=idempotency_key)
-    return _answer(store, settings, submitted, done=200)
+    submitted = await run_in_threadpool(
+        teamrequests.submit_update, store, spec, place, principal=principal, name=team,
+        document=document, if_match=_required(if_match), idempotency_key=idempotency_key)
+    return await _answer(store, settings, submitted, done=200)
 
 
 @router.delete("/{team}", operation_id="deleteTeam", status_code=202,
                response_model=RequestOut, summary="Offboard a team (admins; If-Match)",
                responses={200: {"model": RequestOut, "description": "Done within the wait"},
                           **_PRECONDITION})
-def delete_team(*, team: TeamName, principal: PrincipalDep, spec: RepoSpecDep,
+async def delete_team(*, team: TeamName, principal: PrincipalDep, spec: RepoSpecDep,
                 place: WhereDep, settings: SettingsDep, store: StoreDep,
                 if_match: IfMatch = None, allow_offboarding: Annotated[bool, Query(
                     alias="allowOffboarding", description="Consent to deleting namespaces "
                     "of protected environments")] = False,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    submitted = teamrequests.submit_delete(store, spec, place, principal=principal,
-                                           name=team, if_match=_required(if_match),
-                                           allow_offboarding=allow_offboarding,
-                                           idempotency_key=idempotency_key)
-    return _answer(store, settings, submitted, done=200)
+    submitted = await run_in_threadpool(
+        teamrequests.submit_delete, store, spec, place, principal=principal, name=team,
+        if_match=_required(if_match), allow_offboarding=allow_offboarding,
+        idempotency_key=idempotency_key)
+    return await _answer(store, settings, submitted, done=200)
 
 
 @router.post("/{team}/plan", operation_id="planTeam", response_model=PlanOut,
@@ -161,9 +161,9 @@ def _required(if_match: str | None) -> str:
     return if_match
 
 
-def _answer(store: Store, settings: Settings, submitted: Submitted, *,
-            done: int) -> JSONResponse:
-    request = wait(store, submitted.request, settings.api_write_wait_seconds)
+async def _answer(store: Store, settings: Settings, submitted: Submitted, *,
+                  done: int) -> JSONResponse:
+    request = await waiting.final(store, submitted.request, settings.api_write_wait_seconds)
     headers = {"Location": f"/v1/requests/{request.id}"}
     if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -56,7 +56,7 @@ from goldenpath.errors import (
     StoreUnavailable,
 )
 from goldenpath.gitops.repo import PushRejected
-from goldenpath.services import scaffold, servicerequests, teamrequests
+from goldenpath.services import scaffold, servicerequests, teamrequests, teams
 from goldenpath.services.requests import SERVICE_CREATE
 from goldenpath.services.teams import Where
 from goldenpath.settings import Settings
@@ -89,9 +89,19 @@ class Job:
         return self.claim.request
 
     def log(self, message: str, *, level: LogLevel = "info") -> None:
-        self.store.requests.append_log(self.request.id, message, level=level)
+        log_each([(self, message)], level=level)
+
+
+def log_each(lines: list[tuple[Job, str]], *, level: LogLevel = "info") -> None:
+    """A line in each job's request log, all in one store transaction (a batch's jobs
+    log alike: one commit for fifty lines, not fifty), and in the process log."""
+    if not lines:
+        return
+    lines[0][0].store.requests.append_logs([(job.request.id, message, level)
+                                            for job, message in lines])
+    for job, message in lines:
         log.log(logging.getLevelName(level.upper()), message,
-                extra={"request_id": self.request.id})
+                extra={"request_id": job.request.id})
 
 
 Handler = Callable[[Job], Any]
@@ -141,31 +151,49 @@ def change_teams(jobs: list[Job]) -> list[Any | GoldenpathError]:
     again."""
     outcomes: dict[int, Any | GoldenpathError] = {}
     todo: list[int] = []
+    lines: list[tuple[Job, str]] = []
     for n, job in enumerate(jobs):
         done = job.store.requests.step_done(job.request.id, COMMITTED)
         if done is not None:
-            job.log("the change was committed by an earlier attempt")
+            lines.append((job, "the change was committed by an earlier attempt"))
             outcomes[n] = done.result
         else:
-            job.log(f"{job.request.kind} {job.request.team}: editing the spec in the "
-                    f"control repository (one of {len(jobs)} changes pushed together)")
+            lines.append((job, f"{job.request.kind} {job.request.team}: editing the spec "
+                               f"in the control repository (one of {len(jobs)} changes "
+                               "pushed together)"))
             todo.append(n)
+    log_each(lines)
     if todo:
-        made = teamrequests.execute_all([jobs[n].request for n in todo],
-                                        Where(settings=jobs[0].settings))
+        where = Where(settings=jobs[0].settings)
+        _snapshot_head(where)
+        made = teamrequests.execute_all([jobs[n].request for n in todo], where)
+        lines = []
         for n, result in zip(todo, made, strict=True):
-            outcomes[n] = _committed(jobs[n], result)
+            outcomes[n] = result
+            if not isinstance(result, GoldenpathError):
+                lines.append((jobs[n], _committed(jobs[n], result)))
+        log_each(lines)
     return [outcomes[n] for n in range(len(jobs))]
 
 
-def _committed(job: Job, result: dict[str, Any] | GoldenpathError) -> Any:
-    if isinstance(result, GoldenpathError):
-        return result
+def _snapshot_head(where: Where) -> None:
+    """Bring this process's snapshot of the branch up to its head before the writer
+    starts from it (:func:`goldenpath.services.teams.current_platform`: built from the
+    last one, parsing only the team files changed since). The writer starts from a kept
+    snapshot of the head and checks out and loads only the changed teams; without one it
+    loads every team (seconds at 1,000 teams), which every batch after the previous
+    one's push would do, since that push moved the head past the snapshot the
+    submission checks built."""
+    with suppress(GoldenpathError):  # the writer then loads, and says what fails, itself
+        teams.current_platform(where)
+
+
+def _committed(job: Job, result: dict[str, Any]) -> str:
+    """Record the request's change as made (a claim of it again skips it); what to log."""
     job.store.requests.record_step(job.request.id, COMMITTED, result)
     commit = result.get("commit")
-    job.log(f"committed {commit[:12]}" if commit else "nothing to commit: the repository "
-            "holds this change already")
-    return result
+    return f"committed {commit[:12]}" if commit else "nothing to commit: the repository " \
+        "holds this change already"
 
 
 @dataclass(frozen=True)
@@ -214,26 +242,33 @@ class Worker:
     batch: int = 50
     observe: Observer | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: set when the store queues work in this process, or on :meth:`stop`
+    _woken: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def run(self) -> None:
-        """Claim and do requests until :meth:`stop`; a store outage waits :attr:`retry`
-        between tries (one log line each, not one per poll)."""
-        while not self.stopping.is_set():
-            wait = self.poll_seconds
-            try:
-                worked = self.run_once()
-            except GoldenpathError as err:  # the database is down: wait, do not spin
-                log.warning("worker %s: %s; trying again in %gs", self.name, err,
-                            max(wait, self.retry.total_seconds()))
-                worked, wait = False, max(wait, self.retry.total_seconds())
-            except Exception:  # a bug must not silently end the API's only worker
-                log.exception("worker %s: internal error; going on", self.name)
-                worked = False
-            if not worked:
-                self.stopping.wait(wait)
+        """Claim and do requests until :meth:`stop`. Idle, it claims again as soon as its
+        store queues a request in this process (:mod:`goldenpath.store.notify`), and every
+        :attr:`poll_seconds` for the requests other processes queue; a store outage
+        waits :attr:`retry` between tries (one log line each, not one per poll)."""
+        with self.store.notifier.watching_queue(self._woken.set):
+            while not self.stopping.is_set():
+                self._woken.clear()  # before the claim: a request queued after it wakes us
+                wait = self.poll_seconds
+                try:
+                    worked = self.run_once()
+                except GoldenpathError as err:  # the database is down: wait, do not spin
+                    log.warning("worker %s: %s; trying again in %gs", self.name, err,
+                                max(wait, self.retry.total_seconds()))
+                    worked, wait = False, max(wait, self.retry.total_seconds())
+                except Exception:  # a bug must not silently end the API's only worker
+                    log.exception("worker %s: internal error; going on", self.name)
+                    worked = False
+                if not worked:
+                    self._woken.wait(wait)
 
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()
 
     def run_once(self) -> bool:
         """Claim what is queued and do it: every request of a batched kind at once (up to
@@ -287,8 +322,7 @@ class Worker:
         return done
 
     def _run_batch(self, handler: BatchHandler, jobs: list[Job]) -> list[tuple[bool, Any]]:
-        for job in jobs:
-            job.log(f"attempt {job.claim.attempt} by worker {self.name}")
+        log_each([(job, f"attempt {job.claim.attempt} by worker {self.name}") for job in jobs])
         try:
             results = handler(jobs)
         except GoldenpathError as err:  # the batch as a whole failed (git, the store)

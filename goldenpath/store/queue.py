@@ -41,12 +41,15 @@ failed instead once ``max_attempts`` claims of it have expired.
    release in ``claimed_by_version``. Fencing (2) does not depend on the version: a
    request one release claimed, whose lease expired and another release claimed
    again, is completed once, by the latter.
+
+Each committed claim, completion and give-back is announced on the store's notifier
+(:mod:`goldenpath.store.notify`): this process's waiters read the row at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +65,7 @@ from goldenpath.store.codec import (
     to_request,
 )
 from goldenpath.store.db import Database
+from goldenpath.store.notify import Notifier
 from goldenpath.store.records import Claim, Request
 from goldenpath.store.schema import (
     FAILED,
@@ -80,6 +84,7 @@ class Queue:
     db: Database
     clock: Callable[[], datetime]
     max_result_bytes: int = MAX_JSON_BYTES
+    notifier: Notifier = field(default_factory=Notifier)
 
     def claim(self, worker: str, *, version: str, lease: timedelta, limit: int = 1,
               max_attempts: int = 5, kinds: Collection[str] | None = None,
@@ -107,19 +112,24 @@ class Queue:
                   .limit(max(1, min(limit, MAX_CLAIM)))
                   .with_for_update(skip_locked=True))
         with self.db.transaction("claim requests") as conn:
-            conn.execute(update(RequestRow)
-                         .where(expired, lost >= max_attempts)
-                         .values(state=FAILED, finished_at=now, updated_at=now,
-                                 lease_expires_at=None,
-                                 result={"error": f"abandoned: {max_attempts} claims of it "
-                                                  "expired before it completed"}))
+            abandoned = conn.execute(
+                update(RequestRow)
+                .where(expired, lost >= max_attempts)
+                .values(state=FAILED, finished_at=now, updated_at=now, lease_expires_at=None,
+                        result={"error": f"abandoned: {max_attempts} claims of it expired "
+                                         "before it completed"})
+                .returning(RequestRow.id)).scalars().all()
             rows = conn.execute(
                 update(RequestRow).where(RequestRow.id.in_(chosen.scalar_subquery()))
                 .values(state=RUNNING, lease_owner=worker, lease_expires_at=expires,
                         attempts=RequestRow.attempts + 1, started_at=now, updated_at=now,
                         claimed_by_version=version, retry_at=None)
                 .returning(*REQUEST_COLUMNS)).all()
+        for rid in abandoned:
+            self.notifier.changed(rid, final=True)
         requests = sorted((to_request(row) for row in rows), key=lambda r: (r.created_at, r.id))
+        for request in requests:
+            self.notifier.changed(request.id)
         return [Claim(r, worker, r.attempts, expires) for r in requests]
 
     def heartbeat(self, claim: Claim, *, lease: timedelta) -> Claim:
@@ -146,6 +156,7 @@ class Queue:
                                .returning(*REQUEST_COLUMNS)).first()
         if row is None:
             raise self._lost(claim, "complete it")
+        self.notifier.changed(row.id, final=True)
         return to_request(row)
 
     def release(self, claim: Claim) -> Request:
@@ -158,6 +169,8 @@ class Queue:
                                .returning(*REQUEST_COLUMNS)).first()
         if row is None:
             raise self._lost(claim, "release it")
+        self.notifier.changed(row.id)
+        self.notifier.queued()
         return to_request(row)
 
     def retry_later(self, claim: Claim, *, after: timedelta) -> Request:
@@ -175,6 +188,9 @@ class Queue:
                                .returning(*REQUEST_COLUMNS)).first()
         if row is None:
             raise self._lost(claim, "give it back to retry it")
+        self.notifier.changed(row.id)
+        if after == timedelta(0):
+            self.notifier.queued()
         return to_request(row)
 
     def _lost(self, claim: Claim, what: str) -> Conflict:

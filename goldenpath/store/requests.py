@@ -13,13 +13,18 @@ An ``Idempotency-Key`` is scoped to the actor who sent it: a retry with the same
 the same (kind, team, payload) gets the first request back (``replayed``), the same key
 with anything else is a Conflict, and no retry creates a second request. A unique index
 on (actor, key) settles two retries that race.
+
+A committed submission, decision and log line is announced on the store's notifier
+(:mod:`goldenpath.store.notify`): this process's idle worker claims at once, its waiters
+read at once.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +44,7 @@ from goldenpath.store.codec import (
     to_request,
 )
 from goldenpath.store.db import Database
+from goldenpath.store.notify import Notifier
 from goldenpath.store.records import (
     LOG_LEVELS,
     LogLevel,
@@ -81,6 +87,7 @@ class Requests:
     db: Database
     clock: Callable[[], datetime]
     max_payload_bytes: int = MAX_JSON_BYTES
+    notifier: Notifier = field(default_factory=Notifier)
 
     def submit(self, *, kind: str, team: str, actor: str, payload: Any,
                needs_approval: bool = False, idempotency_key: str | None = None,
@@ -124,7 +131,9 @@ class Requests:
                     if idempotency_key is None:
                         raise
                     raise _Duplicate from err
-                return Submitted(to_request(row), replayed=False)
+            if not needs_approval:
+                self.notifier.queued()
+            return Submitted(to_request(row), replayed=False)
         except _Duplicate:
             pass
         # Another submit with this key committed first: answer as its retry would be.
@@ -193,34 +202,51 @@ class Requests:
                 .where(RequestRow.id == rid, RequestRow.state == PENDING_APPROVAL)
                 .values(**values, decision_reason=reason, updated_at=now)
                 .returning(*REQUEST_COLUMNS)).first()
-            if row is not None:
-                return to_request(row)
-            state = _state(conn, rid)
+            state = None if row is not None else _state(conn, rid)
+        if row is not None:
+            self.notifier.changed(rid, final=not approve)
+            if approve:
+                self.notifier.queued()
+            return to_request(row)
         raise Conflict(f"request {rid} is {state}: only a {PENDING_APPROVAL} request can be "
                        f"{verb}d")
 
     def append_log(self, request: str, message: str, *, level: LogLevel = "info") -> int:
         """Append one log line; returns its seq (1, 2, ... per request)."""
-        rid = request_id(request)
-        if level not in LOG_LEVELS:
-            raise NotFound(f"log level {level!r} does not exist; levels: "
-                           f"{', '.join(LOG_LEVELS)}", kind="level", name=str(level)[:16])
-        message = printable(message)
-        if len(message) > MAX_LOG_CHARS:
-            cut = len(message) - MAX_LOG_CHARS
-            message = f"{message[:MAX_LOG_CHARS]} ...[{cut} characters cut]"
-        with self.db.transaction("append a request log line") as conn:
-            # Bumping the request's counter locks its row: appenders of one request queue
-            # up here, so seqs are dense and in commit order on both databases.
-            seq = conn.execute(
-                update(RequestRow).where(RequestRow.id == rid)
-                .values(log_seq=RequestRow.log_seq + 1)
-                .returning(RequestRow.log_seq)).scalar()
-            if seq is None:
-                raise _not_found(rid)
-            conn.execute(insert(RequestLogRow).values(
-                request_id=rid, seq=seq, at=self.clock(), level=level, message=message))
+        seq, = self.append_logs([(request, message, level)])
         return seq
+
+    def append_logs(self, lines: Sequence[tuple[str, str, LogLevel]]) -> builtins.list[int]:
+        """Append (request, message, level) lines, to one request or several, in one
+        transaction (a worker's batch logs each of its requests alike: one commit, not
+        one per line); their seqs, in order. Nothing is appended when one is refused."""
+        checked = [(request_id(rid), _log_message(message, level), level)
+                   for rid, message, level in lines]
+        counts = Counter(rid for rid, _, _ in checked)
+        with self.db.transaction("append request log lines") as conn:
+            # Bumping a request's counter locks its row: appenders of one request queue
+            # up here, so seqs are dense and in commit order on both databases. Rows are
+            # locked in id order: two batches over the same requests cannot deadlock.
+            last: dict[str, int] = {}
+            for rid in sorted(counts):
+                bumped = conn.execute(
+                    update(RequestRow).where(RequestRow.id == rid)
+                    .values(log_seq=RequestRow.log_seq + counts[rid])
+                    .returning(RequestRow.log_seq)).scalar()
+                if bumped is None:
+                    raise _not_found(rid)
+                last[rid] = bumped - counts[rid]
+            seqs, rows, at = [], [], self.clock()
+            for rid, message, level in checked:
+                last[rid] += 1
+                seqs.append(last[rid])
+                rows.append({"request_id": rid, "seq": last[rid], "at": at, "level": level,
+                             "message": message})
+            if rows:
+                conn.execute(insert(RequestLogRow), rows)
+        for rid in counts:
+            self.notifier.changed(rid)
+        return seqs
 
     def logs(self, request: str, *, after: int = 0, limit: int = 1000) -> builtins.list[LogLine]:
         """Log lines with seq > ``after``, oldest first (follow a request by passing the
@@ -288,6 +314,18 @@ class Requests:
         with self.db.transaction("count requests by state", write=False) as conn:
             found = {state: int(n) for state, n in conn.execute(query)}
         return {state: found.get(state, 0) for state in STATES}
+
+
+def _log_message(message: str, level: str) -> str:
+    """A log line as stored: printable, cut to its bound; an unknown level refused."""
+    if level not in LOG_LEVELS:
+        raise NotFound(f"log level {level!r} does not exist; levels: "
+                       f"{', '.join(LOG_LEVELS)}", kind="level", name=str(level)[:16])
+    message = printable(message)
+    if len(message) > MAX_LOG_CHARS:
+        cut = len(message) - MAX_LOG_CHARS
+        message = f"{message[:MAX_LOG_CHARS]} ...[{cut} characters cut]"
+    return message
 
 
 def _by_key(conn: Connection, actor: str, key: str) -> Any:

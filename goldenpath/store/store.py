@@ -1,5 +1,6 @@
 """The store as one object: a database and its four concerns (requests, queue, audit,
-tokens), sharing one engine and one clock."""
+tokens), sharing one engine, one clock and one :class:`~goldenpath.store.notify.Notifier`
+(the changes made through this object, announced to waiters in this process)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from goldenpath.store import migrate
 from goldenpath.store.audit import Audit
 from goldenpath.store.codec import MAX_JSON_BYTES, utcnow
 from goldenpath.store.db import Database, resolve_url
+from goldenpath.store.notify import Notifier
 from goldenpath.store.queue import Queue
 from goldenpath.store.requests import Requests
 from goldenpath.store.tokens import Tokens
@@ -21,7 +23,8 @@ class Store:
     """Requests, their queue, the audit trail and API tokens in one database.
 
     ``url`` empty means SQLite at ``sqlite_path`` (Settings.database_path). The clock is injectable
-    so tests move time instead of sleeping through leases and expiries.
+    so tests move time instead of sleeping through leases and expiries. Two Store objects
+    on one database are two replicas: neither hears the other's notices.
     """
 
     def __init__(self, url: str = "", *,
@@ -29,8 +32,9 @@ class Store:
                  clock: Callable[[], datetime] = utcnow,
                  max_payload_bytes: int = MAX_JSON_BYTES) -> None:
         self.db = Database(resolve_url(url, sqlite_path))
-        self.requests = Requests(self.db, clock, max_payload_bytes)
-        self.queue = Queue(self.db, clock, max_payload_bytes)
+        self.notifier = Notifier()
+        self.requests = Requests(self.db, clock, max_payload_bytes, self.notifier)
+        self.queue = Queue(self.db, clock, max_payload_bytes, self.notifier)
         self.audit = Audit(self.db, clock, max_payload_bytes)
         self.tokens = Tokens(self.db, clock)
 

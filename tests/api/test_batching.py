@@ -133,6 +133,33 @@ def test_fifty_queued_changes_are_fifty_commits_in_one_push(
     assert not plan_from_scratch(remote, api.settings.state_dir.parent / "fresh").has_changes
 
 
+def test_a_batch_after_another_batchs_push_starts_from_the_processs_snapshot(
+        batched: tuple[Api, Path, list[str]]) -> None:
+    """Both changes were checked on the same head; the first batch's push moved the
+    head past the snapshot those checks built. The worker brings the snapshot up to
+    the new head (parsing the one changed team) before the second batch, whose writer
+    then loads no team from a file either."""
+    api, _, names = batched
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    first, second = viewer_change(api, names[0]), viewer_change(api, names[1])
+    worker = Worker(api.settings, store, "batcher", batch=1)
+    assert worker.run_once()
+    # read from the store: a request through the API would build the snapshot itself
+    assert store.requests.get(first).state == "succeeded"
+    loads: list[Path] = []
+    full_load = gitops._Specs.open
+
+    def counted(*args: Any) -> Any:
+        loads.append(args[2])
+        return full_load(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gitops._Specs, "open", counted)
+        assert worker.run_once()
+    assert loads == []
+    assert wait_final(api, second)["state"] == "succeeded"
+
+
 def plan_from_scratch(remote: Path, work: Path) -> gitops.Plan:
     work.mkdir()
     archive = subprocess.run(["git", "archive", "main", "platform"], cwd=remote, check=True,
@@ -140,6 +167,29 @@ def plan_from_scratch(remote: Path, work: Path) -> gitops.Plan:
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
     return gitops.plan(work / "platform", str(remote), settings=Settings(
         state_dir=work / "state"))
+
+
+def test_a_batchs_log_lines_are_three_commits_whatever_its_size(
+        batched: tuple[Api, Path, list[str]]) -> None:
+    """Each change logs its attempt, its edit and its commit; the batch writes each of
+    the three for all its changes in one transaction, not one per line."""
+    api, _, names = batched
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    ids = [viewer_change(api, team) for team in names[:5]]
+    actions: list[str] = []
+    transaction = store.db.transaction
+
+    def counted(action: str, **kw: Any) -> Any:
+        actions.append(action)
+        return transaction(action, **kw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store.db, "transaction", counted)
+        assert Worker(api.settings, store, "batcher").run_once()
+    assert len([a for a in actions if "log line" in a]) == 3, actions
+    for rid in ids:
+        assert [line.message.split()[0] for line in store.requests.logs(rid)] == [
+            "attempt", "team.update", "committed"]
 
 
 def test_a_change_that_fails_in_a_batch_fails_alone(

@@ -208,6 +208,55 @@ def test_concurrent_log_appends_get_dense_unique_seqs(target: Target) -> None:
         s.close()
 
 
+def test_a_batch_of_log_lines_to_several_requests_is_one_append(store: Store) -> None:
+    first, second = submit(store), submit(store)
+    store.requests.append_log(second, "before")
+    seqs = store.requests.append_logs([(first, "a1", "info"), (second, "b2", "warning"),
+                                       (first, "a2", "info"), (second, "x" * 9000, "error")])
+    assert seqs == [1, 2, 2, 3]
+    assert [(line.seq, line.level, line.message) for line in store.requests.logs(first)] == [
+        (1, "info", "a1"), (2, "info", "a2")]
+    assert [(line.seq, line.message[:6]) for line in store.requests.logs(second)] == [
+        (1, "before"), (2, "b2"), (3, "xxxxxx")]
+    assert store.requests.logs(second)[-1].message.endswith(" ...[808 characters cut]")
+    assert store.requests.append_logs([]) == []
+
+
+@pytest.mark.parametrize("bad", [("unknown", "info"), ("known", "loud")])
+def test_a_batch_with_one_refused_line_appends_nothing(store: Store,
+                                                      bad: tuple[str, str]) -> None:
+    rid = submit(store)
+    other = rid if bad[0] == "known" else "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(NotFound):
+        store.requests.append_logs([(rid, "fine", "info"),
+                                    (other, "refused", bad[1])])  # type: ignore[list-item]
+    assert store.requests.logs(rid) == []
+    assert store.requests.append_log(rid, "next") == 1
+
+
+def test_concurrent_batches_over_the_same_requests_get_dense_seqs(target: Target) -> None:
+    """Two writers appending to the same requests in opposite orders, each batch in one
+    transaction: rows are locked in one order, so neither deadlocks."""
+    first = target.open()
+    rids = [submit(first) for _ in range(3)]
+    stores = [first, target.open()]
+
+    def append(s: Store, order: list[str]) -> None:
+        for i in range(10):
+            s.requests.append_logs([(rid, f"{i}", "info") for rid in order])
+
+    threads = [threading.Thread(target=append, args=(s, order))
+               for s, order in zip(stores, (rids, rids[::-1]), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for rid in rids:
+        assert [line.seq for line in first.requests.logs(rid)] == list(range(1, 21))
+    for s in stores:
+        s.close()
+
+
 def test_steps_are_recorded_once_and_skipped_after(store: Store, clock: Clock) -> None:
     rid = submit(store)
     assert store.requests.step_done(rid, "repository pushed") is None
