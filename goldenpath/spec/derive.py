@@ -119,9 +119,10 @@ def _listings(parent: PlatformSpec, changes: Changes) -> dict[str, tuple[TeamFac
 
 def _claims(parent: PlatformSpec, changes: Changes) -> Claims | None:
     """The child's claims: the parent's without the changed teams' old claims, with their
-    new ones (None when the parent has a clash: its claims name only first claimants)."""
+    new ones (None when the parent has a clash, or an environment no cluster hosts: a
+    platform that valid is never derived from; its child builds its own)."""
     before = parent.claims
-    if before.clashing:
+    if before.clashing or not before.complete:
         return None
     namespaces, hosts = dict(before.namespaces), dict(before.hosts)
     for name in changes:
@@ -133,11 +134,12 @@ def _claims(parent: PlatformSpec, changes: Changes) -> Claims | None:
         for _, host, _ in old.facts.hosts:
             hosts.pop(host, None)
     clashing: set[str] = set()
+    complete = True
     for name in sorted(changes):
         new = changes[name]
         if new is not None:
-            claim(new.facts, namespaces, hosts, clashing)
-    return Claims(namespaces, hosts, frozenset(clashing))
+            complete &= claim(new.facts, parent.cluster_names, namespaces, hosts, clashing)
+    return Claims(namespaces, hosts, frozenset(clashing), complete, in_order=False)
 
 
 def _namespaces(parent: PlatformSpec, child: PlatformSpec, changes: Changes
@@ -147,6 +149,8 @@ def _namespaces(parent: PlatformSpec, child: PlatformSpec, changes: Changes
     built them, or a new team names an environment no cluster hosts (the child's own
     build says so, as before)."""
     owned = parent.__dict__.get("tenant_namespaces")
+    if owned is None and parent.claims.in_order and parent.claims.complete:
+        owned = parent.tenant_namespaces  # the claims' own map (no clash: checked)
     if owned is None:
         return None
     cluster_of = child.cluster_of

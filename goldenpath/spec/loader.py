@@ -121,7 +121,8 @@ def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str, cache: SpecCach
     else:
         entry.known_quotas(known)
         found = []
-    found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
+    if entry.name in spec.dangling:  # names a team that is not there (one walk for all)
+        found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
     return found
 
 

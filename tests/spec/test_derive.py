@@ -101,6 +101,15 @@ def _oracle(spec: PlatformSpec, files: dict[str, tuple[str, bytes | None]]
     return issues or child
 
 
+def _oracle_entries(spec: PlatformSpec, files: dict[str, tuple[str, bytes | None]]
+                    ) -> list[TeamEntry]:
+    """The entries of the child ``files`` make of ``spec``, in name order."""
+    new = [_entry_of(name, file, raw, []) for name, (file, raw) in files.items()
+           if raw is not None]
+    return sorted([*(e for e in spec.entries if e.name not in files),
+                   *(e for e in new if e is not None)], key=lambda entry: entry.name)
+
+
 def _global_walk(spec: PlatformSpec) -> Iterator[SpecIssue]:
     """The rules across teams as they were written before ``claims``: every team walked."""
     namespaces: dict[str, str] = {}
@@ -130,8 +139,9 @@ INDEXES = ("team_names", "entry", "digests", "teams", "_listings", "claims",
 
 
 def _comparable(name: str, value: Any) -> Any:
-    if name == "claims":  # the working maps are exact when nothing clashes
-        return value if not value.clashing else value.clashing
+    if name == "claims":  # the maps are exact when nothing clashes (order: not derived)
+        return (value.clashing, value.complete) if value.clashing else \
+            (value.namespaces, value.hosts, value.complete)
     if name in ("entry", "digests", "tenant_namespaces"):  # order included
         return list(value.items())
     if name == "_listings":  # keyed by set order: compared as a mapping
@@ -139,8 +149,29 @@ def _comparable(name: str, value: Any) -> Any:
     return value
 
 
+def _namespaces_walk(spec: PlatformSpec) -> list[tuple[str, tuple[str, str, str]]]:
+    """``tenant_namespaces`` as it was built before the claims: a walk of every team."""
+    return list({
+        namespace_name(facts.name, env): (spec.cluster_of[env].name, facts.name, env)
+        for facts in (entry.facts for entry in spec.entries)
+        for env in facts.environments
+    }.items())
+
+
+def _assert_namespaces_as_walked(spec: PlatformSpec) -> None:
+    try:
+        expected = _namespaces_walk(spec)
+    except KeyError:  # an environment no cluster hosts: asking fails as it did
+        fresh = PlatformSpec(spec.platform, spec.entries, dict(spec.sources))
+        with pytest.raises(KeyError):
+            _ = fresh.tenant_namespaces
+        return
+    assert list(spec.tenant_namespaces.items()) == expected
+
+
 def _assert_derived_exact(child: PlatformSpec) -> None:
     fresh = PlatformSpec(child.platform, child.entries, dict(child.sources), child.digests[""])
+    _assert_namespaces_as_walked(fresh)
     derived = [name for name in INDEXES if name in child.__dict__]
     assert {"team_names", "entry", "digests", "_listings", "claims", "dangling"} <= set(derived)
     for name in derived:
@@ -177,6 +208,8 @@ def test_derived_equals_from_scratch(
             child = with_team_files(spec, files)
         except SpecError as error:
             assert isinstance(expected, list)
+            _assert_namespaces_as_walked(PlatformSpec(  # a platform the loader refuses
+                spec.platform, tuple(_oracle_entries(spec, files)), dict(spec.sources)))
             event("refused: " + ", ".join(sorted({i.path.split("[")[0] for i in expected})))
             assert error.issues == SpecError(expected).issues  # sorted as a SpecError sorts
             continue
@@ -225,6 +258,10 @@ def test_a_clash_made_and_resolved_is_reported_as_before(tmp_path: Path) -> None
         _doc("c", ["dev"])).encode()), **again})
     _assert_derived_exact(moved)
     assert moved.claims.hosts == {"one.example.com": ("d", "svc0")}
+    assert not moved.claims.in_order  # derived: the child's tenant_namespaces are spliced
+    assert list(moved.tenant_namespaces) == [
+        namespace_name(team, env) for team in moved.team_names
+        for env in moved.facts(team).environments]
 
 
 @pytest.mark.parametrize("parent", [
@@ -251,3 +288,4 @@ def test_a_parent_built_in_memory_that_breaks_a_rule_is_still_reported(
     with pytest.raises(SpecError) as info:
         with_team_files(spec, files)
     assert info.value.issues == SpecError(expected).issues
+    _assert_namespaces_as_walked(spec)
