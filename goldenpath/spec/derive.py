@@ -50,11 +50,18 @@ def derived(parent: PlatformSpec, changes: Changes, sources: dict[str, str]) -> 
                              for at, there, new in steps])
     known["team_names"] = tuple(names)
     known["ordered"] = True
-    known["entry"] = dict(zip(names, entries, strict=True))
-    digests = list(parent.digests.items())  # "" first, then the teams in name order
-    known["digests"] = dict([digests[0], *_spliced(digests[1:], [
-        (at, there, None if new is None else (new.name, new.digest))
-        for at, there, new in steps])])
+    if all(there and new is not None for _, there, new in steps):
+        # teams replaced, none added or removed (the common change): a value assigned
+        # to a key already there keeps its place, so a copy keeps the order
+        known["entry"] = {**parent.entry, **changes}
+        known["digests"] = {**parent.digests,
+                            **{name: new.digest for name, new in changes.items() if new}}
+    else:
+        known["entry"] = dict(zip(names, entries, strict=True))
+        digests = list(parent.digests.items())  # "" first, then the teams in name order
+        known["digests"] = dict([digests[0], *_spliced(digests[1:], [
+            (at, there, None if new is None else (new.name, new.digest))
+            for at, there, new in steps])])
     if "teams" in parent.__dict__:
         known["teams"] = tuple(_spliced(list(parent.teams), [
             (at, there, None if new is None else new.model) for at, there, new in steps]))
@@ -148,25 +155,39 @@ def _namespaces(parent: PlatformSpec, child: PlatformSpec, changes: Changes
     in name order) with each changed team's group replaced. None when the parent has not
     built them, or a new team names an environment no cluster hosts (the child's own
     build says so, as before)."""
-    owned = parent.__dict__.get("tenant_namespaces")
+    owned: Mapping[str, tuple[str, str, str]] | None = \
+        parent.__dict__.get("tenant_namespaces")
     if owned is None and parent.claims.in_order and parent.claims.complete:
         owned = parent.tenant_namespaces  # the claims' own map (no clash: checked)
     if owned is None:
         return None
     cluster_of = child.cluster_of
-    items = list(owned.items())
+    groups: dict[str, dict[str, tuple[str, str, str]]] = {}
     for name in sorted(changes):
         new = changes[name]
-        group: dict[str, tuple[str, str, str]] = {}
+        group = groups[name] = {}
         if new is not None:
             for env in new.facts.environments:
                 cluster = cluster_of.get(env)
                 if cluster is None:
                     return None
                 group[namespace_name(name, env)] = (cluster.name, name, env)
+    if all(_same_group(parent, name, group) for name, group in groups.items()):
+        return owned  # the changed teams kept their environments (a quota change, ...)
+    items = list(owned.items())
+    for name, group in groups.items():
         items[bisect_left(items, name, key=_team_of):
               bisect_right(items, name, key=_team_of)] = group.items()
     return MappingProxyType(dict(items))
+
+
+def _same_group(parent: PlatformSpec, name: str, group: dict[str, tuple[str, str, str]]
+                ) -> bool:
+    """Team ``name`` had the namespaces ``group`` in the parent, in that order (their
+    values follow from the names: cluster, team and environment)."""
+    old = parent.entry.get(name)
+    return old is not None and list(dict.fromkeys(
+        namespace_name(name, env) for env in old.facts.environments)) == list(group)
 
 
 def _team_of(item: tuple[str, tuple[str, str, str]]) -> str:
