@@ -116,7 +116,33 @@ def unchanged(files: SpecFiles, records: Mapping[str, UnitState], current: Mappi
     paths with the blobs recorded, so this needs no record's path map."""
     return {unit: records[unit] for unit, (path, content) in files.items()
             if unit in records and intact(unit) and path not in unowned
-            and current.get(path) == blob_id(content)}
+            and current.get(path) == _BLOB_IDS.blob_id(content)}
+
+
+class BlobMemo:
+    """Blob ids of the spec files seen: a plan at 1,000 teams asks about every team's
+    file, the same bytes objects each time (the snapshot's, whose hash Python keeps), and
+    hashing them all with SHA-1 again was most of what :func:`unchanged` cost. Holds at
+    most ``limit`` bytes of files; past it, forgets everything and starts again."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ids: dict[bytes, str] = {}
+        self.held = 0
+
+    def blob_id(self, content: bytes) -> str:
+        found = self.ids.get(content)
+        if found is None:
+            found = blob_id(content)
+            if self.held + len(content) > self.limit:
+                self.ids.clear()
+                self.held = 0
+            self.ids[content] = found
+            self.held += len(content)
+        return found
+
+
+_BLOB_IDS = BlobMemo(64 << 20)
 
 
 def checkout(ws: Workspace, blobs: Mapping[str, str], into: Path) -> Path:

@@ -95,7 +95,7 @@ class BaseTree:
         paths, what is derived from them), so that from then on it is only read: one
         analysis can then be shared by threads (see goldenpath.services.snapshots)."""
         self._read_every_record()
-        _ = self.owned, self.drift, self.drifted_units
+        _ = self.owned, self.drift, self.drifted_units, self.kept_inputs
         return self
 
     def _read_every_record(self) -> None:
@@ -142,6 +142,14 @@ class BaseTree:
     @cached_property
     def drifted_units(self) -> frozenset[str]:
         return frozenset(unit for unit, _ in self._drift)
+
+    @cached_property
+    def kept_inputs(self) -> frozenset[tuple[str, str]]:
+        """(unit, input digest) of every record untouched by hand: what :func:`reusable`
+        compares the current input digests with."""
+        drifted = self.drifted_units
+        return frozenset((unit, record.inputs) for unit, record in self.records.items()
+                         if unit not in drifted)
 
     def intact(self, unit: str) -> bool:
         """No file of ``unit`` was edited or deleted by hand."""
@@ -236,14 +244,15 @@ class ChangeSet:
         return bool(self.writes or self.deletes)
 
 
-def reusable(base: BaseTree, inputs: dict[str, str]) -> set[str]:
+def reusable(base: BaseTree, inputs: Mapping[str, str]) -> set[str]:
     """Units (of ``inputs``: unit -> current input digest) the base holds as the current
-    inputs render them, untouched by hand: they need not be rendered again."""
-    return {
-        unit for unit, digest in inputs.items()
-        if (record := base.records.get(unit)) is not None
-        and record.inputs == digest and base.intact(unit)
-    }
+    inputs render them, untouched by hand: they need not be rendered again.
+
+    Asked twice per plan with every unit of 1,000 teams, of which one or two changed: so
+    the units that differ are found by set operations in C over the base's
+    (unit, input digest) pairs (``BaseTree.kept_inputs``), and taken from the rest."""
+    differ = inputs.items() - base.kept_inputs
+    return set(inputs).difference(unit for unit, _ in differ)
 
 
 def desired(bundle: Bundle, base: BaseTree, inputs: dict[str, str] | None = None,

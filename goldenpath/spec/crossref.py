@@ -7,7 +7,7 @@ exist, which teams, which hosts are taken) or derived names (``<team>-<env>``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from goldenpath.errors import SpecIssue
 from goldenpath.spec import bounds
@@ -224,21 +224,34 @@ def _quota_issues(spec: PlatformSpec, team: Team, env: str, file: str) -> Iterat
 
 
 def global_issues(spec: PlatformSpec) -> Iterator[SpecIssue]:
-    """Rules across teams: namespaces and ingress hosts are unique on the whole platform."""
+    """Rules across teams: namespaces and ingress hosts are unique on the whole platform.
+
+    Only the teams in a clash (``spec.claims``, derived from the parent's for a platform
+    with some teams replaced) are walked: the others claim nothing anyone else claims,
+    so they are never reported and never the first claimant of what is, and leaving
+    them out changes no issue, nor its order."""
+    clashing = spec.claims.clashing
+    if clashing:
+        yield from _clashes([entry.facts for entry in spec.entries if entry.name in clashing],
+                            spec.sources)
+
+
+def _clashes(teams: list[TeamFacts], sources: Mapping[str, str]) -> Iterator[SpecIssue]:
+    """The namespaces and hosts ``teams`` (in name order) claim after another did."""
     namespaces: dict[str, str] = {}
-    for team in (entry.facts for entry in spec.entries):
+    for team in teams:
         for i, env in enumerate(team.environments):
             namespace = namespace_name(team.name, env)
             if namespaces.setdefault(namespace, team.name) != team.name:
-                yield _issue(spec.sources.get(team.name, team.name), f"spec.environments[{i}]",
+                yield _issue(sources.get(team.name, team.name), f"spec.environments[{i}]",
                              env, f"namespace {namespace!r} is already team "
                              f"{namespaces[namespace]}'s; choose another team name")
     owners: dict[str, str] = {}
-    for team in (entry.facts for entry in spec.entries):
+    for team in teams:
         for i, host, service in team.hosts:
             if host in owners:
                 yield _issue(
-                    spec.sources.get(team.name, team.name),
+                    sources.get(team.name, team.name),
                     f"spec.services[{i}].ingress.host",
                     host,
                     f"is already used by {owners[host]}; ingress hosts must be unique",

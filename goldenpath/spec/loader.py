@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.spec import crossref
 from goldenpath.spec.cache import Known, SpecCache
+from goldenpath.spec.derive import derived
 from goldenpath.spec.models import Platform, Team
 from goldenpath.spec.resolve import PlatformSpec, document_digest
 from goldenpath.spec.teams import TeamEntry, TeamFacts
@@ -120,7 +121,8 @@ def _team_issues(spec: PlatformSpec, entry: TeamEntry, key: str, cache: SpecCach
     else:
         entry.known_quotas(known)
         found = []
-    found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
+    if entry.name in spec.dangling:  # names a team that is not there (one walk for all)
+        found.extend(crossref.peer_issues(spec, entry.facts, file, unloaded))
     return found
 
 
@@ -134,25 +136,32 @@ def with_team_files(spec: PlatformSpec,
     team. The other teams' entries are ``spec``'s own, shared, never changed.
 
     What a team's cross-file rules read is the platform and the team itself, so the
-    teams not in ``files``, which passed them when ``spec`` was loaded, pass them still;
-    the rules across teams run from every team's facts, as a load runs them."""
+    teams not in ``files``, which passed them when ``spec`` was loaded, pass them still.
+    The rules across teams read indexes derived from ``spec``'s
+    (:mod:`goldenpath.spec.derive`): a team whose ``allowFromTeams`` names a team that is
+    gone, and the teams in a clash of namespaces or hosts, are reported as a load of the
+    whole platform would report them, in the same order, without walking every team."""
     issues: list[SpecIssue] = []
-    sources = {name: file for name, file in spec.sources.items() if name not in files}
-    new: dict[str, TeamEntry] = {}
+    sources = dict(spec.sources)
+    for name in files:
+        sources.pop(name, None)
+    new: dict[str, TeamEntry | None] = {}
     for name, (file, raw) in sorted(files.items()):
         entry = _entry_of(name, file, raw, issues) if raw is not None else None
         if entry is not None:
-            new[name] = entry
             sources[name] = file
+        new[name] = entry
     if issues:
         raise SpecError(issues)
-    entries = sorted([*(e for e in spec.entries if e.name not in files), *new.values()],
-                     key=lambda entry: entry.name)
-    changed = PlatformSpec(spec.platform, tuple(entries), sources, spec.digests[""])
-    for entry in new.values():
+    changed = derived(spec, new, sources)
+    for entry in (e for e in new.values() if e is not None):
         issues.extend(crossref.team_issues(changed, entry.model, sources[entry.name]))
-    for entry in changed.entries:
-        issues.extend(crossref.peer_issues(changed, entry.facts, sources[entry.name]))
+    # only the teams naming a team that is not there have peer issues (one entry a name
+    # when ordered, as a loaded platform's are)
+    peers = [changed.facts(name) for name in sorted(changed.dangling)] if changed.ordered \
+        else [entry.facts for entry in changed.entries]
+    for facts in peers:
+        issues.extend(crossref.peer_issues(changed, facts, sources[facts.name]))
     issues.extend(crossref.global_issues(changed))
     if not issues and not changed.entries:
         issues.append(SpecIssue(min(file for file, _ in files.values()), "",

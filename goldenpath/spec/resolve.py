@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -100,6 +101,64 @@ def tenancy_application_name(team: str, environment: str) -> str:
 def services_application_name(team: str) -> str:
     """The Argo CD Application syncing a team's service Applications."""
     return f"{team}-services"
+
+
+class Claims(NamedTuple):
+    """What the teams of a platform claim that must be unique on it: namespaces (each
+    claimed by one team) and ingress hosts (each served by one service), and the teams
+    in a clash, which the rules across teams (:func:`goldenpath.spec.crossref.global_issues`)
+    report. Built in one pass over the teams' facts, or derived from a parent platform's
+    (:mod:`goldenpath.spec.derive`); ``namespaces`` and ``hosts`` name the one claimant
+    when ``clashing`` is empty (a valid platform), and are only the derivation's working
+    state otherwise."""
+
+    #: namespace -> (its cluster, "" when no cluster hosts the environment; the team
+    #: claiming it; the environment)
+    namespaces: dict[str, tuple[str, str, str]]
+    #: ingress host -> (team, service) serving it
+    hosts: dict[str, tuple[str, str]]
+    #: the teams claiming a namespace another team claims, or a host claimed twice
+    clashing: frozenset[str]
+    #: every environment named is hosted by a cluster
+    complete: bool
+    #: built team by team in the spec's order: ``namespaces`` is then, with no clash
+    #: and complete, exactly ``PlatformSpec.tenant_namespaces``
+    in_order: bool
+
+    @classmethod
+    def of(cls, teams: Iterable[TeamFacts], clusters: Mapping[str, str]) -> Claims:
+        """The claims of ``teams``; ``clusters``: environment -> the cluster hosting it."""
+        namespaces: dict[str, tuple[str, str, str]] = {}
+        hosts: dict[str, tuple[str, str]] = {}
+        clashing: set[str] = set()
+        complete = True
+        for facts in teams:
+            complete &= claim(facts, clusters, namespaces, hosts, clashing)
+        return cls(namespaces, hosts, frozenset(clashing), complete, in_order=True)
+
+
+def claim(facts: TeamFacts, clusters: Mapping[str, str],
+          namespaces: dict[str, tuple[str, str, str]], hosts: dict[str, tuple[str, str]],
+          clashing: set[str]) -> bool:
+    """Record what the team ``facts`` claims; add the teams of each clash to ``clashing``;
+    whether a cluster hosts each of its environments. A namespace a team claims twice (an
+    environment listed twice) is no clash; a host it serves twice is, as for two teams
+    (see ``global_issues``)."""
+    name = facts.name
+    complete = True
+    for env in facts.environments:
+        cluster = clusters.get(env, "")
+        complete &= bool(cluster)
+        owner = namespaces.setdefault(namespace_name(name, env), (cluster, name, env))[1]
+        if owner != name:
+            clashing.update((owner, name))
+    for _, host, service in facts.hosts:
+        served = hosts.get(host)
+        if served is None:
+            hosts[host] = (name, service)
+        else:
+            clashing.update((served[0], name))
+    return complete
 
 
 class ResolvedQuota(NamedTuple):
@@ -216,19 +275,54 @@ class PlatformSpec:
     @cached_property
     def tenant_namespaces(self) -> Mapping[str, tuple[str, str, str]]:
         """Every namespace a team owns -> (cluster, team, environment); read-only (every
-        guardrail asks, several times per check, so it is built once per spec)."""
+        guardrail asks, several times per check, so it is built once per spec). The
+        claims' namespaces when they are the same (no clash, every environment hosted):
+        one walk of the teams for both."""
+        claims = self.claims
+        if claims.in_order and claims.complete and not claims.clashing:
+            return MappingProxyType(claims.namespaces)
         return MappingProxyType({
             namespace_name(facts.name, env): (self.cluster_of[env].name, facts.name, env)
             for facts in (entry.facts for entry in self.entries)
             for env in facts.environments
         })
 
+    @cached_property
+    def ordered(self) -> bool:
+        """The entries are in strictly increasing name order, as the loader makes them (a
+        spec built in memory need not be): what lets the indexes be looked up by name and
+        derived (:mod:`goldenpath.spec.derive`)."""
+        names = self.team_names
+        return all(a < b for a, b in pairwise(names))
+
+    @cached_property
+    def claims(self) -> Claims:
+        """The namespaces and ingress hosts the teams claim, and the teams in a clash."""
+        return Claims.of((entry.facts for entry in self.entries), self.cluster_names)
+
+    @cached_property
+    def cluster_names(self) -> dict[str, str]:
+        """Environment name -> the name of the cluster that hosts it."""
+        return {env: cluster.name for env, cluster in self.cluster_of.items()}
+
+    @cached_property
+    def dangling(self) -> frozenset[str]:
+        """The teams whose ``network.allowFromTeams`` names a team not on the platform."""
+        known = self.entry
+        return frozenset(entry.name for entry in self.entries
+                         if any(other not in known for other in entry.facts.allow_from_teams))
+
     def subset(self, names: Iterable[str]) -> PlatformSpec:
         """The same platform with only the teams ``names``: what the per-team guardrails
-        check when apply renders only those teams."""
+        check when apply renders only those teams. (Picked by name, in name order, when
+        the entries are: a one-team check on 1,000 teams looks at one.)"""
         keep = set(names)
-        return PlatformSpec(self.platform, tuple(e for e in self.entries if e.name in keep),
-                            self.sources, self.platform_digest, self._listings)
+        if self.ordered:
+            chosen = tuple(self.entry[name] for name in sorted(keep & self.entry.keys()))
+        else:
+            chosen = tuple(e for e in self.entries if e.name in keep)
+        return PlatformSpec(self.platform, chosen, self.sources, self.platform_digest,
+                            self._listings)
 
     def listed_by(self, name: str) -> tuple[TeamFacts, ...]:
         """The facts of the other teams whose ``network.allowFromTeams`` names the team

@@ -48,13 +48,16 @@ class TeamEntry:
     in this process, or (``known_quotas``) from an earlier load of the same file under
     the same platform (the loader's check cache), read only when first asked for."""
 
-    __slots__ = ("_known", "_load", "_model", "_quotas", "digest", "facts")
+    __slots__ = ("_known", "_load", "_model", "_quotas", "digest", "facts", "name")
 
     def __init__(self, facts: TeamFacts, digest: str, *, model: Team | None = None,
                  load: Callable[[], Team] | None = None) -> None:
         if model is None and load is None:
             raise ValueError("a TeamEntry needs its model or a way to load it")
         self.facts = facts
+        #: the team's name (an attribute, not a property: the indexes over 1,000 teams
+        #: read it thousands of times per spec)
+        self.name = facts.name
         self.digest = digest
         self._load = load
         self._model = model
@@ -71,10 +74,6 @@ class TeamEntry:
     def known_quotas(self, read: Callable[[], dict[str, ResolvedQuota]]) -> None:
         """The quotas an earlier load resolved, to be read by ``read`` when needed."""
         self._quotas, self._known = None, read
-
-    @property
-    def name(self) -> str:
-        return self.facts.name
 
     @property
     def model(self) -> Team:
