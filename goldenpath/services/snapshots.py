@@ -329,7 +329,7 @@ def _settled(spec: PlatformSpec) -> PlatformSpec:
             if env in spec.environments:
                 spec.quota_of(entry.name, env)
     _ = (spec.teams, spec.team_names, spec.entry, spec.reach, spec.clusters, spec.cluster_of,
-         spec.tenant_namespaces,
+         spec.tenant_namespaces, spec.ordered, spec.claims, spec.cluster_names, spec.dangling,
          spec.digests, spec.listed_by(""))
     return spec
 

@@ -5,6 +5,7 @@ proposal, and built once when threads ask together."""
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from goldenpath.services import teams as svc
 from goldenpath.services.teams import Requester, Where
 from goldenpath.settings import Settings
 from goldenpath.spec import load_platform
+from goldenpath.spec.resolve import PlatformSpec
 from tests.factories import platform_doc, team_doc, write_platform
 from tests.gitops.conftest import git
 
@@ -277,3 +279,14 @@ def test_every_caller_sharing_a_head_question_gets_its_error() -> None:
             with pytest.raises(GitError, match="did not answer"):
                 future.result(30)
     assert len(calls) == 2  # the first, then one question for both who came after
+
+
+def test_a_snapshot_derives_every_cached_property_before_threads_share_it(where: Where) -> None:
+    """Threads only read a snapshot's spec: each of PlatformSpec's cached properties is
+    computed when the snapshot is built, not by whichever request first asks (a proposal
+    derives its indexes from the snapshot's: claims, ordered, cluster names, ...)."""
+    spec = snapshots.current(where.repo, where.branch, where.resolved).spec
+    derived = {name for name, value in vars(PlatformSpec).items()
+               if isinstance(value, functools.cached_property)}
+    assert derived, "PlatformSpec has cached properties"
+    assert derived - vars(spec).keys() == set()
