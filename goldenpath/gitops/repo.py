@@ -22,10 +22,11 @@ RemoteUnavailable, which the worker answers by retrying the request later; a wri
 failed for want of room (git says so, or was killed by SIGXFSZ; a temporary file that
 could not be written) is DiskFull, retried the same way. Pushes are never forced.
 
-A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ) leaves
-its lock files behind, which would fail every later fetch with "cannot lock ref": the
-cache is used under an exclusive ``flock`` by one process at a time, so whoever holds it
-removes them (:func:`_clear_stale_locks`).
+A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ, a
+chain's fast-import killed because its block failed) leaves its lock files behind,
+which would fail every later fetch with "cannot lock ref", and the pack it had not
+finished: the cache is used under an exclusive ``flock`` by one process at a time, so
+whoever holds it removes them (:func:`_clear_leftovers`).
 """
 
 from __future__ import annotations
@@ -169,11 +170,11 @@ class Workspace:
         path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
-                _clear_stale_locks(path)
+                _clear_leftovers(path)
                 try:
                     yield cls(repo, remote)
                 finally:  # a git killed in the block (a full disk) leaves none either
-                    _clear_stale_locks(path)
+                    _clear_leftovers(path)
             return
         with tempfile.TemporaryDirectory(prefix="goldenpath-cache-") as tmp:
             fresh = Path(tmp) / "cache.git"
@@ -530,14 +531,16 @@ def _locked(path: Path) -> Iterator[None]:
 _GIT_LOCKS = ("HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 
 
-def _clear_stale_locks(path: Path) -> None:
+def _clear_leftovers(path: Path) -> None:
     """Remove the lock files a git process left in the cache when it was killed (SIGKILL,
-    SIGXFSZ on a full disk): else every later fetch fails with "cannot lock ref". Called
-    under the cache's lock, so no git process of another goldenpath runs in it: any lock
-    file there is a dead one's."""
-    for lock in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock")]:
+    SIGXFSZ on a full disk), else every later fetch fails with "cannot lock ref", and the
+    packs it had not finished (a fetch's, a chain's fast-import: room a full disk needs).
+    Called under the cache's lock, so no git process of another goldenpath runs in it:
+    any such file there is a dead one's."""
+    for file in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock"),
+                 *(path / "objects" / "pack").glob("tmp_*")]:
         with suppress(FileNotFoundError):
-            lock.unlink()
+            file.unlink()
 
 
 @contextmanager

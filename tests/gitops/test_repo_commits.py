@@ -221,6 +221,23 @@ def test_a_fast_import_out_of_room_is_disk_full(ws: Workspace, remote: Path) -> 
     assert _gone(running)
 
 
+
+def test_a_chain_killed_in_a_kept_cache_leaves_no_part_of_its_pack(
+        tmp_path: Path, remote: Path) -> None:
+    """What it wrote before it was killed (a megabyte) is gone with the lock: no room
+    kept by the pack it never finished, which would grow with every chain killed."""
+    cache, origin = tmp_path / "cache", Remote(str(remote))
+    with Workspace.open(cache, origin) as ws:
+        seed = ws.commit(None, SEED, set(), "seed\n")
+    with pytest.raises(KeyError), Workspace.open(cache, origin) as ws, \
+            ws.committer() as commit:
+        commit(seed, {"big.bin": os.urandom(1 << 20)}, set(), "big\n")
+        assert [p.stat().st_size > 1 << 19 for p in (ws.path / "objects/pack").glob("tmp_*")] \
+            == [True]
+        raise KeyError("an edit's own bug")
+    assert not list((ws.path / "objects/pack").glob("tmp_*"))
+    git("fsck", "--strict", "--no-dangling", cwd=ws.path)
+
 # --- the chain of a batch of team changes ----------------------------------------------
 
 
