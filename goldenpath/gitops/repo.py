@@ -60,6 +60,7 @@ _REJECTED = ("(non-fast-forward)", "(fetch first)", "failed to update ref", "can
 _MISSING_REF = ("couldn't find remote ref", "could not find remote ref")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _LS_TREE_BLOB = re.compile(r"\d+ blob ([0-9a-f]{40,64})\t([^\0]*)")
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 #: The scratch ref fast-import builds commits on; pushes name the commit, never this ref.
 _BUILD_REF = "refs/goldenpath/build"
 #: what failed, by git command (fetch and push name their branch themselves)
@@ -387,16 +388,25 @@ class Committer:
         stream.append(b"\nget-mark :%d\n" % mark)
         with self._failing(_WHAT["fast-import"]):
             commit = self._ask(b"".join(stream)).decode().strip()
+            if not _OBJECT_ID.fullmatch(commit):
+                raise ValueError(f"fast-import answered {commit!r}")
         self._marks[commit] = mark
         return commit
 
     def read(self, blob: str) -> bytes:
         """A blob's content, whether this process wrote it or the cache had it before."""
-        with self._failing("read a file from the local cache of"):
-            header = self._ask(b"cat-blob %s\n" % blob.encode()).decode().split()
-            if header[1:2] == ["missing"]:
-                raise ValueError(f"{blob} missing")
-            return self._stdout.read(int(header[2]) + 1)[:-1]
+        what = "read a file from the local cache of"
+        with self._failing(what):
+            header = self._ask(b"cat-blob %s\n" % blob.encode()).split()
+            if header[1:] != [b"missing"]:
+                if header[1:2] != [b"blob"] or len(header) != 3 or not header[2].isdigit():
+                    raise ValueError(f"fast-import answered {header!r}")
+                content = self._stdout.read(int(header[2]) + 1)
+                if not content.endswith(b"\n"):
+                    self._ended()
+                return content[:-1]
+        raise GitError(self._ws.remote.redact(  # it goes on: the chain is not lost
+            f"cannot {what} {self._ws.remote.display}: {blob} is not there"))
 
     def _ask(self, command: bytes) -> bytes:
         """fast-import's answer line to ``command``."""
@@ -414,13 +424,14 @@ class Committer:
 
     @contextmanager
     def _failing(self, what: str) -> Iterator[None]:
-        """Errors as GitError or DiskFull; the process's end kept as :attr:`failed`."""
+        """Errors as GitError or DiskFull, kept as :attr:`failed`: after one the
+        stream's state is unknown, so the process is killed if it still runs."""
         try:
             with _wrapped(self._ws.remote, what, hide=(self._ws.path,)):
                 yield
         except GoldenpathError as error:
-            if self.failed is None and self._process.poll() is not None:
-                self.failed = error
+            self.kill()
+            self.failed = self.failed or error
             raise
 
     def _ended(self) -> NoReturn:

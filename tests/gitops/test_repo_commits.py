@@ -150,7 +150,8 @@ def test_commits_are_what_git_makes_of_the_same_change(
     git("fsck", "--strict", "--no-dangling", cwd=ws.path)
 
 
-def test_a_chain_is_one_fast_import_that_ends_with_its_block(ws: Workspace) -> None:
+def test_a_chain_is_one_fast_import_that_ends_with_its_block(
+        ws: Workspace, remote: Path) -> None:
     """The blobs it wrote are read through it while it runs (the rest of git sees them
     only once it ended); after the block no fast-import is left, not even a zombie."""
     seed = ws.commit(None, SEED, set(), "seed\n")
@@ -162,7 +163,11 @@ def test_a_chain_is_one_fast_import_that_ends_with_its_block(ws: Workspace) -> N
         written = blob_id(b"mine\n")
         assert ws.read(written) == b"mine\n"
         assert ws.read_many([written, blob]) == {written: b"mine\n", blob: b"one\n"}
-        second = commit(first, {"b.yaml": b"b\n"}, {"a.yaml"}, "second\n")
+        with pytest.raises(GitError) as missing:
+            ws.read("1" * 40)
+        assert str(missing.value) == \
+            f"cannot read a file from the local cache of {remote}: {'1' * 40} is not there"
+        second = commit(first, {"b.yaml": b"b\n"}, {"a.yaml"}, "second\n")  # it goes on
         assert _fast_imports() == running
     assert _gone(running[0])
     assert git("log", "--format=%H", second, cwd=ws.path).split() == [second, first, seed]
@@ -204,6 +209,19 @@ def test_a_fast_import_killed_mid_chain_fails_it_with_git_s_reason(
     assert _gone(running)
     assert not list(ws.path.glob("fast_import_crash_*"))  # killed: it reported nothing
 
+
+
+def test_a_commit_git_refuses_fails_the_chain_in_git_s_words(
+        ws: Workspace, remote: Path) -> None:
+    """Without the cache's path (git names its crash report there)."""
+    seed = ws.commit(None, SEED, set(), "seed\n")
+    with pytest.raises(GitError) as refused, ws.committer() as commit:
+        first = commit(seed, {"a.yaml": b"x\n"}, set(), "first\n")
+        commit(first, {"a//b.yaml": b"x\n"}, set(), "an empty path component\n")
+    assert str(refused.value) == (f"cannot build a commit in the local cache of {remote}: "
+                                  "Empty path component found in input")
+    assert [p.name.startswith("fast_import_crash_") for p in ws.path.iterdir()
+            if "crash" in p.name] == [True]
 
 def test_a_fast_import_out_of_room_is_disk_full(ws: Workspace, remote: Path) -> None:
     """Its files limited to one byte mid-chain (``prlimit``, as the kernel does on a full
