@@ -1,10 +1,13 @@
 """The git adapter: fetch a branch, read trees and blobs, build a commit, push it.
 
 All git work happens in a bare cache repository per remote (under the state directory),
-and a commit is built by one ``git fast-import`` from its base and the changed files: no
+and commits are built by ``git fast-import`` from their base and the changed files: no
 working tree and no index of the whole tree, so git touches only the trees on the
 changed paths, and a change to one team costs about the same in a repository of 10 or
-1,000 teams.
+1,000 teams. One fast-import process makes a whole chain of commits (a batch of
+requests, :class:`Committer`), fed through pipes and answering each commit's id as it
+is made, so the chain loads the base's trees and writes one pack, not one per commit;
+the process ends with the block that started it, killed and reaped if the block failed.
 
 A remote without a cache yet gets one built in a temporary directory and moved into
 place only when the command using it succeeds and means to keep it (``Workspace.open``):
@@ -19,10 +22,11 @@ RemoteUnavailable, which the worker answers by retrying the request later; a wri
 failed for want of room (git says so, or was killed by SIGXFSZ; a temporary file that
 could not be written) is DiskFull, retried the same way. Pushes are never forced.
 
-A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ) leaves
-its lock files behind, which would fail every later fetch with "cannot lock ref": the
-cache is used under an exclusive ``flock`` by one process at a time, so whoever holds it
-removes them (:func:`_clear_stale_locks`).
+A git process killed in the cache (the server SIGKILLed, git killed by SIGXFSZ, a
+chain's fast-import killed because its block failed) leaves its lock files behind,
+which would fail every later fetch with "cannot lock ref", and the pack it had not
+finished: the cache is used under an exclusive ``flock`` by one process at a time, so
+whoever holds it removes them (:func:`_clear_leftovers`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -40,7 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 import git
 
@@ -55,6 +60,7 @@ _REJECTED = ("(non-fast-forward)", "(fetch first)", "failed to update ref", "can
 _MISSING_REF = ("couldn't find remote ref", "could not find remote ref")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _LS_TREE_BLOB = re.compile(r"\d+ blob ([0-9a-f]{40,64})\t([^\0]*)")
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 #: The scratch ref fast-import builds commits on; pushes name the commit, never this ref.
 _BUILD_REF = "refs/goldenpath/build"
 #: what failed, by git command (fetch and push name their branch themselves)
@@ -145,6 +151,7 @@ class Workspace:
         self._repo = repo
         self.remote = remote
         self._reading = threading.Lock()  # one object stream at a time (shared readers)
+        self._committer: Committer | None = None  # reads go through it while it runs
 
     @property
     def path(self) -> Path:
@@ -164,11 +171,11 @@ class Workspace:
         path = _cache_path(cache_root, remote)
         if (path / "HEAD").is_file():
             with _locked(path), _opened(remote, path, create=False) as repo:
-                _clear_stale_locks(path)
+                _clear_leftovers(path)
                 try:
                     yield cls(repo, remote)
                 finally:  # a git killed in the block (a full disk) leaves none either
-                    _clear_stale_locks(path)
+                    _clear_leftovers(path)
             return
         with tempfile.TemporaryDirectory(prefix="goldenpath-cache-") as tmp:
             fresh = Path(tmp) / "cache.git"
@@ -261,6 +268,8 @@ class Workspace:
         return changed
 
     def read(self, blob: str) -> bytes:
+        if self._committer is not None:  # it may have written the blob: only it knows yet
+            return self._committer.read(blob)
         with self._reading, _wrapped(self.remote, "read a file from the local cache of"):
             data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
             return data
@@ -269,6 +278,8 @@ class Workspace:
         """blob id -> content, with one ``git cat-file --batch`` for all of them."""
         if not blobs:
             return {}
+        if self._committer is not None:
+            return {blob: self._committer.read(blob) for blob in blobs}
         with self._scratch(), tempfile.TemporaryFile() as ids:
             ids.write("".join(f"{blob}\n" for blob in blobs).encode())
             ids.seek(0)
@@ -282,23 +293,29 @@ class Workspace:
 
     def commit(self, base: str | None, writes: dict[str, bytes], deletes: set[str],
                message: str, author: Author | None = None) -> str:
-        """A commit of ``base`` with the changes applied, made by one ``git fast-import``;
-        authored by ``author`` when given (the committer is always goldenpath)."""
-        with self._scratch(), tempfile.TemporaryDirectory(prefix="goldenpath-commit-") as tmp:
-            stream, marks = Path(tmp) / "commit.fi", Path(tmp) / "marks"
-            with stream.open("wb") as out:
-                out.write(self._commit_header(base, message, author))
-                for path in sorted(deletes):
-                    out.write(b"D %s\n" % _fi_path(path))
-                for path in sorted(writes):
-                    content = writes[path]
-                    out.write(b"M 100644 inline %s\ndata %d\n" % (_fi_path(path), len(content)))
-                    out.write(content + b"\n")
-                out.write(b"\n")
-            with stream.open("rb") as stdin:  # --force: the scratch ref may move anywhere
-                self._git("fast-import", "--quiet", "--force", "--date-format=raw",
-                          f"--export-marks={marks}", istream=stdin)
-            return marks.read_text().split()[1]
+        """One commit of ``base`` with the changes applied (see :class:`Committer`)."""
+        with self.committer() as commit:
+            return commit(base, writes, deletes, message, author)
+
+    @contextmanager
+    def committer(self) -> Iterator[Committer]:
+        """One ``git fast-import`` that makes every commit of the block, ended with it:
+        its commits and blobs are in the cache for the rest of git once the block ended
+        (reads of the workspace go through it meanwhile). The block fails with the
+        committer's failure even when it went on after it (its commits are lost with
+        the process); an error in the block kills the process. Never outlives it."""
+        # --force: the scratch ref may move anywhere; answers (get-mark, cat-blob) on stdout
+        process = self._run("fast-import", "--quiet", "--force", "--date-format=raw",
+                            as_process=True, istream=subprocess.PIPE)
+        with _wrapped(self.remote, _WHAT["fast-import"], hide=(self.path,)):
+            committer = Committer(self, process)  # if not, GitPython's handle ends git
+        self._committer = committer
+        try:
+            yield committer
+            committer.close()
+        finally:
+            self._committer = None
+            committer.kill()
 
     def _scratch(self) -> Any:
         """Where git's input is written to a temporary file first: failing to write it
@@ -306,18 +323,23 @@ class Workspace:
         return _wrapped(self.remote, "write a temporary file for the local cache of",
                         hide=(Path(self._repo.git_dir),))
 
-    def _commit_header(self, base: str | None, message: str, author: Author | None) -> bytes:
+    def _commit_header(self, parent: str | None, mark: int, message: str,
+                       author: Author | None) -> bytes:
+        """A fast-import ``commit`` of the scratch ref on ``parent`` (a commit or a mark;
+        None: a root commit, after a ``reset`` of whatever the process built before)."""
         env = {**_IDENTITY, **os.environ}
         if author is not None:
             env.update(GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email)
         when = f"{int(time.time())} +0000"
         text = message.encode()
-        lines = [f"commit {_BUILD_REF}", "mark :1",
+        lines = [f"commit {_BUILD_REF}", f"mark :{mark}",
                  f"author {env['GIT_AUTHOR_NAME']} <{env['GIT_AUTHOR_EMAIL']}> {when}",
                  f"committer {env['GIT_COMMITTER_NAME']} <{env['GIT_COMMITTER_EMAIL']}> {when}",
                  f"data {len(text)}"]
         head = "".join(f"{line}\n" for line in lines).encode() + text + b"\n"
-        return head + (f"from {base}\n".encode() if base else b"")
+        if parent is None:
+            return f"reset {_BUILD_REF}\n".encode() + head
+        return head + f"from {parent}\n".encode()
 
     def push(self, commit: str, branch: str) -> None:
         """Fast-forward ``branch`` on the remote to ``commit``; never forced."""
@@ -328,6 +350,121 @@ class Workspace:
             if any(text in _raw(e) for text in _REJECTED):
                 raise PushRejected(f"{self.remote.display} {branch} moved on: {e}") from e
             raise
+
+
+class Committer:
+    """Commits made one after the other by one ``git fast-import`` in the cache (the
+    chain of a batch: each on the one before, or on any commit), each commit's id as soon
+    as it is made (``get-mark``): loading the base's trees and writing a pack and its
+    index happen once for the chain, not once per commit.
+
+    A parent this process made is named by its mark: the rest of git knows its objects
+    only once the process ended, and fast-import keeps the tree of its last commit in
+    memory for the next. The process's failures (it died, was killed, ran out of room)
+    are GitError or DiskFull with git's own words, as every git failure of
+    :class:`Workspace`; once failed, it stays failed (:attr:`failed`)."""
+
+    def __init__(self, ws: Workspace, process: Any) -> None:
+        self._ws = ws
+        self._handle = process  # GitPython's: it ends the process when collected
+        self._process: subprocess.Popen[bytes] = process.proc
+        self._stdin, self._stdout, self._stderr = _pipes(self._process)
+        self._marks: dict[str, int] = {}  # commit id -> its mark in this process
+        self.failed: GoldenpathError | None = None
+
+    def __call__(self, base: str | None, writes: dict[str, bytes], deletes: set[str],
+                 message: str, author: Author | None = None) -> str:
+        """A commit of ``base`` (None: a root commit) with the changes applied, authored
+        by ``author`` when given (the committer is always goldenpath's identity)."""
+        mark = len(self._marks) + 1
+        parent = None if base is None else f":{self._marks[base]}" if base in self._marks \
+            else base
+        stream = [self._ws._commit_header(parent, mark, message, author)]
+        stream += [b"D %s\n" % _fi_path(path) for path in sorted(deletes)]
+        for path in sorted(writes):
+            content = writes[path]
+            stream += [b"M 100644 inline %s\ndata %d\n" % (_fi_path(path), len(content)),
+                       content, b"\n"]
+        stream.append(b"\nget-mark :%d\n" % mark)
+        with self._failing(_WHAT["fast-import"]):
+            commit = self._ask(b"".join(stream)).decode().strip()
+            if not _OBJECT_ID.fullmatch(commit):
+                raise ValueError(f"fast-import answered {commit!r}")
+        self._marks[commit] = mark
+        return commit
+
+    def read(self, blob: str) -> bytes:
+        """A blob's content, whether this process wrote it or the cache had it before."""
+        what = "read a file from the local cache of"
+        with self._failing(what):
+            header = self._ask(b"cat-blob %s\n" % blob.encode()).split()
+            if header[1:] != [b"missing"]:
+                if header[1:2] != [b"blob"] or len(header) != 3 or not header[2].isdigit():
+                    raise ValueError(f"fast-import answered {header!r}")
+                content = self._stdout.read(int(header[2]) + 1)
+                if not content.endswith(b"\n"):
+                    self._ended()
+                return content[:-1]
+        raise GitError(self._ws.remote.redact(  # it goes on: the chain is not lost
+            f"cannot {what} {self._ws.remote.display}: {blob} is not there"))
+
+    def _ask(self, command: bytes) -> bytes:
+        """fast-import's answer line to ``command``."""
+        if self.failed is not None:
+            raise self.failed
+        try:
+            self._stdin.write(command)
+            self._stdin.flush()
+            answer = self._stdout.readline()
+        except OSError:  # the pipe broke: git ended, and says why below
+            answer = b""
+        if not answer.endswith(b"\n"):
+            self._ended()
+        return answer
+
+    @contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """Errors as GitError or DiskFull, kept as :attr:`failed`: after one the
+        stream's state is unknown, so the process is killed if it still runs."""
+        try:
+            with _wrapped(self._ws.remote, what, hide=(self._ws.path,)):
+                yield
+        except GoldenpathError as error:
+            self.kill()
+            self.failed = self.failed or error
+            raise
+
+    def _ended(self) -> NoReturn:
+        """The process stopped answering: its exit status and what it said."""
+        with suppress(OSError):
+            self._stdin.close()
+        status = self._process.wait()
+        raise git.GitCommandError(["git", "fast-import"], status, self._stderr.read())
+
+    def close(self) -> None:
+        """End the process, which writes the pack and moves the scratch ref; raise the
+        first failure of the block, or git's at the end."""
+        if self.failed is not None:
+            raise self.failed
+        with self._failing(_WHAT["fast-import"]):
+            self._stdin.close()
+            if self._process.wait() != 0:
+                self._ended()
+
+    def kill(self) -> None:
+        """Kill and reap the process if it still runs; close its pipes."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        for stream in (self._stdin, self._stdout, self._stderr):
+            with suppress(OSError):
+                stream.close()
+
+
+def _pipes(process: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes], IO[bytes]]:
+    if process.stdin is None or process.stdout is None or process.stderr is None:
+        raise ValueError("git fast-import started without its pipes")
+    return process.stdin, process.stdout, process.stderr
 
 
 def _cache_path(cache_root: Path, remote: Remote) -> Path:
@@ -405,14 +542,16 @@ def _locked(path: Path) -> Iterator[None]:
 _GIT_LOCKS = ("HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 
 
-def _clear_stale_locks(path: Path) -> None:
+def _clear_leftovers(path: Path) -> None:
     """Remove the lock files a git process left in the cache when it was killed (SIGKILL,
-    SIGXFSZ on a full disk): else every later fetch fails with "cannot lock ref". Called
-    under the cache's lock, so no git process of another goldenpath runs in it: any lock
-    file there is a dead one's."""
-    for lock in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock")]:
+    SIGXFSZ on a full disk), else every later fetch fails with "cannot lock ref", and the
+    packs it had not finished (a fetch's, a chain's fast-import: room a full disk needs).
+    Called under the cache's lock, so no git process of another goldenpath runs in it:
+    any such file there is a dead one's."""
+    for file in [*(path / name for name in _GIT_LOCKS), *(path / "refs").rglob("*.lock"),
+                 *(path / "objects" / "pack").glob("tmp_*")]:
         with suppress(FileNotFoundError):
-            lock.unlink()
+            file.unlink()
 
 
 @contextmanager

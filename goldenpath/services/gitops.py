@@ -65,7 +65,14 @@ from goldenpath.gcpause import cyclic_gc_paused
 from goldenpath.gitops import base as base_tree
 from goldenpath.gitops import layout, ownership, specfiles, summary, tree
 from goldenpath.gitops.ownership import UnitState
-from goldenpath.gitops.repo import Author, PushRejected, Remote, Workspace, init_bare
+from goldenpath.gitops.repo import (
+    Author,
+    Committer,
+    PushRejected,
+    Remote,
+    Workspace,
+    init_bare,
+)
 from goldenpath.gitops.specfiles import SpecFiles
 from goldenpath.gitops.staleness import SpecsBehind, Stale, stale_specs
 from goldenpath.gitops.summary import DriftReport, FileDiff, ObjectChange
@@ -524,7 +531,8 @@ def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: st
     platform (:class:`_Specs`), so an edit costs its own team's parse, render and checks,
     not a load of every team. Started from ``start`` (the base's specs loaded already)
     when every edit names its teams, only their files are checked out and nothing is
-    loaded. An edit that fails is undone in the checkout."""
+    loaded. An edit that fails is undone in the checkout. One ``git fast-import`` makes
+    every commit (:meth:`Workspace.committer`); if it fails, the chain does."""
     outcomes: list[EditOutcome] = []
     named = [request.teams for request in edits]
     with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
@@ -533,19 +541,23 @@ def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: st
             specs = _Specs.partial(start, Path(tmp), teams)
         else:
             specs = _Specs.open(ws, at, Path(tmp), settings)
-        for request in edits:
-            try:
-                request.edit(specs.root, at.specs)
-                proposed = specs.edited(settings)
-                result, commit, change = _commit_edit(ws, at, proposed, request, branch=branch)
-            except GoldenpathError as error:
-                outcomes.append(error)
-                specs.restore()
-                continue
-            outcomes.append(ApplyResult(result, commit, attempt))
-            specs = proposed
-            if commit is not None:
-                at = _committed(at, commit, change)
+        with ws.committer() as committer:  # one git fast-import for all the commits
+            for request in edits:
+                try:
+                    request.edit(specs.root, at.specs)
+                    proposed = specs.edited(settings)
+                    result, commit, change = _commit_edit(ws, committer, at, proposed, request,
+                                                          branch=branch)
+                except GoldenpathError as error:
+                    if committer.failed is not None:
+                        raise  # git stopped: the chain's commits are lost with it
+                    outcomes.append(error)
+                    specs.restore()
+                    continue
+                outcomes.append(ApplyResult(result, commit, attempt))
+                specs = proposed
+                if commit is not None:
+                    at = _committed(at, commit, change)
     return outcomes, at.head
 
 
@@ -660,8 +672,8 @@ class _Specs:
                 if before.get(path) != now.get(path)}
 
 
-def _commit_edit(ws: Workspace, at: _Base, specs: _Specs, request: EditRequest, *,
-                 branch: str) -> tuple[Plan, str | None, ChangeSet]:
+def _commit_edit(ws: Workspace, committer: Committer, at: _Base, specs: _Specs,
+                 request: EditRequest, *, branch: str) -> tuple[Plan, str | None, ChangeSet]:
     wants = _Target.for_base(specs.spec, at.tree, specs.files, specs.inputs)
     change = _compute(wants, at, None)
     result = _plan(ws, branch, at.head, at.tree, change, spec=specs.spec, with_diffs=False)
@@ -671,7 +683,7 @@ def _commit_edit(ws: Workspace, at: _Base, specs: _Specs, request: EditRequest, 
         raise OffboardingRefused(result.removals)
     wants.verify(change)
     text = commit_message(specs.spec, result, request.message, request.origin.trailers())
-    return result, ws.commit(at.head, change.writes, change.deletes, text,
+    return result, committer(at.head, change.writes, change.deletes, text,
                              request.origin.author), change
 
 

@@ -345,19 +345,14 @@ def test_a_chain_of_commits_made_here_knows_each_commits_analysis_without_git(
     (clone / "tenants/beta/dev/extra.yaml").write_text("kind: ConfigMap\n")
     _push(clone, "hand edits")
     where = svc.Where(str(remote), "main", settings)
-    checked: list[str] = []
+    derived: list[gitops._Base] = []
     derive = gitops._committed
 
-    def compared(at: gitops._Base, commit: str, change: gitops.ChangeSet) -> gitops._Base:
-        derived = derive(at, commit, change)
-        # the chain holds the cache's lock; its commits are not pushed yet
-        ws = Workspace.reading(settings.state_dir / "cache", Remote(str(remote)))
-        _same(derived.tree, base._from_scratch(ws, commit))
-        assert derived.specs == ws.tree(commit, under=specfiles.SPEC_DIR)
-        checked.append(commit)
-        return derived
+    def kept(at: gitops._Base, commit: str, change: gitops.ChangeSet) -> gitops._Base:
+        derived.append(derive(at, commit, change))
+        return derived[-1]
 
-    monkeypatch.setattr(gitops, "_committed", compared)
+    monkeypatch.setattr(gitops, "_committed", kept)
     alpha, beta = svc.get_team("alpha", where), svc.get_team("beta", where)
     quota = dict(alpha.document, spec={**alpha.document["spec"], "quota": {"cpu": "7"}})
     asks = [svc.updating("alpha", quota, alpha.etag),
@@ -367,5 +362,11 @@ def test_a_chain_of_commits_made_here_knows_each_commits_analysis_without_git(
     outcomes = svc.make_all([(p, svc.Requester("user:bob@example.com", f"req-{n}"))
                              for n, p in enumerate(asks)], where)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
-    assert len(checked) == len(asks)
-    assert checked[-1] == git("rev-parse", "main", cwd=remote).strip()
+    assert len(derived) == len(asks)
+    assert derived[-1].head == git("rev-parse", "main", cwd=remote).strip()
+    # read once the chain's git fast-import ended (git sees its commits only then)
+    ws = Workspace.reading(settings.state_dir / "cache", Remote(str(remote)))
+    for made in derived:
+        assert made.head is not None
+        _same(made.tree, base._from_scratch(ws, made.head))
+        assert made.specs == ws.tree(made.head, under=specfiles.SPEC_DIR)
