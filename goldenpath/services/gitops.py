@@ -45,7 +45,6 @@ import importlib.metadata
 import os
 import random
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -509,14 +508,12 @@ def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch
                                f"({specfiles.PLATFORM_FILE}); seed it with goldenpath apply",
                                kind="platform")
             start = loaded(at.head) if loaded is not None and at.head is not None else None
-            outcomes, last = _chain(remote.ws, at, edits, branch=branch, settings=settings,
+            outcomes, head = _chain(remote.ws, at, edits, branch=branch, settings=settings,
                                     attempt=attempt, start=start)
-            head = last.head
             if head is None or head == at.head:
                 return outcomes  # nothing to push: every edit failed or changed nothing
             try:
                 remote.push(head, branch, branch)
-                _PUSHED.put(head, last.tree)
                 return outcomes
             except PushRejected:
                 if attempt == max_attempts:
@@ -527,16 +524,15 @@ def apply_edits(edits: Sequence[EditRequest], repo: str | None = None, *, branch
 
 def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: str,
            settings: Settings, attempt: int,
-           start: Loaded | None = None) -> tuple[list[EditOutcome], _Base]:
+           start: Loaded | None = None) -> tuple[list[EditOutcome], str | None]:
     """Make and commit ``edits`` one on top of the other from ``at``; the outcomes and the
-    last commit with its analysis (``at`` when none was made). One checkout serves the
-    whole chain and the platform is loaded once: each edit's files are loaded into the
-    last commit's platform (:class:`_Specs`), so an edit costs its own team's parse,
-    render and checks, not a load of every team. Started from ``start`` (the base's
-    specs loaded already) when every edit names its teams, only their files are checked
-    out and nothing is loaded. An edit that fails is undone in the checkout. One
-    ``git fast-import`` makes every commit (:meth:`Workspace.committer`); if it fails,
-    the chain does."""
+    last commit (``at.head`` when none was made). One checkout serves the whole chain and
+    the platform is loaded once: each edit's files are loaded into the last commit's
+    platform (:class:`_Specs`), so an edit costs its own team's parse, render and checks,
+    not a load of every team. Started from ``start`` (the base's specs loaded already)
+    when every edit names its teams, only their files are checked out and nothing is
+    loaded. An edit that fails is undone in the checkout. One ``git fast-import`` makes
+    every commit (:meth:`Workspace.committer`); if it fails, the chain does."""
     outcomes: list[EditOutcome] = []
     named = [request.teams for request in edits]
     with tempfile.TemporaryDirectory(prefix="goldenpath-specs-") as tmp:
@@ -562,41 +558,7 @@ def _chain(ws: Workspace, at: _Base, edits: Sequence[EditRequest], *, branch: st
                 specs = proposed
                 if commit is not None:
                     at = _committed(at, commit, change)
-    return outcomes, at
-
-
-class _Pushed:
-    """The analysis of the last commit this process's writer pushed, as its chain derived
-    it in memory (:func:`_committed`), for the snapshot of that head
-    (:mod:`goldenpath.services.snapshots`): reading it back from the saved analysis costs
-    every unit's path map, a third of a second at 1,000 teams, after every push. An
-    analysis is a function of the commit alone (its id names its tree), so the commit id
-    is the whole key. Taken once: one snapshot settles it, and nothing else holds it."""
-
-    def __init__(self) -> None:
-        self._last: tuple[str, BaseTree] | None = None
-        self._lock = threading.Lock()
-
-    def put(self, head: str, tree: BaseTree) -> None:
-        with self._lock:
-            self._last = (head, tree)
-
-    def take(self, head: str) -> BaseTree | None:
-        """The analysis of ``head`` if it is the last pushed and not taken yet."""
-        with self._lock:
-            if self._last is None or self._last[0] != head:
-                return None
-            tree = self._last[1]
-            self._last = None
-            return tree
-
-
-_PUSHED = _Pushed()
-
-
-def pushed_base(head: str) -> BaseTree | None:
-    """The analysis of ``head`` when this process pushed it last (see :class:`_Pushed`)."""
-    return _PUSHED.take(head)
+    return outcomes, at.head
 
 
 def _committed(at: _Base, commit: str, change: ChangeSet) -> _Base:

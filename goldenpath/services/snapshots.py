@@ -98,10 +98,6 @@ class Snapshot:
         so threads only read it)."""
         with self._lock:
             if self._base is None:
-                pushed = gitops.pushed_base(self.head)  # this process's writer pushed it
-                if pushed is not None:
-                    self._base = pushed.settled()
-                    return self._base
                 with Workspace.open(self._cache_root, self.remote, keep=False) as ws:
                     self._base = base_tree.read(ws, self.head).settled()
             return self._base

@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from goldenpath.errors import GitError, SpecError
-from goldenpath.gitops import base as base_tree
 from goldenpath.gitops import layout
-from goldenpath.gitops.repo import Remote, Workspace
 from goldenpath.services import gitops, snapshots
 from goldenpath.services import teams as svc
 from goldenpath.services.teams import Requester, Where
@@ -26,7 +24,6 @@ from goldenpath.spec import load_platform
 from goldenpath.spec.resolve import PlatformSpec
 from tests.factories import platform_doc, team_doc, write_platform
 from tests.gitops.conftest import git
-from tests.gitops.test_base import _same
 
 BOB = Requester("user:bob@example.com", "req-b")
 
@@ -293,36 +290,3 @@ def test_a_snapshot_derives_every_cached_property_before_threads_share_it(where:
                if isinstance(value, functools.cached_property)}
     assert derived, "PlatformSpec has cached properties"
     assert derived - vars(spec).keys() == set()
-
-
-def test_the_snapshot_of_a_head_this_process_pushed_takes_the_chains_analysis(
-        where: Where, tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After its writer pushed, the process's next snapshot takes the analysis the chain
-    derived for that commit instead of reading it back (every unit's path map); it is
-    what reading gives. A head another writer pushed is read as before."""
-    svc.current_platform(where)
-    alpha = changed(where, "alpha", costCenter="CC-mine")
-    svc.update_team("alpha", alpha, svc.get_team("alpha", where).etag, BOB, where)
-    reads: list[str | None] = []
-    real = snapshots.base_tree.read
-    monkeypatch.setattr(snapshots.base_tree, "read",
-                        lambda ws, head: reads.append(head) or real(ws, head))
-    mine = snapshots.current(where.repo, where.branch, where.resolved)
-    assert mine.head == git("rev-parse", "main", cwd=remote).strip()
-    taken = mine.base()
-    assert reads == []
-    ws = Workspace.reading(where.resolved.state_dir / "cache", Remote(str(remote)))
-    _same(taken, base_tree._from_scratch(ws, mine.head))
-    # a head another process pushed: nothing to take, read as before (the other writer
-    # here runs in this process, so its chain's analysis is taken away first)
-    other = other_writer(where, tmp_path)
-    beta = changed(other, "beta", costCenter="CC-theirs")
-    svc.update_team("beta", beta, svc.get_team("beta", other).etag, BOB, other)
-    pushed = git("rev-parse", "main", cwd=remote).strip()
-    assert gitops.pushed_base(pushed) is not None
-    assert gitops.pushed_base(pushed) is None  # taken once
-    reads.clear()
-    theirs = snapshots.current(where.repo, where.branch, where.resolved)
-    assert theirs.head == pushed
-    theirs.base()
-    assert reads == [pushed]
