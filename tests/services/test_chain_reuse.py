@@ -1,0 +1,73 @@
+"""The worker's chain of commits reuses what the submission check of the same request
+computed in this process, and commits the very same bytes as without it: the team
+file's parse and model (:data:`goldenpath.spec.loader.PARSED_TEAMS`)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldenpath.services import passedteams
+from goldenpath.services import teams as svc
+from goldenpath.spec import loader
+from tests.gitops.conftest import commits, git
+from tests.services.test_passedteams import ALICE, BOB, seeded
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The team files' bytes the loader parsed (our seam)."""
+    seen: list[bytes] = []
+    parse = loader.parse_yaml_mapping
+
+    def counting(raw: bytes) -> Any:
+        seen.append(raw)
+        return parse(raw)
+
+    monkeypatch.setattr(loader, "parse_yaml_mapping", counting)
+    return seen
+
+
+def _viewer(where: svc.Where, team: str) -> tuple[dict[str, Any], str]:
+    found = svc.get_team(team, where)
+    doc = copy.deepcopy(found.document)
+    doc["spec"]["viewers"] = [f"user:{team}-viewer@example.com"]
+    return doc, found.etag
+
+
+def test_the_chain_does_not_parse_the_file_the_check_parsed(
+        tmp_path: Path, remote: Path, parses: list[bytes]) -> None:
+    where = seeded(tmp_path, remote)
+    doc, etag = _viewer(where, "alpha")
+    svc.check_change("alpha", doc, where)
+    checked = [raw for raw in parses if b"alpha-viewer@" in raw]
+    assert len(checked) == 1
+    change = svc.update_team("alpha", doc, etag, ALICE, where)
+    assert change.commit is not None
+    assert [raw for raw in parses if b"alpha-viewer@" in raw] == checked
+    assert "user:alpha-viewer@example.com" in svc.get_team("alpha", where).document[
+        "spec"]["viewers"]
+
+
+def test_the_tree_committed_is_the_same_with_or_without_the_reuse(tmp_path: Path) -> None:
+    trees = []
+    for run in ("reused", "cleared"):
+        remote = tmp_path / run / "remote.git"
+        git("init", "--bare", "-q", "-b", "main", str(remote))
+        where = seeded(tmp_path / run, remote)
+        asks = []
+        for team, who in (("alpha", ALICE), ("beta", BOB), ("gamma", ALICE)):
+            doc, etag = _viewer(where, team)
+            svc.check_change(team, doc, where)
+            asks.append((svc.updating(team, doc, etag), who))
+        if run == "cleared":
+            loader.PARSED_TEAMS.clear()
+            passedteams.PASSED.clear()
+        outcomes = svc.make_all(asks, where)
+        assert all(isinstance(o, svc.TeamChange) and o.commit for o in outcomes), outcomes
+        trees.append(git("rev-parse", "main^{tree}", cwd=remote).strip())
+        assert len(commits(remote)) == 4
+    assert trees[0] == trees[1]
