@@ -217,6 +217,17 @@ def _entry_of(name: str, file: str, raw: bytes, issues: list[SpecIssue]) -> Team
     return TeamEntry(valid.facts, valid.digest, model=valid.team)
 
 
+def team_digest(name: str, raw: bytes) -> str | None:
+    """The document digest of team ``name``'s file ``raw`` when it is a valid file of
+    that team (from :data:`PARSED_TEAMS`, kept there when computed now), else None."""
+    if len(raw) > MAX_SPEC_BYTES:
+        return None
+    try:
+        return PARSED_TEAMS.get("team", (name, raw), lambda _: _valid(name, "", raw)).digest
+    except _Invalid:
+        return None
+
+
 def _valid(name: str, file: str, raw: bytes) -> _Valid:
     """Team ``name``'s file ``raw`` parsed and validated; _Invalid with its problems."""
     issues: list[SpecIssue] = []

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from goldenpath.gitops import specfiles
 from goldenpath.services import passedteams
 from goldenpath.services import teams as svc
 from goldenpath.spec import loader
@@ -19,7 +20,8 @@ from tests.services.test_passedteams import ALICE, BOB, seeded
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The team files' bytes the loader parsed (our seam)."""
+    """The team files' bytes parsed: by the loader, or by the writer's check that the
+    bytes it commits are those the objects were rendered from (our seams)."""
     seen: list[bytes] = []
     parse = loader.parse_yaml_mapping
 
@@ -28,6 +30,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         return parse(raw)
 
     monkeypatch.setattr(loader, "parse_yaml_mapping", counting)
+    monkeypatch.setattr(specfiles, "parse_yaml_mapping", counting)
     return seen
 
 
