@@ -667,11 +667,14 @@ class _Specs:
         with repository_names(self.root.parent):
             spec = with_team_files(self.spec, named)
         affected = set().union(*(digest.affected(self.spec, spec, team) for team in named))
-        inputs = {unit: d for unit, d in self.inputs.items()
-                  if (team := layout.team_of_unit(unit)) is None or team in spec.entry}
+        # only the named teams can have gone (the others are self.spec's, whose units
+        # and files these hold, keyed by unit): no walk over every team per edit
+        inputs, files = dict(self.inputs), dict(self.files)
+        for team in named:
+            if team not in spec.entry:
+                inputs.pop(layout.team_unit(team), None)
+            files.pop(layout.team_unit(team), None)
         inputs.update(layout.unit_inputs(spec, affected))
-        files = {unit: file for unit, file in self.files.items()
-                 if specfiles.team_of_path(file[0]) not in named}
         files.update({layout.team_unit(team): (path, raw) for team, (path, raw)
                       in named.items() if raw is not None})
         present = None if self.present is None else self.present | changed.keys()

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from goldenpath.gitops import specfiles
-from goldenpath.services import passedteams
+from goldenpath.services import gitops, passedteams
 from goldenpath.services import teams as svc
+from goldenpath.settings import Settings
 from goldenpath.spec import loader
+from tests.factories import platform_doc, team_doc, write_platform
 from tests.gitops.conftest import commits, git
 from tests.services.test_passedteams import ALICE, BOB, seeded
 
@@ -74,3 +76,25 @@ def test_the_tree_committed_is_the_same_with_or_without_the_reuse(tmp_path: Path
         trees.append(git("rev-parse", "main^{tree}", cwd=remote).strip())
         assert len(commits(remote)) == 4
     assert trees[0] == trees[1]
+
+
+def test_the_specs_an_edit_derives_are_those_a_load_of_the_checkout_gives(
+        tmp_path: Path) -> None:
+    """The chain derives each commit's specs from the last one's (only the files the
+    edit changed are read): the same input digests and spec files as loading it all."""
+    root = write_platform(tmp_path / "platform", platform_doc(),
+                          [team_doc("alpha"), team_doc("beta"), team_doc("gamma")])
+    settings = Settings(state_dir=tmp_path / "state")
+    specs = gitops._Specs.loaded(root, settings)
+    edits = [
+        (root / "teams" / "gamma.yaml").unlink,
+        lambda: write_platform(root, platform_doc(), [team_doc("delta")]),
+        lambda: write_platform(root, platform_doc(), [team_doc("alpha", costCenter="CC-9")]),
+    ]
+    for edit in edits:
+        edit()
+        edited = specs.edited(settings)
+        full = gitops._Specs.loaded(root, settings)
+        assert edited.inputs == full.inputs
+        assert edited.files == full.files
+        specs = edited
