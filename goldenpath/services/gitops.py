@@ -40,6 +40,7 @@ rescans of the loaded spec and base analysis were a sixth of a one-team change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -886,7 +887,11 @@ def _teams(teams: list[str]) -> str:
     return ", ".join(teams) if len(teams) <= 3 else f"{len(teams)} teams"
 
 
+@functools.cache
 def _version() -> str:
+    """The version of the running code, read once (it does not change under a running
+    process; the lookup walks the installed distributions, per commit a twentieth of
+    a chained commit's CPU)."""
     try:
         return importlib.metadata.version("goldenpath")
     except importlib.metadata.PackageNotFoundError:

@@ -5,6 +5,7 @@ file's parse and model (:data:`goldenpath.spec.loader.PARSED_TEAMS`)."""
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,28 @@ def test_the_specs_an_edit_derives_are_those_a_load_of_the_checkout_gives(
         assert edited.inputs == full.inputs
         assert edited.files == full.files
         specs = edited
+
+
+def test_the_version_named_in_commits_is_looked_up_once(
+        tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commit names goldenpath's version: the running code's, read once (a lookup
+    of the installed distributions per commit was a twentieth of a chained commit)."""
+    asked: list[str] = []
+    version = importlib.metadata.version
+
+    def counting(name: str) -> str:
+        asked.append(name)
+        return version(name)
+
+    where = seeded(tmp_path, remote)
+    gitops._version()
+    monkeypatch.setattr(importlib.metadata, "version", counting)
+    asks = []
+    for team, who in (("alpha", ALICE), ("beta", BOB)):
+        doc, etag = _viewer(where, team)
+        asks.append((svc.updating(team, doc, etag), who))
+    outcomes = svc.make_all(asks, where)
+    assert all(isinstance(o, svc.TeamChange) and o.commit for o in outcomes), outcomes
+    assert asked == []
+    message = git("log", "-1", "--format=%B", cwd=remote)
+    assert f"Goldenpath-Version: {gitops._version()}\n" in message
