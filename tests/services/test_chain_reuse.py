@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from goldenpath.gitops import specfiles
+from goldenpath.gitops import layout, specfiles
 from goldenpath.services import gitops, passedteams
 from goldenpath.services import teams as svc
 from goldenpath.settings import Settings
@@ -124,3 +124,20 @@ def test_the_version_named_in_commits_is_looked_up_once(
     assert asked == []
     message = git("log", "-1", "--format=%B", cwd=remote)
     assert f"Goldenpath-Version: {gitops._version()}\n" in message
+
+
+def test_a_proposal_s_input_digests_are_those_computed_from_scratch(
+        tmp_path: Path, remote: Path) -> None:
+    """A proposal derives every unit's input digest from its head's (only the team it
+    replaces, and those that name it, are computed again): the same as all computed."""
+    where = seeded(tmp_path, remote)
+    snap = svc._snapshot(where)
+    for team, change in (("alpha", {"costCenter": "CC-9"}),
+                         ("alpha", {"environments": ["dev", "prod"]}),
+                         ("delta", {})):
+        doc = team_doc(team, **change)
+        if "environments" in change:
+            for service in doc["spec"]["services"]:
+                service["replicas"].pop("staging", None)
+        proposal = snap.propose(team, doc)
+        assert proposal.inputs == layout.unit_inputs(proposal.spec)
