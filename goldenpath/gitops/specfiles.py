@@ -25,6 +25,7 @@ from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.gitops.ownership import UnitState, blob_id
 from goldenpath.gitops.repo import Workspace
 from goldenpath.spec import Platform, PlatformSpec, Team
+from goldenpath.spec.loader import team_digest
 from goldenpath.spec.resolve import document_digest
 from goldenpath.spec.yamlio import YamlProblem, parse_yaml_mapping
 
@@ -70,19 +71,27 @@ def read(spec: PlatformSpec) -> SpecFiles:
 def verify(spec: PlatformSpec, files: SpecFiles, units: set[str]) -> None:
     """Refuse to commit spec bytes of ``units`` that are not what was loaded and checked
     (a file edited between loading and reading): their document digest must be the one
-    the objects were rendered from. Costs a parse of the files written only."""
+    the objects were rendered from. Costs a parse of the files written only, and none
+    for a team file whose very bytes the loader parsed in this process (the worker's
+    commit of a change the API's submission check loaded: ``loader.PARSED_TEAMS``)."""
     for unit in sorted(units & files.keys()):
         path, content = files[unit]
         name = "" if unit == PLATFORM_UNIT else unit.removeprefix("team-")
-        model: type[Platform] | type[Team] = Platform if unit == PLATFORM_UNIT else Team
-        try:
-            digest = document_digest(model.model_validate(parse_yaml_mapping(content)))
-        except (YamlProblem, ValueError):
-            digest = ""
+        digest = team_digest(name, content) if name else None
+        if digest is None:
+            digest = _digest(Platform if unit == PLATFORM_UNIT else Team, content)
         if digest != spec.digests.get(name):
             source = spec.sources.get(name, path)
             raise SpecError([SpecIssue(source, "", "changed while goldenpath was reading the "
                                                    "platform; run the command again")])
+
+
+def _digest(model: type[Platform] | type[Team], content: bytes) -> str:
+    """The document digest of a spec file, or "" when it is no valid document."""
+    try:
+        return document_digest(model.model_validate(parse_yaml_mapping(content)))
+    except (YamlProblem, ValueError):
+        return ""
 
 
 def with_specs(states: dict[str, UnitState], files: Mapping[str, tuple[str, bytes]],

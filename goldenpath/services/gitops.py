@@ -40,6 +40,7 @@ rescans of the loaded spec and base analysis were a sixth of a one-team change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -629,11 +630,14 @@ class _Specs:
         with repository_names(self.root.parent):
             spec = with_team_files(self.spec, named)
         affected = set().union(*(digest.affected(self.spec, spec, team) for team in named))
-        inputs = {unit: d for unit, d in self.inputs.items()
-                  if (team := layout.team_of_unit(unit)) is None or team in spec.entry}
+        # only the named teams can have gone (the others are self.spec's, whose units
+        # and files these hold, keyed by unit): no walk over every team per edit
+        inputs, files = dict(self.inputs), dict(self.files)
+        for team in named:
+            if team not in spec.entry:
+                inputs.pop(layout.team_unit(team), None)
+            files.pop(layout.team_unit(team), None)
         inputs.update(layout.unit_inputs(spec, affected))
-        files = {unit: file for unit, file in self.files.items()
-                 if specfiles.team_of_path(file[0]) not in named}
         files.update({layout.team_unit(team): (path, raw) for team, (path, raw)
                       in named.items() if raw is not None})
         present = None if self.present is None else self.present | changed.keys()
@@ -845,7 +849,11 @@ def _teams(teams: list[str]) -> str:
     return ", ".join(teams) if len(teams) <= 3 else f"{len(teams)} teams"
 
 
+@functools.cache
 def _version() -> str:
+    """The version of the running code, read once (it does not change under a running
+    process; the lookup walks the installed distributions, per commit a twentieth of
+    a chained commit's CPU)."""
     try:
         return importlib.metadata.version("goldenpath")
     except importlib.metadata.PackageNotFoundError:

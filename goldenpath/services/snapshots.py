@@ -128,8 +128,9 @@ class Snapshot:
         changed): this head's, with those the change can affect computed again
         (:func:`goldenpath.render.digest.affected`)."""
         changed = layout.unit_inputs(spec, digest.affected(self.spec, spec, team))
-        kept = {unit: d for unit, d in self.inputs.items()
-                if (name := layout.team_of_unit(unit)) is None or name in spec.entry}
+        kept = dict(self.inputs)  # every unit of this head; only ``team`` can have gone
+        if team not in spec.entry:
+            kept.pop(layout.team_unit(team), None)
         return {**kept, **changed}
 
     def check(self, proposal: Proposal) -> None:
