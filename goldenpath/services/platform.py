@@ -113,6 +113,7 @@ class Validated:
     reused: frozenset[str] = frozenset()
 
 
+@cyclic_gc_paused()
 def validate_all(platform_dir: Path | str, settings: Settings | None, *,
                  full: bool = False) -> Validated:
     """``validate``, plus warnings about the service repositories of the teams checked
@@ -122,7 +123,10 @@ def validate_all(platform_dir: Path | str, settings: Settings | None, *,
     With ``settings`` and the state an apply left, only the teams whose input digest
     changed since they last passed are rendered and checked (:mod:`goldenpath.policy.verdicts`),
     with the cluster-level objects and the global guardrails over every team, as apply
-    checks them; ``full`` checks every team. A run that passes records its teams."""
+    checks them; ``full`` checks every team. A run that passes records its teams.
+
+    The cyclic collector is paused, as for ``load_and_check``: loading 1,000 teams makes
+    no cycles, and rescanning their entries cost ~8% of a one-team validate."""
     cache = state_cache(settings)
     spec = load_platform(platform_dir, cache)
     verdicts = Verdicts.open(cache)

@@ -7,6 +7,8 @@ guardrail catches, for alpha alone."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import hmac
 import json
 import os
@@ -265,3 +267,76 @@ def test_a_first_apply_keeps_what_it_parsed_only_once_it_succeeded(
     _write(root, beta_cpu="3")
     assert _checked(validate_all(root, settings)) == ["beta"]
     assert parsed == ["beta.yaml"]  # platform.yaml and alpha's file came from the cache
+
+
+def test_validate_pauses_the_cyclic_collector_and_hands_it_back(
+        tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate, like load_and_check, loads and renders without the cyclic collector (it
+    rescans a heap that grows with the platform: ~8% of a one-team validate at 1,000
+    teams), and resumes it as it found it."""
+    root = _write(tmp_path / "p")
+    enabled: list[bool] = []
+    real = loader.load_platform
+
+    def spy(*args: Any, **kwargs: Any) -> PlatformSpec:
+        enabled.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("goldenpath.services.platform.load_platform", spy)
+    assert gc.isenabled()
+    assert validate_all(root, settings).report.passed
+    assert enabled == [False] and gc.isenabled()
+
+
+def _digests(count: int, changed: str = "") -> dict[str, str]:
+    return {f"t{i:02}": "sha256:" + hashlib.sha256(f"{i}{changed if i == 0 else ''}".encode()
+                                                   ).hexdigest() for i in range(count)}
+
+
+def test_a_one_team_verdict_is_written_as_a_delta_not_every_verdict_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1,000 teams the verdicts are ~100 KB: one team checked again writes (and syncs)
+    a small signed delta beside them; read back, the two hold exactly what a full
+    rewrite holds."""
+    state = tmp_path / "state"
+    first = _digests(40)
+    verdicts.Verdicts.open(state).save(first, first)
+    full = (state / verdicts.FILE).stat().st_size
+    written: dict[str, int] = {}
+    real = verdicts.write_atomic
+
+    def spy(path: Path, data: bytes) -> None:
+        written[path.name] = len(data)
+        real(path, data)
+
+    monkeypatch.setattr(verdicts, "write_atomic", spy)
+    second = _digests(39, changed="new")  # t00 checked again, t39 gone
+    verdicts.Verdicts.open(state).save(second, ["t00"])
+    assert verdicts.FILE not in written and 0 < written[verdicts.DELTA] < full // 10
+    assert verdicts.Verdicts.open(state).passed({**first, **second}) == frozenset(second)
+    assert verdicts.Verdicts.open(state)._passed == second
+    written.clear()
+    verdicts.Verdicts.open(state).save(second, ["t00"])
+    assert written == {}  # nothing changed: nothing written
+
+
+def test_a_verdict_delta_not_signed_for_these_verdicts_is_ignored(tmp_path: Path) -> None:
+    """A delta counts only signed by the state's key for the very verdict file beside
+    it: re-signed by anyone else, or left from before the file was rewritten whole, its
+    verdicts let no team through."""
+    state = tmp_path / "state"
+    first, second = _digests(40), _digests(40, changed="new")
+    verdicts.Verdicts.open(state).save(first, first)
+    verdicts.Verdicts.open(state).save(second, ["t00"])
+    delta = (state / verdicts.DELTA).read_bytes()
+    head = len(verdicts._DELTA_MAGIC)
+    (state / verdicts.DELTA).write_bytes(delta[:head] + bytes(32) + delta[head + 32:])
+    assert verdicts.Verdicts.open(state).passed(second) == frozenset(second) - {"t00"}
+    (state / verdicts.DELTA).write_bytes(delta)
+    assert verdicts.Verdicts.open(state).passed(second) == frozenset(second)
+    # rewritten whole (every team checked under other digests): the old delta is stale
+    third = _digests(40, changed="x") | {f"t{i:02}": "sha256:" + "0" * 64 for i in range(1, 40)}
+    verdicts.Verdicts.open(state).save(third, third)
+    (state / verdicts.DELTA).write_bytes(delta)
+    assert verdicts.Verdicts.open(state).passed(second) == frozenset()
+    assert verdicts.Verdicts.open(state).passed(third) == frozenset(third)

@@ -217,7 +217,7 @@ def test_the_cache_keeps_only_what_the_last_load_used(tmp_path: Path) -> None:
     (root / "teams" / "gamma.yaml").unlink()
     write_platform(root, platform_doc(), [team_doc("beta", costCenter="CC-9")])
     loader.load_platform(root, cache)
-    index = spec_cache._unseal(spec_cache.secret_key(cache), cache / INDEX)
+    index = spec_cache._unseal(spec_cache.secret_key(cache), cache / INDEX)[0]
     assert len(index["docs"]) == len(list((cache / MODELS).iterdir())) == 3
     assert sorted(Path(p).name for p in index["paths"]) == [
         "alpha.yaml", "beta.yaml", "platform.yaml"]
@@ -335,3 +335,78 @@ def test_cache_files_that_are_not_regular_files_are_not_read(tmp_path: Path, kin
     thread.start()
     thread.join(60)  # a FIFO opened for reading would block until a writer comes
     assert done == [expected]
+
+
+def _many(root: Path) -> Path:
+    """40 teams: enough that one changed team is a small part of the index."""
+    return write_platform(root, platform_doc(), [team_doc(f"t{i:02}") for i in range(40)])
+
+
+def _change_t00(root: Path, cpu: str) -> None:
+    """Write team t00's file alone (the others keep their stat)."""
+    scratch = write_platform(root.parent / "scratch", platform_doc(),
+                             [team_doc("t00", quota={"cpu": cpu})])
+    (root / "teams" / "t00.yaml").write_bytes((scratch / "teams" / "t00.yaml").read_bytes())
+
+
+def _index(cache: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    opened = spec_cache.SpecCache.open(cache)
+    return opened._docs, opened._paths, opened._checked
+
+
+def test_a_one_file_change_writes_only_what_changed(
+        tmp_path: Path, parsed: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index of 1,000 teams is 0.6 MB: a one-team change writes (and syncs) a small
+    signed delta beside it, not the whole index again; read back, the two are exactly the
+    index a full rewrite holds."""
+    monkeypatch.setattr(spec_cache, "RACY_NS", -10**18)
+    root, cache = _many(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    full = (cache / INDEX).stat().st_size
+    written: dict[str, int] = {}
+    real = spec_cache.write_atomic
+
+    def spy(path: Path, data: bytes) -> None:
+        written[path.name] = len(data)
+        real(path, data)
+
+    monkeypatch.setattr(spec_cache, "write_atomic", spy)
+    _change_t00(root, "3")
+    opened = spec_cache.SpecCache.open(cache)
+    spec = loader.load_platform(root, cache=opened)
+    opened.save()
+    assert INDEX not in written and 0 < written[spec_cache.DELTA] < full // 10
+    assert _index(cache) == (opened._used_docs, opened._used_paths, opened._used_checked)
+    parsed.clear()
+    assert loader.load_platform(root, cache) == spec == loader.load_platform(root)
+    assert len(parsed) == 41  # only the load without a cache parsed anything
+    assert spec.quota_of("t00", "dev").cpu == "3"
+
+
+def test_a_delta_not_signed_for_this_index_is_ignored(
+        tmp_path: Path, parsed: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delta is read only when this state's key signed it for the very index beside it
+    (its MAC is in the delta): one re-signed by someone without the key, or one left
+    from before the index was rewritten whole, is never unmarshalled or used."""
+    monkeypatch.setattr(spec_cache, "RACY_NS", -10**18)
+    root, cache = _many(tmp_path / "p"), tmp_path / "cache"
+    loader.load_platform(root, cache)
+    base = _index(cache)
+    _change_t00(root, "3")
+    loader.load_platform(root, cache)
+    delta = (cache / spec_cache.DELTA).read_bytes()
+    head = len(spec_cache._DELTA_MAGIC)
+    (cache / spec_cache.DELTA).write_bytes(delta[:head] + bytes(32) + delta[head + 32:])
+    assert _index(cache) == base  # the index alone
+    (cache / spec_cache.DELTA).write_bytes(delta)
+    assert _index(cache) != base
+    # the index rewritten whole (every team changed): the old delta names the old index
+    write_platform(root, platform_doc(), [team_doc(f"t{i:02}", costCenter="CC-9")
+                                          for i in range(40)])
+    loader.load_platform(root, cache)
+    rewritten = _index(cache)
+    (cache / spec_cache.DELTA).write_bytes(delta)
+    assert _index(cache) == rewritten
+    parsed.clear()
+    assert loader.load_platform(root, cache).team("t05").spec.cost_center == "CC-9"
+    assert parsed == []
