@@ -29,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 from goldenpath.errors import SpecError, SpecIssue
 from goldenpath.memo import ContentMemo
 from goldenpath.scaffold import splice
+from goldenpath.spec.yamlio import YamlProblem, check_bounds
 
 
 def _yaml() -> YAML:
@@ -43,10 +44,7 @@ def _yaml() -> YAML:
 def with_service(text: str, file: str, entry: dict[str, Any]) -> str:
     """``text`` of a team file with ``entry`` appended to ``spec.services``."""
     yaml = _yaml()
-    try:
-        doc = yaml.load(text)
-    except YAMLError as err:
-        raise SpecError([SpecIssue(file, "", f"invalid YAML: {err}")]) from err
+    doc = _load(yaml, text, file)
     spec = doc.get("spec") if isinstance(doc, CommentedMap) else None
     if not isinstance(spec, CommentedMap):
         raise SpecError([SpecIssue(file, "spec", "is required")])
@@ -144,6 +142,14 @@ def _directive(text: str) -> bool:
 
 
 def _load(yaml: YAML, text: str, file: str) -> Any:
+    """``text`` parsed round trip, within the spec loader's bounds: a team file is tenant
+    input, so ruamel.yaml builds nothing from a text over the size limit or one whose
+    aliases expand beyond the loader's limits, whoever hands it over
+    (:func:`goldenpath.spec.yamlio.check_bounds`)."""
+    try:
+        check_bounds(text)
+    except YamlProblem as err:
+        raise SpecError([SpecIssue(file, "", str(err))]) from None
     try:
         return yaml.load(text)
     except YAMLError as err:

@@ -237,6 +237,26 @@ def read_spec_bytes(path: Path | str, expected: os.stat_result | None = None) ->
         os.close(fd)
 
 
+def check_bounds(text: str) -> None:
+    """YamlProblem unless ``text`` is within what a spec file may be: at most
+    :data:`MAX_SPEC_BYTES`, and each document within :data:`MAX_VALUES` values and
+    :data:`MAX_NESTING` levels with its aliases expanded. Composes only (nodes, no
+    values): for readers other than this module's (the round-trip editor) that must not
+    build anything from a text the loader would refuse for its size."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_SPEC_BYTES:
+        raise YamlProblem(f"file is {size} bytes; spec files are limited to {MAX_SPEC_BYTES}")
+    try:
+        for root in yaml.compose_all(text, Loader=_LOADER):
+            if root is not None:
+                _check_tree(root)
+    except yaml.YAMLError:
+        return  # not YAML: the reader's own parser says where
+    except RecursionError:
+        raise YamlProblem(f"invalid YAML: nested more than {MAX_NESTING} levels deep; "
+                          "no spec is") from None
+
+
 def parse_yaml_mapping(data: bytes) -> dict[str, Any]:
     """Parse one YAML document that must be a mapping (see :func:`read_yaml_mapping`)."""
     try:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from goldenpath.errors import SpecError
 from goldenpath.scaffold import teamfile
 from tests.factories import ROOT
 from tests.scaffold.helpers import Workspace
@@ -111,3 +112,32 @@ def test_the_same_edit_again_is_answered_without_parsing_or_dumping(
         made = len(dumps)
     assert outs == [_fresh(text, v) for v in variants]
     assert teamfile.replaced(text + "# end\n", "teams/x.yaml", changed) != first
+
+
+_BOMB = "\n".join(["apiVersion: goldenpath.dev/v1alpha1", "kind: Team",
+                   "metadata: {name: alpha}", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]",
+                   *(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]"
+                     for n in range(1, 9)),
+                   "spec: {displayName: Alpha}"]) + "\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (_BOMB, "values with its aliases (*) expanded"),
+    ("spec: {displayName: Alpha}\n" + "# " + "x" * (1 << 20) + "\n",
+     "bytes; spec files are limited to"),
+])
+@pytest.mark.parametrize("edit", ["replaced", "with_service"])
+def test_the_editor_parses_no_text_the_spec_loader_refuses(text: str, message: str,
+                                                          edit: str) -> None:
+    """A hostile team file reaching the round-trip editor (an alias bomb, an oversize
+    file) is refused within the loader's bounds, before ruamel.yaml builds anything from
+    it, with the loader's message."""
+    call = (lambda: teamfile.replaced(text, "platform/teams/alpha.yaml",
+                                      {"spec": {"displayName": "Alpha"}})) \
+        if edit == "replaced" else \
+        (lambda: teamfile.with_service(text, "platform/teams/alpha.yaml", {"name": "api"}))
+    with pytest.raises(SpecError) as refused:
+        call()
+    (issue,) = refused.value.issues
+    assert issue.file == "platform/teams/alpha.yaml"
+    assert message in issue.message, issue.message
